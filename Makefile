@@ -1,0 +1,48 @@
+# Warden's front door. `make demo` and `make test` work on a fresh machine: each creates .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip --disable-pip-version-check
+
+.PHONY: install dev demo serve test train bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+## install: create .venv with warden in it
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
+
+## demo: migrate, seed demo content and serve on http://127.0.0.1:8080 (SQLite in ./data)
+demo: install
+	$(BIN)/warden migrate
+	$(BIN)/warden demo
+	$(BIN)/warden serve --host 127.0.0.1 --port 8080
+
+serve: install
+	$(BIN)/warden serve
+
+## test: the whole suite, on SQLite and PostgreSQL
+test: dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## train: retrain the detection models from ../shared/data (needs the train extra, CPU only)
+train: install
+	$(PIP) install -q -e '.[train]'
+	$(BIN)/warden train
+
+## bench: the benchmarks under bench/ (numbers, not pass/fail)
+bench: dev
+	$(BIN)/python bench/bench_platform.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

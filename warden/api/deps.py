@@ -1,0 +1,139 @@
+"""What every endpoint can ask for: the running server's services and the authenticated viewer.
+
+Tokens are checked against the database and kept in a short-lived in-process cache, so most requests
+need no extra query; revoking a token drops it from this process's cache at once (other processes
+forget it within `TOKEN_CACHE_SECONDS`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from warden.config import Settings
+from warden.errors import Forbidden, Unauthorized
+from warden.platform.auth import TokenInfo, digest, lookup_token
+from warden.platform.scopes import grants
+from warden.policy.gate import ModerationGate
+from warden.store.db import Database
+
+T = TypeVar("T")
+TOKEN_CACHE_SECONDS = 10.0
+TOKEN_CACHE_SIZE = 20_000
+
+
+class TokenCache:
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, tuple[float, TokenInfo | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[bool, TokenInfo | None]:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] < time.monotonic():
+                return False, None
+            return True, item[1]
+
+    def put(self, key: str, info: TokenInfo | None) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, info)
+            self._items.move_to_end(key)
+            while len(self._items) > TOKEN_CACHE_SIZE:
+                self._items.popitem(last=False)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+
+@dataclass
+class Services:
+    """Everything the web layer needs, created once per process by `create_app`."""
+
+    settings: Settings
+    db: Database
+    gate: ModerationGate
+    tokens: TokenCache
+    extras: dict[str, Any]
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+async def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking (database) work off the event loop."""
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    token: TokenInfo
+    raw_token: str
+
+    @property
+    def account_id(self) -> int:
+        assert self.token.account_id is not None
+        return self.token.account_id
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return request.query_params.get("access_token") or None
+
+
+async def token_info(request: Request) -> tuple[str, TokenInfo] | None:
+    raw = bearer_token(request)
+    if raw is None:
+        return None
+    svc = services(request)
+    key = digest(raw)
+    hit, info = svc.tokens.get(key)
+    if not hit:
+        def lookup() -> TokenInfo | None:
+            with svc.db.read() as session:
+                return lookup_token(session, raw)
+        info = await run(lookup)
+        svc.tokens.put(key, info)
+    if info is None:
+        raise Unauthorized("The access token is invalid")
+    return raw, info
+
+
+def require(scope: str, *, user: bool = True) -> Callable[[Request], Awaitable[Viewer]]:
+    """A dependency: a token granting `scope` (and, with `user`, belonging to an account)."""
+
+    async def dependency(request: Request) -> Viewer:
+        found = await token_info(request)
+        if found is None:
+            raise Unauthorized("The access token is invalid")
+        raw, info = found
+        if user and info.account_id is None:
+            raise Unauthorized("This method requires an authenticated user")
+        if not grants(info.scopes, scope):
+            raise Forbidden("This action is outside the authorized scopes")
+        return Viewer(token=info, raw_token=raw)
+
+    dependency.__name__ = f"require_{scope.replace(':', '_')}"
+    return dependency
+
+
+async def optional_viewer(request: Request) -> Viewer | None:
+    """The viewer when a valid user token is sent; None for anonymous requests."""
+    found = await token_info(request)
+    if found is None or found[1].account_id is None:
+        return None
+    return Viewer(token=found[1], raw_token=found[0])
+
+
+def viewer_id(viewer: Viewer | None) -> int | None:
+    return viewer.account_id if viewer is not None else None

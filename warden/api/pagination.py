@@ -1,0 +1,46 @@
+"""The `Link` header Mastodon clients follow to page through lists."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import Request
+from starlette.responses import Response
+
+
+def link_header(request: Request, response: Response, newest: int | None, oldest: int | None) -> None:
+    """Set `Link: <...max_id=oldest>; rel="next", <...min_id=newest>; rel="prev"` when the page has rows."""
+    if newest is None or oldest is None:
+        return
+    base = str(request.url.replace(query=""))
+    keep = [(k, v) for k, v in request.query_params.multi_items() if k not in ("max_id", "min_id", "since_id")]
+    next_url = f"{base}?{urlencode(keep + [('max_id', str(oldest))])}"
+    prev_url = f"{base}?{urlencode(keep + [('min_id', str(newest))])}"
+    response.headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'
+
+
+def paged(request: Request, data: list[object], cursors: list[int]) -> Response:
+    """A JSON list response with its `Link` header; `cursors` are the page's ids, newest first."""
+    from warden.api.responses import JSON
+
+    response = JSON(data)
+    if cursors:
+        link_header(request, response, cursors[0], cursors[-1])
+    return response
+
+
+def window_args(max_id: str | None, since_id: str | None, min_id: str | None, limit: int | None) -> dict[str, int | None]:
+    """Parse Mastodon's window query parameters (ids are strings; bad ones are a 422)."""
+    from warden.errors import ValidationFailed
+    from warden.platform.pagination import clamp_limit
+
+    def as_id(name: str, value: str | None) -> int | None:
+        if value in (None, ""):
+            return None
+        try:
+            return int(value)  # type: ignore[arg-type]
+        except ValueError:
+            raise ValidationFailed(f"Validation failed: {name} must be a status or record id") from None
+
+    return {"max_id": as_id("max_id", max_id), "since_id": as_id("since_id", since_id),
+            "min_id": as_id("min_id", min_id), "limit": clamp_limit(limit)}

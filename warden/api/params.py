@@ -1,0 +1,92 @@
+"""Request parameters the way Mastodon clients send them: query string, form or JSON, with
+`key[]` arrays. Endpoints read them into a `Params` and validate with its typed getters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+
+from warden.errors import ValidationFailed
+
+
+class Params:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    def str(self, key: str, default: str | None = None) -> str | None:
+        value = self.data.get(key, default)
+        if value is None:
+            return default
+        if isinstance(value, list):
+            value = value[0] if value else default
+        if isinstance(value, (dict, list)):
+            raise ValidationFailed(f"Validation failed: {key} must be a string")
+        return str(value)
+
+    def bool(self, key: str, default: bool = False) -> bool:
+        value = self.data.get(key)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            return value
+        return str(value).lower() in ("1", "true", "on", "yes", "t")
+
+    def int(self, key: str, default: int | None = None) -> int | None:
+        value = self.data.get(key)
+        if value is None or value == "":
+            return default
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValidationFailed(f"Validation failed: {key} must be an integer") from None
+
+    def list(self, key: str) -> list[str]:
+        value = self.data.get(key, self.data.get(key + "[]"))
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        if isinstance(value, dict):  # e.g. status_ids[0]=1 decoded by some clients as a dict
+            return [str(v) for v in value.values()]
+        return [str(value)]
+
+    def dict(self) -> dict[str, Any]:
+        return dict(self.data)
+
+
+def _merge(target: dict[str, Any], key: str, value: Any) -> None:
+    if key.endswith("[]"):
+        target.setdefault(key[:-2], []).append(value)
+    else:
+        target[key] = value
+
+
+async def read_params(request: Request) -> Params:
+    """Query-string parameters overlaid by the body (form-encoded, multipart or JSON)."""
+    data: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        _merge(data, key, value)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "application/json":
+            body = await request.body()
+            if body.strip():
+                try:
+                    parsed = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    raise ValidationFailed("Validation failed: the request body is not valid JSON") from None
+                if not isinstance(parsed, dict):
+                    raise ValidationFailed("Validation failed: the request body must be a JSON object")
+                for key, value in parsed.items():
+                    data[key.removesuffix("[]")] = value
+        elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.form()
+            for key, value in form.multi_items():
+                if isinstance(value, str):
+                    _merge(data, key, value)
+    return Params(data)

@@ -1,0 +1,40 @@
+"""User reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from warden.api.deps import Viewer, require, run, services
+from warden.api.params import read_params
+from warden.api.responses import JSON
+from warden.api.serializers import Presenter
+from warden.errors import NotFound, ValidationFailed
+from warden.platform import accounts, reports
+from warden.store.models import Account
+
+router = APIRouter(tags=["reports"])
+
+
+@router.post("/api/v1/reports", summary="Report an account and some of its statuses to the moderators")
+async def create_report(request: Request, viewer: Viewer = Depends(require("write:reports"))) -> Response:
+    params = await read_params(request)
+    svc = services(request)
+    if not params.str("account_id"):
+        raise ValidationFailed("Validation failed: account_id is required")
+
+    def work() -> dict[str, Any]:
+        with svc.db.write() as session:
+            me = session.get(Account, viewer.account_id)
+            if me is None:
+                raise NotFound()
+            report = reports.file_report(session, me, account_id=params.str("account_id", "") or "",
+                                         status_ids=params.list("status_ids"), comment=params.str("comment", "") or "",
+                                         forward=params.bool("forward"), category=params.str("category"),
+                                         rule_ids=params.list("rule_ids"))
+            target = accounts.get(session, report.target_account_id)
+            return Presenter(session, svc.settings, me.id).report(report, target)
+
+    return JSON(await run(work))

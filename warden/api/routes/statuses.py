@@ -1,0 +1,187 @@
+"""Statuses: posting (through the moderation gate), reading, threads, favourites and reblogs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from warden.api.deps import Services, Viewer, optional_viewer, require, run, services, viewer_id
+from warden.api.params import Params, read_params
+from warden.api.responses import JSON, error
+from warden.api.serializers import Presenter
+from warden.errors import NotFound, ValidationFailed
+from warden.platform import statuses
+from warden.platform.statuses import PostResult
+from warden.store.models import Account, Favourite, Status
+
+router = APIRouter(tags=["statuses"])
+
+
+def _blocked(result: PostResult) -> Response:
+    verdict = result.verdict
+    label = verdict.label or "this server's rules"
+    return error(422, f"This post was not published: it was found to break the rules on {label}. "
+                      f"You can appeal decision {verdict.decision_id}." if verdict.decision_id else
+                      f"This post was not published: it was found to break the rules on {label}.",
+                 decision_id=verdict.decision_id, reason=verdict.reason or None)
+
+
+def _post_fields(params: Params) -> dict[str, Any]:
+    if params.list("media_ids"):
+        raise ValidationFailed("Validation failed: media attachments are not supported on this server")
+    if "poll" in params.data or "poll[options]" in params.data:
+        raise ValidationFailed("Validation failed: polls are not supported on this server")
+    return {"text": params.str("status", "") or "", "spoiler_text": params.str("spoiler_text", "") or "",
+            "sensitive": params.bool("sensitive"), "language": params.str("language")}
+
+
+def _write_post(svc: Services, viewer: Viewer, action: Any) -> tuple[PostResult, dict[str, Any] | None]:
+    with svc.db.write() as session:
+        author = session.get(Account, viewer.account_id)
+        if author is None:
+            raise NotFound()
+        result: PostResult = action(session, author)
+        if result.status is None:
+            return result, None
+        return result, Presenter(session, svc.settings, author.id).statuses([result.status])[0]
+
+
+@router.post("/api/v1/statuses", summary="Publish a status (passes the moderation gate first)")
+async def create_status(request: Request, viewer: Viewer = Depends(require("write:statuses"))) -> Response:
+    params = await read_params(request)
+    svc = services(request)
+    fields = _post_fields(params)
+    key = request.headers.get("idempotency-key")
+
+    def action(session: Any, author: Account) -> PostResult:
+        return statuses.create(session, svc.settings, author, visibility=params.str("visibility", "public") or "public",
+                               in_reply_to_id=params.str("in_reply_to_id"), idempotency_key=key, gate=svc.gate,
+                               **fields)
+
+    result, data = await run(_write_post, svc, viewer, action)
+    if data is None:
+        return _blocked(result)
+    return JSON(data)
+
+
+@router.put("/api/v1/statuses/{status_id}", summary="Edit a status (passes the moderation gate again)")
+async def edit_status(request: Request, status_id: str, viewer: Viewer = Depends(require("write:statuses"))) -> Response:
+    params = await read_params(request)
+    svc = services(request)
+    fields = _post_fields(params)
+
+    def action(session: Any, author: Account) -> PostResult:
+        return statuses.edit(session, svc.settings, author, status_id, gate=svc.gate, **fields)
+
+    result, data = await run(_write_post, svc, viewer, action)
+    if data is None:
+        return _blocked(result)
+    return JSON(data)
+
+
+@router.get("/api/v1/statuses/{status_id}", summary="A status")
+async def get_status(request: Request, status_id: str, viewer: Viewer | None = Depends(optional_viewer)) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            status = statuses.get_visible(session, viewer_id(viewer), status_id)
+            rendered = Presenter(session, svc.settings, viewer_id(viewer)).statuses([status])
+            if not rendered:
+                raise NotFound()
+            return rendered[0]
+
+    return JSON(await run(work))
+
+
+@router.delete("/api/v1/statuses/{status_id}", summary="Delete a status (returns it with its source text)")
+async def delete_status(request: Request, status_id: str, viewer: Viewer = Depends(require("write:statuses"))) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.write() as session:
+            author = session.get(Account, viewer.account_id)
+            if author is None:
+                raise NotFound()
+            status = statuses.delete_status(session, author, status_id)
+            presenter = Presenter(session, svc.settings, author.id)
+            data = presenter._status(status, author, [], [], False, False)
+            data["text"] = status.text
+            return data
+
+    return JSON(await run(work))
+
+
+@router.get("/api/v1/statuses/{status_id}/context", summary="Ancestors and descendants of a status")
+async def status_context(request: Request, status_id: str, viewer: Viewer | None = Depends(optional_viewer)) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            ancestors, descendants = statuses.context(session, viewer_id(viewer), status_id)
+            presenter = Presenter(session, svc.settings, viewer_id(viewer))
+            return {"ancestors": presenter.statuses(ancestors), "descendants": presenter.statuses(descendants)}
+
+    return JSON(await run(work))
+
+
+def _interaction(name: str, scope: str):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request, status_id: str, viewer: Viewer = Depends(require(scope))) -> Response:
+        params = await read_params(request)
+        svc = services(request)
+
+        def work() -> dict[str, Any]:
+            with svc.db.write() as session:
+                me = session.get(Account, viewer.account_id)
+                if me is None:
+                    raise NotFound()
+                if name == "reblog":
+                    status = statuses.reblog(session, me, status_id, params.str("visibility", "public") or "public")
+                else:
+                    status = getattr(statuses, name)(session, me, status_id)
+                return Presenter(session, svc.settings, me.id).status(status)
+
+        return JSON(await run(work))
+
+    endpoint.__name__ = f"status_{name}"
+    return endpoint
+
+
+for _name, _scope in (("favourite", "write:favourites"), ("unfavourite", "write:favourites"),
+                      ("reblog", "write:statuses"), ("unreblog", "write:statuses")):
+    router.add_api_route(f"/api/v1/statuses/{{status_id}}/{_name}", _interaction(_name, _scope), methods=["POST"],
+                         summary=f"{_name.capitalize()} a status")
+
+
+@router.get("/api/v1/statuses/{status_id}/favourited_by", summary="Accounts that favourited a status")
+async def favourited_by(request: Request, status_id: str, viewer: Viewer | None = Depends(optional_viewer)) -> Response:
+    svc = services(request)
+
+    def work() -> list[dict[str, Any]]:
+        with svc.db.read() as session:
+            status = statuses.get_visible(session, viewer_id(viewer), status_id)
+            rows = session.scalars(select(Account).join(Favourite, Favourite.account_id == Account.id)
+                                   .where(Favourite.status_id == status.id, Account.suspended_at.is_(None))
+                                   .order_by(Favourite.id.desc()).limit(80))
+            return Presenter(session, svc.settings, viewer_id(viewer)).accounts(list(rows))
+
+    return JSON(await run(work))
+
+
+@router.get("/api/v1/statuses/{status_id}/reblogged_by", summary="Accounts that reblogged a status")
+async def reblogged_by(request: Request, status_id: str, viewer: Viewer | None = Depends(optional_viewer)) -> Response:
+    svc = services(request)
+
+    def work() -> list[dict[str, Any]]:
+        with svc.db.read() as session:
+            status = statuses.get_visible(session, viewer_id(viewer), status_id)
+            rows = session.scalars(select(Account).join(Status, Status.account_id == Account.id)
+                                   .where(Status.reblog_of_id == status.id, Status.deleted_at.is_(None),
+                                          Account.suspended_at.is_(None))
+                                   .order_by(Status.id.desc()).limit(80))
+            return Presenter(session, svc.settings, viewer_id(viewer)).accounts(list(rows))
+
+    return JSON(await run(work))

@@ -1,0 +1,66 @@
+"""Timelines: home, public (this server's) and hashtag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from warden.api.deps import Viewer, optional_viewer, require, run, services, viewer_id
+from warden.api.pagination import paged, window_args
+from warden.api.serializers import Presenter
+from warden.platform import timelines
+
+router = APIRouter(tags=["timelines"])
+
+
+@router.get("/api/v1/timelines/home", summary="Statuses from the accounts the viewer follows")
+async def home(request: Request, max_id: str | None = None, since_id: str | None = None, min_id: str | None = None,
+               limit: int | None = None, viewer: Viewer = Depends(require("read:statuses"))) -> Response:
+    svc = services(request)
+    window = window_args(max_id, since_id, min_id, limit)
+
+    def work() -> tuple[list[Any], list[int]]:
+        with svc.db.read() as session:
+            rows = timelines.home(session, viewer.account_id, **window)
+            return Presenter(session, svc.settings, viewer.account_id).statuses(rows), [s.id for s in rows]
+
+    data, cursors = await run(work)
+    return paged(request, data, cursors)
+
+
+@router.get("/api/v1/timelines/public", summary="Public statuses on this server")
+async def public(request: Request, local: bool = False, remote: bool = False, only_media: bool = False,
+                 max_id: str | None = None, since_id: str | None = None, min_id: str | None = None,
+                 limit: int | None = None, viewer: Viewer | None = Depends(optional_viewer)) -> Response:
+    svc = services(request)
+    window = window_args(max_id, since_id, min_id, limit)
+
+    def work() -> tuple[list[Any], list[int]]:
+        if remote or only_media:  # no federation and no media on this server
+            return [], []
+        with svc.db.read() as session:
+            rows = timelines.public(session, viewer_id(viewer), **window)
+            return Presenter(session, svc.settings, viewer_id(viewer)).statuses(rows), [s.id for s in rows]
+
+    data, cursors = await run(work)
+    return paged(request, data, cursors)
+
+
+@router.get("/api/v1/timelines/tag/{hashtag}", summary="Public statuses with a hashtag")
+async def tag(request: Request, hashtag: str, local: bool = False, remote: bool = False, only_media: bool = False,
+              max_id: str | None = None, since_id: str | None = None, min_id: str | None = None,
+              limit: int | None = None, viewer: Viewer | None = Depends(optional_viewer)) -> Response:
+    svc = services(request)
+    window = window_args(max_id, since_id, min_id, limit)
+
+    def work() -> tuple[list[Any], list[int]]:
+        if remote or only_media:
+            return [], []
+        with svc.db.read() as session:
+            rows = timelines.tag(session, viewer_id(viewer), hashtag, **window)
+            return Presenter(session, svc.settings, viewer_id(viewer)).statuses(rows), [s.id for s in rows]
+
+    data, cursors = await run(work)
+    return paged(request, data, cursors)

@@ -1,0 +1,242 @@
+"""Mastodon JSON shapes for Warden's models.
+
+`Presenter` renders lists in a fixed number of queries (authors, reblogged originals, the viewer's
+favourites and reblogs, mentions and tags are each loaded once per page), which keeps timeline reads fast.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warden import __version__
+from warden.config import Settings
+from warden.platform.accounts import Relationship
+from warden.platform.statuses import can_see
+from warden.store.models import Account, Favourite, Mention, Notification, Report, Status, StatusTag, Tag
+
+MASTODON_COMPAT_VERSION = "4.2.0"
+DEFAULT_AVATAR = "/static/avatar.png"
+DEFAULT_HEADER = "/static/header.png"
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def note_html(note: str) -> str:
+    return "".join(f"<p>{escape(p).replace(chr(10), '<br />')}</p>" for p in note.split("\n\n") if p.strip())
+
+
+class Presenter:
+    def __init__(self, session: Session, settings: Settings, viewer_id: int | None) -> None:
+        self.session = session
+        self.settings = settings
+        self.viewer_id = viewer_id
+
+    # --- accounts ---------------------------------------------------------------------------
+
+    def account(self, account: Account, *, source: bool = False) -> dict[str, Any]:
+        base = self.settings.base_url
+        url = f"{base}/@{account.username}"
+        data: dict[str, Any] = {
+            "id": str(account.id),
+            "username": account.username,
+            "acct": account.username,
+            "display_name": account.display_name,
+            "locked": account.locked,
+            "bot": account.bot,
+            "discoverable": account.discoverable,
+            "group": False,
+            "created_at": iso(account.created_at.replace(hour=0, minute=0, second=0, microsecond=0)),
+            "note": note_html(account.note),
+            "url": url,
+            "uri": f"{base}/users/{account.username}",
+            "avatar": base + DEFAULT_AVATAR,
+            "avatar_static": base + DEFAULT_AVATAR,
+            "header": base + DEFAULT_HEADER,
+            "header_static": base + DEFAULT_HEADER,
+            "followers_count": max(account.followers_count, 0),
+            "following_count": max(account.following_count, 0),
+            "statuses_count": max(account.statuses_count, 0),
+            "last_status_at": account.last_status_at.date().isoformat() if account.last_status_at else None,
+            "noindex": False,
+            "emojis": [],
+            "fields": [],
+            "roles": ([{"id": account.role, "name": account.role.capitalize(), "color": ""}]
+                      if account.role != "user" else []),
+        }
+        if account.suspended_at is not None:
+            data["suspended"] = True
+        if source:
+            data["source"] = {"privacy": "public", "sensitive": False, "language": account.locale,
+                              "note": account.note, "fields": [], "follow_requests_count": 0}
+            data["role"] = {"id": account.role, "name": account.role, "permissions": "0", "color": "",
+                            "highlighted": False}
+        return data
+
+    def accounts(self, rows: list[Account]) -> list[dict[str, Any]]:
+        return [self.account(a) for a in rows]
+
+    # --- statuses ---------------------------------------------------------------------------
+
+    def statuses(self, rows: list[Status]) -> list[dict[str, Any]]:
+        """Mastodon Status entities for `rows` (reblogs of things the viewer cannot see are dropped)."""
+        if not rows:
+            return []
+        session = self.session
+        originals_ids = {s.reblog_of_id for s in rows if s.reblog_of_id is not None}
+        originals = ({s.id: s for s in session.scalars(select(Status).where(Status.id.in_(originals_ids)))}
+                     if originals_ids else {})
+        everything = list(rows) + list(originals.values())
+        ids = [s.id for s in everything]
+        account_ids = {s.account_id for s in everything}
+        authors = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(account_ids)))}
+        mentions: dict[int, list[Account]] = defaultdict(list)
+        mention_rows = session.execute(
+            select(Mention.status_id, Account).join(Account, Account.id == Mention.account_id)
+            .where(Mention.status_id.in_(ids))).all()
+        for status_id, account in mention_rows:
+            mentions[status_id].append(account)
+        tags: dict[int, list[str]] = defaultdict(list)
+        for status_id, name in session.execute(
+            select(StatusTag.status_id, Tag.name).join(Tag, Tag.id == StatusTag.tag_id)
+            .where(StatusTag.status_id.in_(ids))
+        ).all():
+            tags[status_id].append(name)
+        favourited: set[int] = set()
+        reblogged: set[int] = set()
+        if self.viewer_id is not None:
+            favourited = set(session.scalars(select(Favourite.status_id).where(
+                Favourite.account_id == self.viewer_id, Favourite.status_id.in_(ids))))
+            reblogged = set(session.scalars(select(Status.reblog_of_id).where(
+                Status.account_id == self.viewer_id, Status.reblog_of_id.in_(ids), Status.deleted_at.is_(None))))
+
+        def render(status: Status) -> dict[str, Any]:
+            author = authors[status.account_id]
+            return self._status(status, author, mentions.get(status.id, []), tags.get(status.id, []),
+                                status.id in favourited, status.id in reblogged)
+
+        out: list[dict[str, Any]] = []
+        for status in rows:
+            if status.reblog_of_id is None:
+                out.append(render(status))
+                continue
+            original = originals.get(status.reblog_of_id)
+            if original is None or not can_see(session, self.viewer_id, original, authors.get(original.account_id)):
+                continue
+            wrapper = self._status(status, authors[status.account_id], [], [], False, False)
+            wrapper["reblog"] = render(original)
+            wrapper["content"] = ""
+            wrapper["reblogged"] = original.id in reblogged
+            wrapper["favourited"] = original.id in favourited
+            out.append(wrapper)
+        return out
+
+    def status(self, status: Status) -> dict[str, Any]:
+        rendered = self.statuses([status])
+        if not rendered:
+            raise LookupError("status not visible")
+        return rendered[0]
+
+    def _status(self, status: Status, author: Account, mentioned: list[Account], tag_names: list[str],
+                favourited: bool, reblogged: bool) -> dict[str, Any]:
+        base = self.settings.base_url
+        url = f"{base}/@{author.username}/{status.id}"
+        spoiler = status.spoiler_text or (status.moderation_label or "")
+        data: dict[str, Any] = {
+            "id": str(status.id),
+            "uri": f"{base}/users/{author.username}/statuses/{status.id}",
+            "url": url,
+            "created_at": iso(status.created_at),
+            "edited_at": iso(status.edited_at),
+            "account": self.account(author),
+            "content": status.content_html,
+            "text": None,
+            "visibility": status.visibility,
+            "sensitive": status.sensitive or bool(spoiler),
+            "spoiler_text": spoiler,
+            "media_attachments": [],
+            "application": None,
+            "mentions": [{"id": str(a.id), "username": a.username, "acct": a.username,
+                          "url": f"{base}/@{a.username}"} for a in mentioned],
+            "tags": [{"name": name, "url": f"{base}/tags/{name}"} for name in tag_names],
+            "emojis": [],
+            "reblogs_count": max(status.reblogs_count, 0),
+            "favourites_count": max(status.favourites_count, 0),
+            "replies_count": max(status.replies_count, 0),
+            "in_reply_to_id": str(status.in_reply_to_id) if status.in_reply_to_id else None,
+            "in_reply_to_account_id": str(status.in_reply_to_account_id) if status.in_reply_to_account_id else None,
+            "reblog": None,
+            "poll": None,
+            "card": None,
+            "language": status.language,
+            "favourited": favourited,
+            "reblogged": reblogged,
+            "muted": False,
+            "bookmarked": False,
+            "pinned": False,
+            "filtered": [],
+        }
+        if self.viewer_id == status.account_id and (status.state != "published" or status.limited):
+            data["warden"] = {"state": status.state, "limited": status.limited, "decision_id": status.decision_id}
+        return data
+
+    # --- the rest ---------------------------------------------------------------------------
+
+    def notifications(self, rows: list[Notification]) -> list[dict[str, Any]]:
+        if not rows:
+            return []
+        senders = {a.id: a for a in self.session.scalars(
+            select(Account).where(Account.id.in_({n.from_account_id for n in rows})))}
+        status_ids = [n.status_id for n in rows if n.status_id is not None]
+        statuses = {s.id: s for s in self.session.scalars(select(Status).where(Status.id.in_(status_ids)))} \
+            if status_ids else {}
+        visible = {s.id: s for s in statuses.values() if can_see(self.session, self.viewer_id, s)}
+        rendered = {int(d["id"]): d for d in self.statuses(list(visible.values()))}
+        out = []
+        for n in rows:
+            entry: dict[str, Any] = {"id": str(n.id), "type": n.type, "created_at": iso(n.created_at),
+                                     "account": self.account(senders[n.from_account_id]), "status": None}
+            if n.status_id is not None:
+                entry["status"] = rendered.get(n.status_id)
+                if entry["status"] is None and n.type != "moderation_warning":
+                    continue
+            if n.data:
+                entry["moderation_warning"] = n.data
+            out.append(entry)
+        return out
+
+    def relationship(self, rel: Relationship) -> dict[str, Any]:
+        return {
+            "id": str(rel.id), "following": rel.following, "showing_reblogs": rel.showing_reblogs,
+            "notifying": rel.notifying, "languages": None, "followed_by": rel.followed_by,
+            "blocking": rel.blocking, "blocked_by": rel.blocked_by, "muting": rel.muting,
+            "muting_notifications": rel.muting_notifications, "requested": False, "requested_by": False,
+            "domain_blocking": False, "endorsed": False, "note": "",
+        }
+
+    def tag(self, tag: Tag) -> dict[str, Any]:
+        return {"name": tag.name, "url": f"{self.settings.base_url}/tags/{tag.name}", "history": [],
+                "following": False}
+
+    def report(self, report: Report, target: Account) -> dict[str, Any]:
+        return {
+            "id": str(report.id), "action_taken": report.action_taken_at is not None,
+            "action_taken_at": iso(report.action_taken_at), "category": report.category,
+            "comment": report.comment, "forwarded": report.forward, "created_at": iso(report.created_at),
+            "status_ids": [str(i) for i in report.status_ids] or None,
+            "rule_ids": [str(i) for i in report.rule_ids] or None,
+            "target_account": self.account(target),
+        }
+
+
+def version_string() -> str:
+    return f"{MASTODON_COMPAT_VERSION} (compatible; Warden {__version__})"

@@ -1,0 +1,208 @@
+"""Passwords, OAuth applications, authorization codes and access tokens.
+
+Secrets (tokens, codes, client secrets) are random; tokens and codes are stored only as SHA-256
+digests, so a database dump does not hand out sessions.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from warden.errors import Forbidden, Unauthorized, ValidationFailed
+from warden.platform.scopes import parse_scopes, validate_scopes
+from warden.store.models import Account, OAuthApp, OAuthCode, OAuthToken, utcnow
+
+OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
+CODE_LIFETIME = timedelta(minutes=10)
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- applications -----------------------------------------------------------------------------
+
+
+def create_app(session: Session, *, name: str, redirect_uris: str, scopes: str = "read",
+               website: str | None = None) -> OAuthApp:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("Validation failed: Application name can't be blank")
+    if len(name) > 200:
+        raise ValidationFailed("Validation failed: Application name is too long")
+    uris = [u.strip() for u in (redirect_uris or "").split() if u.strip()]
+    if not uris:
+        raise ValidationFailed("Validation failed: Redirect URI can't be blank")
+    for uri in uris:
+        if uri != OOB_REDIRECT and "://" not in uri:
+            raise ValidationFailed(f"Validation failed: Redirect URI must be an absolute URI: {uri}")
+    app = OAuthApp(
+        name=name,
+        website=website or None,
+        redirect_uris="\n".join(uris),
+        scopes=" ".join(validate_scopes(scopes or "read")),
+        client_id=secrets.token_urlsafe(32),
+        client_secret=secrets.token_urlsafe(32),
+    )
+    session.add(app)
+    session.flush()
+    return app
+
+
+def find_app(session: Session, client_id: str | None, client_secret: str | None = None) -> OAuthApp:
+    """The app with these credentials (the secret is checked when given)."""
+    app = session.scalar(select(OAuthApp).where(OAuthApp.client_id == (client_id or "")))
+    if app is None:
+        raise Unauthorized("Client authentication failed due to unknown client")
+    if client_secret is not None and not hmac.compare_digest(app.client_secret, client_secret):
+        raise Unauthorized("Client authentication failed due to unknown client")
+    return app
+
+
+def _requested_scopes(app: OAuthApp, scope: str | None) -> str:
+    """The scopes asked for, which must be a subset of the app's."""
+    wanted = validate_scopes(scope or app.scopes)
+    if not parse_scopes(" ".join(wanted)) <= parse_scopes(app.scopes):
+        raise Forbidden("The requested scope is invalid, unknown, or malformed.")
+    return " ".join(wanted)
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    scope: str
+    created_at: int
+
+
+def issue_token(session: Session, *, app_id: int | None, account_id: int | None, scopes: str) -> IssuedToken:
+    raw = secrets.token_urlsafe(32)
+    row = OAuthToken(token_hash=digest(raw), app_id=app_id, account_id=account_id, scopes=scopes)
+    session.add(row)
+    session.flush()
+    return IssuedToken(access_token=raw, scope=scopes, created_at=int(row.created_at.timestamp()))
+
+
+def revoke_token(session: Session, raw_token: str) -> None:
+    session.execute(
+        update(OAuthToken)
+        .where(OAuthToken.token_hash == digest(raw_token), OAuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    token_id: int
+    app_id: int | None
+    account_id: int | None
+    scopes: frozenset[str]
+
+
+def lookup_token(session: Session, raw_token: str) -> TokenInfo | None:
+    row = session.execute(
+        select(OAuthToken.id, OAuthToken.app_id, OAuthToken.account_id, OAuthToken.scopes).where(
+            OAuthToken.token_hash == digest(raw_token), OAuthToken.revoked_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    return TokenInfo(row.id, row.app_id, row.account_id, parse_scopes(row.scopes))
+
+
+# --- grants -----------------------------------------------------------------------------------
+
+
+def authenticate(session: Session, login: str, password: str) -> Account:
+    """The account for a username or e-mail address and password."""
+    login = (login or "").strip().lower()
+    account = session.scalar(
+        select(Account).where((Account.email == login) | (Account.username_key == login))
+    )
+    if account is None or not check_password(account.password_hash, password or ""):
+        raise Unauthorized("Invalid username or password")
+    if account.suspended_at is not None:
+        raise Forbidden("Your login is currently disabled")
+    return account
+
+
+def create_code(session: Session, *, app: OAuthApp, account_id: int, redirect_uri: str, scope: str | None,
+                code_challenge: str | None, code_challenge_method: str | None) -> str:
+    if redirect_uri not in app.redirect_uris.split("\n"):
+        raise ValidationFailed("The redirect uri included is not valid.")
+    if code_challenge and (code_challenge_method or "plain") not in ("S256", "plain"):
+        raise ValidationFailed("Invalid code_challenge_method: use S256")
+    raw = secrets.token_urlsafe(32)
+    session.add(OAuthCode(
+        code_hash=digest(raw), app_id=app.id, account_id=account_id, redirect_uri=redirect_uri,
+        scopes=_requested_scopes(app, scope), code_challenge=code_challenge or None,
+        code_challenge_method=(code_challenge_method or "plain") if code_challenge else None,
+        expires_at=utcnow() + CODE_LIFETIME,
+    ))
+    return raw
+
+
+def _pkce_matches(code: OAuthCode, verifier: str | None) -> bool:
+    if code.code_challenge is None:
+        return True
+    if not verifier:
+        return False
+    if code.code_challenge_method == "S256":
+        computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    else:
+        computed = verifier
+    return hmac.compare_digest(computed, code.code_challenge)
+
+
+def exchange(session: Session, params: dict[str, str]) -> IssuedToken:
+    """POST /oauth/token for the grants Warden supports."""
+    grant = params.get("grant_type")
+    app = find_app(session, params.get("client_id"), params.get("client_secret"))
+    if grant == "authorization_code":
+        code = session.scalar(select(OAuthCode).where(OAuthCode.code_hash == digest(params.get("code") or "")))
+        now = utcnow()
+        if code is None or code.app_id != app.id or code.used_at is not None or code.expires_at < now:
+            raise ValidationFailed("The provided authorization grant is invalid, expired, revoked, "
+                                   "does not match the redirection URI used in the authorization request, "
+                                   "or was issued to another client.")
+        if params.get("redirect_uri", code.redirect_uri) != code.redirect_uri:
+            raise ValidationFailed("The redirect uri included is not valid.")
+        if not _pkce_matches(code, params.get("code_verifier")):
+            raise ValidationFailed("The code_verifier does not match the code_challenge.")
+        code.used_at = now
+        return issue_token(session, app_id=app.id, account_id=code.account_id, scopes=code.scopes)
+    if grant == "password":
+        account = authenticate(session, params.get("username", ""), params.get("password", ""))
+        return issue_token(session, app_id=app.id, account_id=account.id,
+                           scopes=_requested_scopes(app, params.get("scope")))
+    if grant == "client_credentials":
+        return issue_token(session, app_id=app.id, account_id=None,
+                           scopes=_requested_scopes(app, params.get("scope")))
+    raise ValidationFailed("The authorization grant type is not supported by the authorization server.")

@@ -1,0 +1,384 @@
+"""Posts (statuses): the write path, who may see what, threads, favourites and reblogs.
+
+The write path is `create()` / `edit()`: validate, render, pass the moderation gate, then store the
+post, its moderation state and an outbox event in the caller's one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from warden.config import Settings
+from warden.errors import Forbidden, NotFound, ValidationFailed
+from warden.platform import accounts, content, notifications
+from warden.policy.gate import Draft, ModerationGate, Verdict, moderate
+from warden.store.models import (
+    Account,
+    Block,
+    Favourite,
+    Follow,
+    IdempotencyKey,
+    Mention,
+    OutboxEvent,
+    Status,
+    StatusTag,
+    Tag,
+    utcnow,
+)
+
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+
+
+def account_url(settings: Settings, username: str) -> str:
+    return f"{settings.base_url}/@{username}"
+
+
+def status_url(settings: Settings, username: str, status_id: int) -> str:
+    return f"{settings.base_url}/@{username}/{status_id}"
+
+
+def parse_id(value: int | str | None) -> int:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise NotFound() from None
+
+
+# --- visibility ------------------------------------------------------------------------------
+
+
+def can_see(session: Session, viewer_id: int | None, status: Status, author: Account | None = None) -> bool:
+    """Whether `viewer_id` (None: anonymous) may see `status`."""
+    if status.deleted_at is not None or status.state == "removed":
+        return False
+    author = author or session.get(Account, status.account_id)
+    if author is None or author.suspended_at is not None:
+        return False
+    is_author = viewer_id == status.account_id
+    if status.state == "held" and not is_author:
+        return False
+    if is_author:
+        return True
+    if viewer_id is not None and accounts.is_blocked_either_way(session, viewer_id, status.account_id):
+        return False
+    if status.visibility in ("public", "unlisted"):
+        return True
+    if viewer_id is None:
+        return False
+    mentioned = session.scalar(select(Mention.account_id).where(Mention.status_id == status.id,
+                                                                Mention.account_id == viewer_id))
+    if mentioned is not None:
+        return True
+    if status.visibility == "private":
+        return session.scalar(select(Follow.id).where(Follow.account_id == viewer_id,
+                                                      Follow.target_id == status.account_id)) is not None
+    return False
+
+
+def get_visible(session: Session, viewer_id: int | None, status_id: int | str) -> Status:
+    status = session.get(Status, parse_id(status_id))
+    if status is None or not can_see(session, viewer_id, status):
+        raise NotFound()
+    return status
+
+
+# --- the write path --------------------------------------------------------------------------
+
+
+@dataclass
+class PostResult:
+    """What `create()` did. `status` is None when the gate blocked the post."""
+
+    status: Status | None
+    verdict: Verdict
+    replayed: bool = False
+
+
+def _validate(settings: Settings, author: Account, text: str, spoiler_text: str, visibility: str) -> None:
+    if author.suspended_at is not None:
+        raise Forbidden("Your account is suspended and cannot post")
+    if not text.strip():
+        raise ValidationFailed("Validation failed: Text can't be blank")
+    if len(text) + len(spoiler_text) > settings.max_status_chars:
+        raise ValidationFailed(f"Validation failed: Text character limit of {settings.max_status_chars} exceeded")
+    if visibility not in VISIBILITIES:
+        raise ValidationFailed(f"Validation failed: Visibility must be one of {', '.join(VISIBILITIES)}")
+
+
+def _apply_verdict(status: Status, verdict: Verdict) -> None:
+    status.decision_id = verdict.decision_id
+    status.state = "held" if verdict.action == "hold" else "published"
+    status.limited = verdict.action == "limit"
+    if verdict.action == "label":
+        status.moderation_label = verdict.label or "Sensitive content"
+        status.sensitive = True
+    status.local_public = (status.state == "published" and status.visibility == "public"
+                           and not status.limited and status.reblog_of_id is None and status.deleted_at is None)
+
+
+def _mention_targets(session: Session, usernames: Iterable[str]) -> dict[str, Account]:
+    names = list(usernames)
+    if not names:
+        return {}
+    return {a.username_key: a for a in session.scalars(select(Account).where(Account.username_key.in_(names)))}
+
+
+def _render(session: Session, settings: Settings, text: str) -> tuple[content.Rendered, dict[str, Account]]:
+    targets = _mention_targets(session, content.extract_mentions(text))
+    rendered = content.render(
+        text, base_url=settings.base_url,
+        account_url=lambda name: account_url(settings, targets[name].username) if name in targets else None,
+    )
+    return rendered, targets
+
+
+def _attach_tags(session: Session, status_id: int, names: list[str]) -> None:
+    for name in names[:20]:
+        tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
+        if tag_id is None:
+            tag = Tag(name=name)
+            session.add(tag)
+            session.flush()
+            tag_id = tag.id
+        session.add(StatusTag(status_id=status_id, tag_id=tag_id))
+
+
+def emit(session: Session, type: str, subject_id: int | None, payload: dict[str, Any]) -> None:
+    """Append an event to the outbox, in the caller's transaction."""
+    session.add(OutboxEvent(type=type, subject_id=subject_id, payload=payload))
+
+
+def create(session: Session, settings: Settings, author: Account, *, text: str, spoiler_text: str = "",
+           visibility: str = "public", sensitive: bool = False, in_reply_to_id: int | str | None = None,
+           language: str | None = None, idempotency_key: str | None = None,
+           gate: ModerationGate | None = None) -> PostResult:
+    text = text or ""
+    spoiler_text = spoiler_text or ""
+    visibility = visibility or "public"
+    if idempotency_key:
+        previous = session.scalar(select(IdempotencyKey.status_id).where(
+            IdempotencyKey.account_id == author.id, IdempotencyKey.key == idempotency_key))
+        if previous is not None:
+            status = session.get(Status, previous)
+            if status is not None:
+                return PostResult(status=status, verdict=Verdict(action="allow", decision_id=status.decision_id),
+                                  replayed=True)
+    _validate(settings, author, text, spoiler_text, visibility)
+
+    parent: Status | None = None
+    if in_reply_to_id not in (None, ""):
+        parent = session.get(Status, parse_id(in_reply_to_id))
+        if parent is None or not can_see(session, author.id, parent):
+            raise NotFound("The status you are replying to does not exist or is not visible")
+
+    verdict = moderate(session, Draft(account_id=author.id, text=text, spoiler_text=spoiler_text,
+                                      visibility=visibility, in_reply_to_id=parent.id if parent else None,
+                                      language=language), gate)
+    if verdict.action == "block":
+        emit(session, "status.blocked", None, {"account_id": author.id, "decision_id": verdict.decision_id,
+                                               "label": verdict.label})
+        return PostResult(status=None, verdict=verdict)
+
+    rendered, targets = _render(session, settings, text)
+    now = utcnow()
+    status = Status(
+        account_id=author.id, text=text, content_html=rendered.html, spoiler_text=spoiler_text,
+        sensitive=bool(sensitive) or bool(spoiler_text), visibility=visibility, language=language,
+        in_reply_to_id=parent.id if parent else None,
+        in_reply_to_account_id=parent.account_id if parent else None, created_at=now,
+    )
+    _apply_verdict(status, verdict)
+    session.add(status)
+    session.flush()
+
+    for account in targets.values():
+        session.add(Mention(status_id=status.id, account_id=account.id))
+    _attach_tags(session, status.id, rendered.tags)
+    session.execute(update(Account).where(Account.id == author.id)
+                    .values(statuses_count=Account.statuses_count + 1, last_status_at=now))
+    if parent is not None:
+        session.execute(update(Status).where(Status.id == parent.id).values(replies_count=Status.replies_count + 1))
+    if status.state == "published":
+        for account in targets.values():
+            notifications.notify(session, account_id=account.id, from_account_id=author.id, type="mention",
+                                 status_id=status.id)
+    if idempotency_key:
+        session.add(IdempotencyKey(account_id=author.id, key=idempotency_key[:200], status_id=status.id))
+    emit(session, "status.created", status.id, {
+        "status_id": status.id, "account_id": author.id, "state": status.state, "action": verdict.action,
+        "decision_id": verdict.decision_id,
+    })
+    session.flush()
+    return PostResult(status=status, verdict=verdict)
+
+
+def edit(session: Session, settings: Settings, author: Account, status_id: int | str, *, text: str,
+         spoiler_text: str = "", sensitive: bool = False, language: str | None = None,
+         gate: ModerationGate | None = None) -> PostResult:
+    status = session.get(Status, parse_id(status_id))
+    if status is None or status.deleted_at is not None or status.state == "removed":
+        raise NotFound()
+    if status.account_id != author.id:
+        raise Forbidden("This action is not allowed")
+    if status.reblog_of_id is not None:
+        raise ValidationFailed("Validation failed: A reblog cannot be edited")
+    _validate(settings, author, text or "", spoiler_text or "", status.visibility)
+    verdict = moderate(session, Draft(account_id=author.id, text=text, spoiler_text=spoiler_text or "",
+                                      visibility=status.visibility, in_reply_to_id=status.in_reply_to_id,
+                                      status_id=status.id, language=language), gate)
+    if verdict.action == "block":
+        emit(session, "status.blocked", status.id, {"account_id": author.id, "decision_id": verdict.decision_id,
+                                                    "label": verdict.label})
+        return PostResult(status=None, verdict=verdict)
+    rendered, _ = _render(session, settings, text)
+    status.text, status.content_html = text, rendered.html
+    status.spoiler_text = spoiler_text or ""
+    status.sensitive = bool(sensitive) or bool(spoiler_text)
+    status.language = language or status.language
+    status.edited_at = utcnow()
+    _apply_verdict(status, verdict)
+    session.execute(delete(StatusTag).where(StatusTag.status_id == status.id))
+    _attach_tags(session, status.id, rendered.tags)
+    emit(session, "status.updated", status.id, {
+        "status_id": status.id, "account_id": author.id, "state": status.state, "action": verdict.action,
+        "decision_id": verdict.decision_id,
+    })
+    session.flush()
+    return PostResult(status=status, verdict=verdict)
+
+
+def delete_status(session: Session, author: Account, status_id: int | str) -> Status:
+    status = session.get(Status, parse_id(status_id))
+    if status is None or status.deleted_at is not None:
+        raise NotFound()
+    if status.account_id != author.id:
+        raise Forbidden("This action is not allowed")
+    status.deleted_at = utcnow()
+    status.local_public = False
+    session.execute(update(Account).where(Account.id == author.id)
+                    .values(statuses_count=Account.statuses_count - 1))
+    if status.in_reply_to_id is not None:
+        session.execute(update(Status).where(Status.id == status.in_reply_to_id)
+                        .values(replies_count=Status.replies_count - 1))
+    if status.reblog_of_id is not None:
+        session.execute(update(Status).where(Status.id == status.reblog_of_id)
+                        .values(reblogs_count=Status.reblogs_count - 1))
+    emit(session, "status.deleted", status.id, {"status_id": status.id, "account_id": author.id})
+    return status
+
+
+# --- threads ----------------------------------------------------------------------------------
+
+
+def context(session: Session, viewer_id: int | None, status_id: int | str) -> tuple[list[Status], list[Status]]:
+    """(ancestors oldest first, descendants in thread order) that the viewer may see."""
+    status = get_visible(session, viewer_id, status_id)
+    ancestors: list[Status] = []
+    parent_id = status.in_reply_to_id
+    seen = {status.id}
+    while parent_id is not None and parent_id not in seen and len(ancestors) < 100:
+        seen.add(parent_id)
+        parent = session.get(Status, parent_id)
+        if parent is None:
+            break
+        if can_see(session, viewer_id, parent):
+            ancestors.append(parent)
+        parent_id = parent.in_reply_to_id
+    ancestors.reverse()
+
+    descendants: list[Status] = []
+    frontier = [status.id]
+    while frontier and len(descendants) < 200:
+        children = list(session.scalars(
+            select(Status).where(Status.in_reply_to_id.in_(frontier)).order_by(Status.id)))
+        frontier = []
+        for child in children:
+            if child.id in seen:
+                continue
+            seen.add(child.id)
+            frontier.append(child.id)
+            if can_see(session, viewer_id, child):
+                descendants.append(child)
+    return ancestors, descendants
+
+
+# --- favourites and reblogs -------------------------------------------------------------------
+
+
+def favourite(session: Session, me: Account, status_id: int | str) -> Status:
+    status = get_visible(session, me.id, status_id)
+    if status.reblog_of_id is not None:
+        status = get_visible(session, me.id, status.reblog_of_id)
+    exists = session.scalar(select(Favourite.id).where(Favourite.account_id == me.id, Favourite.status_id == status.id))
+    if exists is None:
+        session.add(Favourite(account_id=me.id, status_id=status.id))
+        session.execute(update(Status).where(Status.id == status.id)
+                        .values(favourites_count=Status.favourites_count + 1))
+        notifications.notify(session, account_id=status.account_id, from_account_id=me.id, type="favourite",
+                             status_id=status.id)
+        session.flush()
+        session.refresh(status)
+    return status
+
+
+def unfavourite(session: Session, me: Account, status_id: int | str) -> Status:
+    status = get_visible(session, me.id, status_id)
+    removed = session.execute(delete(Favourite).where(Favourite.account_id == me.id, Favourite.status_id == status.id))
+    if removed.rowcount:
+        session.execute(update(Status).where(Status.id == status.id)
+                        .values(favourites_count=Status.favourites_count - 1))
+        session.flush()
+        session.refresh(status)
+    return status
+
+
+def reblog(session: Session, me: Account, status_id: int | str, visibility: str = "public") -> Status:
+    """Reblog a status; returns the reblog (a status wrapping the original)."""
+    if me.suspended_at is not None:
+        raise Forbidden("Your account is suspended and cannot post")
+    original = get_visible(session, me.id, status_id)
+    if original.reblog_of_id is not None:
+        original = get_visible(session, me.id, original.reblog_of_id)
+    if original.visibility in ("private", "direct") or original.state != "published":
+        raise Forbidden("This action is not allowed")
+    existing = session.scalar(select(Status).where(Status.account_id == me.id, Status.reblog_of_id == original.id,
+                                                   Status.deleted_at.is_(None)))
+    if existing is not None:
+        return existing
+    visibility = visibility if visibility in ("public", "unlisted", "private") else "public"
+    wrapper = Status(account_id=me.id, reblog_of_id=original.id, reblog_of_account_id=original.account_id,
+                     visibility=visibility, state="published", local_public=False)
+    session.add(wrapper)
+    session.execute(update(Status).where(Status.id == original.id).values(reblogs_count=Status.reblogs_count + 1))
+    session.execute(update(Account).where(Account.id == me.id).values(statuses_count=Account.statuses_count + 1))
+    session.flush()
+    notifications.notify(session, account_id=original.account_id, from_account_id=me.id, type="reblog",
+                         status_id=original.id)
+    emit(session, "status.reblogged", wrapper.id, {"status_id": original.id, "account_id": me.id})
+    session.flush()
+    return wrapper
+
+
+def unreblog(session: Session, me: Account, status_id: int | str) -> Status:
+    original = get_visible(session, me.id, status_id)
+    if original.reblog_of_id is not None:
+        original = get_visible(session, me.id, original.reblog_of_id)
+    wrapper = session.scalar(select(Status).where(Status.account_id == me.id, Status.reblog_of_id == original.id,
+                                                  Status.deleted_at.is_(None)))
+    if wrapper is not None:
+        delete_status(session, me, wrapper.id)
+        session.flush()
+        session.refresh(original)
+    return original
+
+
+def blocked_ids(session: Session, viewer_id: int) -> set[int]:
+    """Accounts the viewer blocks or is blocked by."""
+    out = set(session.scalars(select(Block.target_id).where(Block.account_id == viewer_id)))
+    out.update(session.scalars(select(Block.account_id).where(Block.target_id == viewer_id)))
+    return out

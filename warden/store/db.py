@@ -1,0 +1,98 @@
+"""Database connections: one `Database` per process, with read and write sessions.
+
+SQLite (the embedded default) runs in WAL mode so readers never wait for the writer; writes go
+through a single connection and start with `BEGIN IMMEDIATE`, so concurrent writers queue in
+Python instead of failing with "database is locked". PostgreSQL uses an ordinary pool.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def _sqlite_engine(url: str, *, write: bool) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=1 if write else 8,
+        max_overflow=0 if write else 8,
+        pool_timeout=60,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Owns the engines; hands out sessions that commit on success and roll back on error."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            self.write_engine = _sqlite_engine(url, write=True)
+            self.read_engine = _sqlite_engine(url, write=False)
+        else:
+            self.write_engine = self.read_engine = create_engine(
+                url, pool_size=10, max_overflow=20, pool_pre_ping=True, echo=echo
+            )
+        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+
+    @property
+    def dialect(self) -> str:
+        return self.write_engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in a write transaction, committed (durably) when the block exits cleanly."""
+        lock = self._write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self._write_sessions() as session, session.begin():
+                yield session
+        finally:
+            if lock is not None:
+                lock.release()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading: one consistent snapshot, never commits anything."""
+        with self._read_sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
