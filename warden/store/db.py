@@ -87,10 +87,7 @@ class Database:
     def read(self) -> Iterator[Session]:
         """A session for reading: one consistent snapshot, never commits anything."""
         with self._read_sessions() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session  # closing releases the connection; loaded objects stay readable
 
     def dispose(self) -> None:
         self.write_engine.dispose()

@@ -1,0 +1,81 @@
+"""Test helpers: make users, tokens and clients against a live server without repeating setup."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from warden.config import Settings
+from warden.platform import accounts, auth
+from warden.store.db import Database
+
+PASSWORD = "test-password-123"
+_counter = itertools.count(1)
+
+
+def unique_name(prefix: str = "user") -> str:
+    return f"{prefix}{next(_counter)}_{secrets.token_hex(3)}"
+
+
+@dataclass
+class User:
+    id: int
+    username: str
+    email: str
+    token: str
+    server: "LiveServer"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.server.url, headers=self.headers, timeout=30)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        with self.http() as c:
+            return c.get(path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        with self.http() as c:
+            return c.post(path, **kwargs)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        with self.http() as c:
+            return c.request(method, path, **kwargs)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+    db: Database
+    backend: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def user(self, prefix: str = "user", *, role: str = "user", scopes: str = "read write follow push",
+             username: str | None = None) -> User:
+        """A new account with a token of `scopes` (created directly in the database)."""
+        name = username or unique_name(prefix)
+        email = f"{name}@example.test"
+        with self.db.write() as session:
+            account = accounts.register(session, username=name, email=email, password=PASSWORD, role=role,
+                                        allow_reserved=True)
+            issued = auth.issue_token(session, app_id=None, account_id=account.id, scopes=scopes)
+            return User(id=account.id, username=name, email=email, token=issued.access_token, server=self)
+
+    def token(self, user: User, scopes: str) -> str:
+        """Another token for `user` with different scopes."""
+        with self.db.write() as session:
+            return auth.issue_token(session, app_id=None, account_id=user.id, scopes=scopes).access_token
+
+    def mastodon(self, user: User | None = None) -> Any:
+        """An unmodified Mastodon.py client for this server (logged in as `user` when given)."""
+        from mastodon import Mastodon
+
+        return Mastodon(access_token=user.token if user else None, api_base_url=self.url,
+                        version_check_mode="none" if user is None else "created")
