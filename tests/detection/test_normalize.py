@@ -1,0 +1,78 @@
+"""Each normalisation step on its own, then the whole pipeline and its offset map."""
+from warden.detection.normalize import (
+    apply_step, fold_unicode, join_spaced, map_confusables, map_emoji, map_leet, normalize, squeeze_repeats,
+    squeeze_space, strip_invisible,
+)
+
+
+def test_strip_invisible_zero_width_and_bidi():
+    assert apply_step(strip_invisible, "ki\u200bl\u200dl") == "kill"
+    assert apply_step(strip_invisible, "\u202ekill\u202c \ufeffthem") == "kill them"
+    assert apply_step(strip_invisible, "plain text") == "plain text"
+
+
+def test_fold_unicode_nfkc_case_and_marks():
+    assert apply_step(fold_unicode, "ＫＩＬＬ") == "kill"            # fullwidth
+    assert apply_step(fold_unicode, "𝐤𝐢𝐥𝐥 𝓉𝒽ℯ𝓂") == "kill them"      # math alphabets
+    assert apply_step(fold_unicode, "k̶i̶l̶l̶") == "kill"              # stacked combining marks
+    assert apply_step(fold_unicode, "Café") == "cafe"
+
+
+def test_map_confusables_cyrillic_greek():
+    assert apply_step(map_confusables, "кіll") == "kill"           # Cyrillic к, і
+    assert apply_step(map_confusables, "ѕhοοt") == "shoot"         # Cyrillic ѕ, Greek ο
+    assert apply_step(map_confusables, "ascii stays") == "ascii stays"
+
+
+def test_map_emoji_weapons():
+    assert apply_step(map_emoji, "bring the 🔫") == "bring the  gun "
+    assert "knife" in apply_step(map_emoji, "🔪🔪")
+    assert "bomb" in apply_step(map_emoji, "💣 them")
+
+
+def test_join_spaced_and_dotted_letters():
+    assert apply_step(join_spaced, "k i l l them") == "kill them"
+    assert apply_step(join_spaced, "k.i.l.l them") == "kill them"
+    assert apply_step(join_spaced, "s-h-o-o-t") == "shoot"
+    assert apply_step(join_spaced, "i am a teacher") == "i am a teacher"
+
+
+def test_map_leet():
+    assert apply_step(map_leet, "k1ll them") == "kill them"
+    assert apply_step(map_leet, "5h00t") == "shoot"
+    assert apply_step(map_leet, "h4ng th3m") == "hang them"
+    # numbers, ordinals and times are left alone
+    assert apply_step(map_leet, "meet at 10am on the 4th, 2024") == "meet at 10am on the 4th, 2024"
+
+
+def test_squeeze_repeats():
+    assert apply_step(squeeze_repeats, "kiiiiill") == "kill"
+    assert apply_step(squeeze_repeats, "shooooot") == "shoot"
+    assert apply_step(squeeze_repeats, "wow!!!!") == "wow!"
+    assert apply_step(squeeze_repeats, "good food") == "good food"
+
+
+def test_squeeze_space():
+    assert apply_step(squeeze_space, "  a \t\n b  ") == "a b"
+
+
+def test_pipeline_combined_evasions():
+    assert normalize("I will k 1 l l you").text == "i will kill you"
+    assert normalize("К\u200bІ\u200bL\u200bL them 🔫").text == "kill them gun"
+    assert normalize("5H000T them all").text == "shoot them all"
+
+
+def test_offset_map_back_to_original():
+    orig = "We will k\u200bі\u200bl\u200bl them"
+    n = normalize(orig)
+    i = n.text.index("kill")
+    a, b = n.to_original(i, i + 4)
+    assert orig[a:b].replace("\u200b", "") == "kіll"
+    orig2 = "go 5h00t 🔫 now"
+    n2 = normalize(orig2)
+    j = n2.text.index("gun")
+    a, b = n2.to_original(j, j + 3)
+    assert orig2[a:b] == "🔫"
+    # plain ASCII: identity map
+    n3 = normalize("Plain Text")
+    assert n3.to_original(0, 5) == (0, 5)
