@@ -198,6 +198,8 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
 
     for account in targets.values():
         session.add(Mention(status_id=status.id, account_id=account.id))
+    status.mention_list = [{"id": a.id, "username": a.username} for a in targets.values()]
+    status.tag_list = rendered.tags[:20]
     _attach_tags(session, status.id, rendered.tags)
     session.execute(update(Account).where(Account.id == author.id)
                     .values(statuses_count=Account.statuses_count + 1, last_status_at=now))
@@ -235,7 +237,7 @@ def edit(session: Session, settings: Settings, author: Account, status_id: int |
         emit(session, "status.blocked", status.id, {"account_id": author.id, "decision_id": verdict.decision_id,
                                                     "label": verdict.label})
         return PostResult(status=None, verdict=verdict)
-    rendered, _ = _render(session, settings, text)
+    rendered, targets = _render(session, settings, text)
     status.text, status.content_html = text, rendered.html
     status.spoiler_text = spoiler_text or ""
     status.sensitive = bool(sensitive) or bool(spoiler_text)
@@ -243,6 +245,11 @@ def edit(session: Session, settings: Settings, author: Account, status_id: int |
     status.edited_at = utcnow()
     _apply_verdict(status, verdict)
     session.execute(delete(StatusTag).where(StatusTag.status_id == status.id))
+    session.execute(delete(Mention).where(Mention.status_id == status.id))
+    for account in targets.values():
+        session.add(Mention(status_id=status.id, account_id=account.id))
+    status.mention_list = [{"id": a.id, "username": a.username} for a in targets.values()]
+    status.tag_list = rendered.tags[:20]
     _attach_tags(session, status.id, rendered.tags)
     emit(session, "status.updated", status.id, {
         "status_id": status.id, "account_id": author.id, "state": status.state, "action": verdict.action,

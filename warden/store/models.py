@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -126,11 +127,19 @@ class OAuthToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+#: The condition of the partial index behind home timelines. Queries repeat it as literal SQL
+#: (not bound parameters), which is what lets SQLite and PostgreSQL match the partial index.
+HOME_INDEX_WHERE = "deleted_at IS NULL AND state = 'published' AND visibility != 'direct'"
+
+
 class Status(Base):
     __tablename__ = "statuses"
     __table_args__ = (
         # Fan-out on read: a home timeline is "newest statuses of these accounts".
         Index("ix_statuses_account_id_id", "account_id", "id"),
+        # Home timelines read only ids from this covering, partial index, then load the page's rows.
+        Index("ix_statuses_home", "account_id", "id", "reblog_of_account_id",
+              sqlite_where=text(HOME_INDEX_WHERE), postgresql_where=text(HOME_INDEX_WHERE)),
         Index("ix_statuses_in_reply_to_id", "in_reply_to_id"),
         Index("ix_statuses_reblog_of_id", "reblog_of_id"),
         Index("ix_statuses_public", "local_public", "id"),
@@ -164,6 +173,9 @@ class Status(Base):
     replies_count: Mapped[int] = mapped_column(Integer, default=0)
     reblogs_count: Mapped[int] = mapped_column(Integer, default=0)
     favourites_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: Denormalised for rendering without extra queries: [{"id", "username"}] and tag names.
+    mention_list: Mapped[list[Any]] = mapped_column(default=list)
+    tag_list: Mapped[list[Any]] = mapped_column(default=list)
     #: The decision id of the moderation verdict that let it through (or held it).
     decision_id: Mapped[str | None] = mapped_column(String(40))
 

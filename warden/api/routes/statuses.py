@@ -108,7 +108,7 @@ async def delete_status(request: Request, status_id: str, viewer: Viewer = Depen
                 raise NotFound()
             status = statuses.delete_status(session, author, status_id)
             presenter = Presenter(session, svc.settings, author.id)
-            data = presenter._status(status, author, [], [], False, False)
+            data = presenter._status(status, author, False, False)
             data["text"] = status.text
             return data
 
