@@ -11,9 +11,11 @@ import httpx
 
 from warden.config import Settings
 from warden.platform import accounts, auth
+from warden.platform.auth import hash_password
 from warden.store.db import Database
 
 PASSWORD = "test-password-123"
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpose
 _counter = itertools.count(1)
 
 
@@ -64,7 +66,7 @@ class LiveServer:
         email = f"{name}@example.test"
         with self.db.write() as session:
             account = accounts.register(session, username=name, email=email, password=PASSWORD, role=role,
-                                        allow_reserved=True)
+                                        allow_reserved=True, password_hash=_PASSWORD_HASH)
             issued = auth.issue_token(session, app_id=None, account_id=account.id, scopes=scopes)
             return User(id=account.id, username=name, email=email, token=issued.access_token, server=self)
 

@@ -29,7 +29,9 @@ def _field_error(field: str, code: str, description: str) -> ValidationFailed:
 
 def register(session: Session, *, username: str, email: str, password: str, agreement: bool = True,
              locale: str = "en", role: str = "user", display_name: str | None = None,
-             allow_reserved: bool = False) -> Account:
+             allow_reserved: bool = False, password_hash: str | None = None) -> Account:
+    """Create an account. `password_hash` (an Argon2 hash of `password`) skips hashing again, for
+    imports from another server and for test fixtures that create many accounts."""
     username = (username or "").strip()
     email = (email or "").strip().lower()
     if not username:
@@ -55,7 +57,7 @@ def register(session: Session, *, username: str, email: str, password: str, agre
     if session.scalar(select(Account.id).where(Account.email == email)):
         raise _field_error("email", "ERR_TAKEN", "is already taken")
     account = Account(username=username, username_key=username.lower(), email=email,
-                      password_hash=hash_password(password), role=role, locale=locale or "en",
+                      password_hash=password_hash or hash_password(password), role=role, locale=locale or "en",
                       display_name=display_name if display_name is not None else username)
     session.add(account)
     session.flush()
