@@ -43,6 +43,10 @@ train: install
 ## bench: the benchmarks under bench/ (numbers, not pass/fail)
 bench: dev
 	$(BIN)/python bench/bench_platform.py
+	$(BIN)/python bench/bench_platform.py --backend postgresql
+	$(BIN)/python bench/bench_detection.py
+	$(BIN)/python bench/bench_moderation.py
+	$(BIN)/python bench/bench_console.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -167,9 +167,11 @@ def _redact(url: str) -> str:
 
 
 def _register_parts() -> None:
+    from warden.cases.commands import register as register_moderation
     from warden.detection.commands import register as register_detection
 
     register_detection(cli)
+    register_moderation(cli)
 
 
 _register_parts()

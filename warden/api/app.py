@@ -9,9 +9,22 @@ from fastapi import FastAPI
 from warden import __version__
 from warden.api.deps import Services, TokenCache
 from warden.api.responses import JSON, install_error_handlers
-from warden.api.routes import accounts, instance, notifications, oauth, reports, search, statuses, timelines
+from warden.api.routes import (
+    accounts,
+    admin,
+    instance,
+    moderation,
+    notifications,
+    oauth,
+    reports,
+    search,
+    statuses,
+    timelines,
+)
+from warden.cases.runtime import Moderation
 from warden.config import Settings
-from warden.policy.gate import AllowAll, ModerationGate
+from warden.console import install as install_console
+from warden.policy.gate import ModerationGate
 from warden.store.db import Database
 
 DESCRIPTION = """Warden implements the Mastodon client API (a subset: no media, polls or federation),
@@ -20,14 +33,21 @@ Errors are `{"error": "..."}` with the HTTP status Mastodon uses."""
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None,
-               gate: ModerationGate | None = None, **extras: Any) -> FastAPI:
+               gate: ModerationGate | None = None, detector: Any = None, worker: bool | None = None,
+               **extras: Any) -> FastAPI:
+    """`detector`: a detector object to use instead of loading `warden.detection` (tests pass a fake);
+    `worker`: run the moderation outbox worker in this process (default: yes, unless WARDEN_WORKER=0).
+    With `settings.detection_enabled` the write path gets the policy gate, otherwise an allow-all gate."""
     settings = settings or Settings.from_env()
     db = db or Database(settings.database_url)
+    engine = Moderation.build(settings, db, gate=gate, detector=detector, worker=worker)
     app = FastAPI(title="Warden", version=__version__, description=DESCRIPTION, default_response_class=JSON,
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
-    app.state.services = Services(settings=settings, db=db, gate=gate or AllowAll(), tokens=TokenCache(),
-                                  extras=dict(extras))
+                  docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json", lifespan=engine.lifespan)
+    app.state.services = Services(settings=settings, db=db, gate=engine.gate, tokens=TokenCache(),
+                                  extras={**extras, "moderation": engine})
     install_error_handlers(app)
-    for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports):
+    for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, moderation,
+                   admin):
         app.include_router(module.router)
+    install_console(app)
     return app

@@ -137,3 +137,65 @@ async def optional_viewer(request: Request) -> Viewer | None:
 
 def viewer_id(viewer: Viewer | None) -> int | None:
     return viewer.account_id if viewer is not None else None
+
+
+# --- moderation: staff roles and partner tokens -------------------------------------------------
+
+STAFF_ROLES = ("moderator", "senior", "admin")
+SENIOR_ROLES = ("senior", "admin")
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A staff member: a token with the admin scope asked for, on an account whose role allows it."""
+
+    viewer: Viewer
+    account: Any  # warden.store.models.Account (detached, read-only)
+
+    @property
+    def account_id(self) -> int:
+        return self.viewer.account_id
+
+
+def require_staff(scope: str, *, senior: bool = False) -> Callable[[Request], Awaitable[Staff]]:
+    """A dependency: `scope` on the token *and* a moderator role on the account (senior: senior or admin).
+    A plain user's token is refused with 403 even when it carries an admin scope."""
+    token_dependency = require(scope)
+    roles = SENIOR_ROLES if senior else STAFF_ROLES
+
+    async def dependency(request: Request) -> Staff:
+        viewer = await token_dependency(request)
+        svc = services(request)
+
+        def load() -> Any:
+            from warden.store.models import Account
+
+            with svc.db.read() as session:
+                return session.get(Account, viewer.account_id)
+
+        account = await run(load)
+        if account is None or account.role not in roles or account.suspended_at is not None:
+            raise Forbidden("This action needs a senior moderator" if senior else "This action needs a moderator")
+        return Staff(viewer=viewer, account=account)
+
+    dependency.__name__ = f"require_staff_{scope.replace(':', '_')}"
+    return dependency
+
+
+async def require_partner(request: Request) -> Any:
+    """A dependency: the partner whose token (`warden create-partner`) is the bearer token."""
+    raw = bearer_token(request)
+    if raw is None:
+        raise Unauthorized("This endpoint needs a partner token (create one with `warden create-partner`)")
+    svc = services(request)
+
+    def load() -> Any:
+        from warden.cases.notices import partner_for_token
+
+        with svc.db.read() as session:
+            return partner_for_token(session, raw)
+
+    partner = await run(load)
+    if partner is None:
+        raise Unauthorized("The partner token is invalid")
+    return partner

@@ -40,11 +40,17 @@ class Verdict:
 
 
 class ModerationGate(Protocol):
+    def prescore(self, text: str, spoiler_text: str = "") -> None:
+        """Optional slow work (scoring) done before the write transaction opens, so it holds no lock."""
+
     def moderate(self, session: Session, draft: Draft) -> Verdict: ...
 
 
 class AllowAll:
     """The gate of a server with no moderation configured: every post is published."""
+
+    def prescore(self, text: str, spoiler_text: str = "") -> None:
+        return None
 
     def moderate(self, session: Session, draft: Draft) -> Verdict:
         return Verdict()

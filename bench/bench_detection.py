@@ -1,0 +1,120 @@
+"""Benchmark the detection cascade: batch throughput, single-post latency, resident memory.
+
+    .venv/bin/python bench/bench_detection.py [--n 4000] [--single 500] [--threads N]
+
+The post stream is a seeded sample of real posts from ../shared/data (Parler, Gab, Twitter sets),
+or, without the data, Warden's own exemplars mixed with everyday filler posts.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def rss_mb() -> tuple[float, float]:
+    cur = peak = 0.0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                cur = int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+    return cur, peak
+
+
+def corpus(n: int, seed: int = 1) -> tuple[list[str], str]:
+    rng = random.Random(seed)
+    try:
+        from warden.detection import datasets as ds
+
+        root = ds.default_data_dir()
+        texts = [e.text for fn in (ds.load_parler, ds.load_ghc, ds.load_davidson, ds.load_hatexplain, ds.load_tweeteval)
+                 for e in fn(root)]
+        return rng.sample(texts, n), f"real posts from {root} (Parler, Gab, Twitter)"
+    except Exception:
+        from warden.detection.exemplars import exemplars
+
+        ex = [t for t, _ in exemplars()]
+        filler = ["Lovely morning, coffee and a long walk.", "Anyone watching the match tonight?",
+                  "New blog post about our garden is up!", "The bus was late again, classic monday.",
+                  "Reading a great book about the history of bridges."]
+        return [rng.choice(ex) if rng.random() < 0.1 else rng.choice(filler) for _ in range(n)], "synthetic"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=4000)
+    ap.add_argument("--single", type=int, default=500)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=None, help="onnxruntime threads (default: min(4, cpus))")
+    args = ap.parse_args()
+    if args.threads:
+        os.environ["WARDEN_DETECTION_THREADS"] = str(args.threads)
+
+    import numpy as np
+
+    from warden.detection import Detector
+    from warden.detection.encoder import default_threads
+
+    texts, origin = corpus(args.n)
+    det = Detector.load()
+    det.score_batch(texts[:32])  # warm up: loads the encoder
+    print(f"cpus: {os.cpu_count()}, onnxruntime threads: {default_threads()}, model: {det.version}")
+    print(f"corpus: {len(texts)} posts, {origin}, mean {np.mean([len(t) for t in texts]):.0f} chars")
+
+    t0 = time.perf_counter()
+    stages = []
+    for b in range(0, len(texts), args.batch):
+        stages += [d.stage for d in det.score_batch(texts[b:b + args.batch])]
+    dt = time.perf_counter() - t0
+    settled = float(np.mean([s == "linear" for s in stages]))
+    print(f"cascade batch:      {len(texts) / dt:8.0f} posts/s  (stage 1 settled {settled:.1%})")
+
+    enc_only = Detector.load(use_cascade=False)
+    enc_only._encoder = det.encoder
+    sub = texts[: min(len(texts), 1500)]
+    t0 = time.perf_counter()
+    for b in range(0, len(sub), args.batch):
+        enc_only.score_batch(sub[b:b + args.batch])
+    dt = time.perf_counter() - t0
+    print(f"encoder-only batch: {len(sub) / dt:8.0f} posts/s")
+
+    lat = []
+    for t in texts[: args.single]:
+        s = time.perf_counter()
+        det.score(t)
+        lat.append((time.perf_counter() - s) * 1000)
+    lat = np.array(lat)
+    print(f"single post latency: p50 {np.percentile(lat, 50):.2f} ms, p99 {np.percentile(lat, 99):.2f} ms, "
+          f"max {lat.max():.2f} ms (n={len(lat)})")
+    long = ("The council met on Tuesday to discuss bike lanes and the library budget. " * 60)[:5000]
+    lat_long = []
+    for _ in range(20):
+        s = time.perf_counter()
+        det.score(long)
+        lat_long.append((time.perf_counter() - s) * 1000)
+    print(f"single 5000-char post: p50 {np.percentile(lat_long, 50):.1f} ms")
+    # memory of a fresh process that only loads the model and scores posts (the bench process
+    # above also holds the data sets it sampled from)
+    import json
+    import subprocess
+
+    code = ("import json, sys; sys.path.insert(0, %r); from warden.detection import get_detector; "
+            "texts = json.loads(sys.stdin.read()); d = get_detector(); "
+            "[d.score_batch(texts[i:i + 256]) for i in range(0, len(texts), 256)]; [d.score(t) for t in texts[:50]]; "
+            "st = dict(l.split(':', 1) for l in open('/proc/self/status')); "
+            "print(int(st['VmRSS'].split()[0]) / 1024, int(st['VmHWM'].split()[0]) / 1024)") % str(Path(__file__).resolve().parents[1])
+    r = subprocess.run([sys.executable, "-c", code], input=json.dumps(texts[:1000]), capture_output=True, text=True,
+                       check=True)
+    cur, peak = map(float, r.stdout.split())
+    print(f"resident memory (fresh process, model loaded, 1000 posts scored): {cur:.0f} MB now, {peak:.0f} MB peak")
+
+
+if __name__ == "__main__":
+    main()

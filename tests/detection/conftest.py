@@ -1,0 +1,8 @@
+import pytest
+
+from warden.detection import Detector
+
+
+@pytest.fixture(scope="session")
+def detector() -> Detector:
+    return Detector.load()

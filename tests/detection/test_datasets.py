@@ -1,0 +1,41 @@
+"""Label mapping and split policy (skipped where ../shared/data is absent)."""
+import pytest
+
+from warden.detection import datasets as ds
+from warden.detection.train import TRAIN_SOURCES
+
+DATA = ds.default_data_dir()
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"no data at {DATA}")
+
+
+def test_seeded_split_is_fixed():
+    assert ds.seeded_split("some post") == ds.seeded_split("some post")
+    splits = [ds.seeded_split(f"post {i}") for i in range(3000)]
+    assert 0.65 < splits.count("train") / 3000 < 0.75
+    assert 0.12 < splits.count("test") / 3000 < 0.18
+
+
+def test_weak_rule_only_marks_violent_calls():
+    assert ds.weak_violence("we should hang them all")
+    assert not ds.weak_violence("what a lovely day")
+    assert not ds.weak_violence("the movie was about a murder")  # no call / intent marker
+
+
+def test_eval_only_sets_never_train():
+    for name, info in ds.SETS.items():
+        if info.use == "eval":
+            assert name not in TRAIN_SOURCES
+    assert "hatecheck" not in TRAIN_SOURCES and "hateval" not in TRAIN_SOURCES
+
+
+@needs_data
+def test_mapping_on_the_shared_sets():
+    edos = ds.load_edos(DATA)
+    cat1 = [e for e in edos if e.meta["vector"].startswith(("1.1", "1.2"))]
+    assert len(cat1) == 443 and all(e.labels["violence"] == 1 for e in cat1)
+    assert {e.split for e in edos} == {"train", "val", "test"}
+    hc = ds.load_hatecheck(DATA)
+    assert all(e.split == "heldout" for e in hc)
+    assert sum(e.labels["violence"] for e in hc) == sum(e.meta["functionality"].startswith("threat_") for e in hc)
+    ghc = ds.load_ghc(DATA)
+    assert all(e.split == "heldout" for e in ghc) and sum(e.labels["violence"] for e in ghc) > 100

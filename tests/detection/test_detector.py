@@ -1,0 +1,102 @@
+"""Behaviour of the shipped detection model (loads the committed artefacts; no training)."""
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from warden.detection import Detection, Detector, Span, get_detector
+
+CALLS = [
+    "We should kill all the immigrants at the border tonight. Bring your guns.",
+    "Someone needs to put a bullet in the mayor's head.",
+    "I know where you live and I'm coming to kill you.",
+    "All of them deserve to be hanged, every last one.",
+]
+BENIGN_TRICKY = [
+    "I'll kill for a coffee right now",
+    "Calls to kill immigrants are disgusting and everyone should condemn them.",
+    "Police said the suspect shot two people outside the bank on Monday.",
+    "We destroyed them 5-0 last night, what a game!",
+    "In the novel, the knight kills the dragon in the final chapter.",
+]
+
+
+def test_interface(detector):
+    d = detector.score("hello world")
+    assert isinstance(d, Detection)
+    assert set(d.scores) == {"violence", "hate", "harassment"}
+    assert all(0.0 <= p <= 1.0 for p in d.scores.values())
+    assert d.model.startswith("warden-violence-")
+    assert d.stage in ("linear", "encoder")
+    for lab in ("violence", "hate", "harassment"):
+        t = detector.thresholds[lab]
+        assert 0.0 < t["review"] <= t["auto"] < 1.0
+
+
+@pytest.mark.parametrize("text", CALLS)
+def test_calls_to_violence_reach_review(detector, text):
+    d = detector.score(text)
+    assert d.scores["violence"] >= detector.thresholds["violence"]["review"], (text, d.scores)
+    assert d.stage == "encoder"
+
+
+@pytest.mark.parametrize("text", BENIGN_TRICKY)
+def test_idioms_news_condemnation_below_auto(detector, text):
+    d = detector.score(text)
+    assert d.scores["violence"] < detector.thresholds["violence"]["auto"], (text, d.scores)
+
+
+def test_calls_outscore_their_benign_twins(detector):
+    call = detector.score("we should kill all the immigrants").scores["violence"]
+    idiom = detector.score("I'd kill for a coffee").scores["violence"]
+    assert call > idiom
+
+
+def test_spans_point_into_the_original_text(detector):
+    text = "We should k1ll them all tonight, bring the 🔫"
+    d = detector.score(text)
+    assert d.scores["violence"] >= detector.thresholds["violence"]["review"]
+    vio = [s for s in d.spans if s.label == "violence"]
+    assert vio and all(isinstance(s, Span) and 0 <= s.start < s.end <= len(text) for s in vio)
+    assert any("k1ll" in text[s.start:s.end] for s in vio), [text[s.start:s.end] for s in vio]
+
+
+def test_batch_matches_single_and_keeps_order(detector):
+    texts = CALLS + BENIGN_TRICKY
+    batch = detector.score_batch(texts)
+    assert len(batch) == len(texts)
+    for t, b in zip(texts, batch):
+        assert b.scores == pytest.approx(detector.score(t).scores, abs=1e-3)
+    assert detector.score_batch([]) == []
+
+
+def test_benign_post_settled_by_stage_one(detector):
+    d = detector.score("Lovely sunny morning, off to the farmers market with the kids.")
+    assert d.stage == "linear"
+    assert d.scores["violence"] < detector.thresholds["violence"]["review"]
+
+
+def test_long_text_is_read_in_full(detector):
+    filler = "The council met on Tuesday to discuss the new bike lanes and the library budget. " * 40
+    threat = "We should kill all the immigrants at the border tonight. Bring your guns."
+    assert detector.score(filler).scores["violence"] < detector.thresholds["violence"]["review"]
+    assert detector.score(filler + threat).scores["violence"] >= detector.thresholds["violence"]["review"]
+
+
+def test_get_detector_is_a_thread_safe_singleton():
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(get_detector())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(d) for d in seen}) == 1
+    assert isinstance(seen[0], Detector)
+
+
+def test_runtime_imports_no_training_libraries():
+    code = ("import sys, warden.detection as d; d.get_detector().score_batch(['we should kill them', 'hi']);"
+            "bad=[m for m in ('torch','transformers','sklearn') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -1,0 +1,53 @@
+"""The policy gate with the REAL detector (warden.detection), end to end.
+
+Skipped only when the trained model files are missing (warden/detection/model/meta.json, produced by
+`warden train`); every other moderation test uses the fake detector from conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import _free_port, make_database, start_server
+from tests.helpers import LiveServer
+from warden.config import Settings
+
+MODEL_DIR = Path(os.environ.get("WARDEN_MODEL_DIR", Path(__file__).resolve().parents[2] / "warden/detection/model"))
+pytestmark = pytest.mark.skipif(not (MODEL_DIR / "meta.json").exists(),
+                                reason=f"real detector model files missing in {MODEL_DIR} (run `warden train`)")
+
+
+@pytest.fixture(scope="module")
+def real_server(backend: str, tmp_data_dir: Path) -> Iterator[LiveServer]:
+    url, drop = make_database(backend, tmp_data_dir)
+    port = _free_port()
+    settings = Settings(database_url=url, base_url=f"http://127.0.0.1:{port}", detection_enabled=True)
+    srv, thread, db = start_server(settings, worker=False)  # no detector given: the real one is loaded
+    yield LiveServer(url=settings.base_url, settings=settings, db=db, backend=backend)
+    srv.should_exit = True
+    thread.join(timeout=10)
+    db.dispose()
+    drop()  # type: ignore[operator]
+
+
+def test_real_detector_stops_plain_incitement_and_publishes_politics(real_server: LiveServer) -> None:
+    author = real_server.user("real")
+    reader = real_server.user("reader")
+    violent = author.post("/api/v1/statuses", data={
+        "status": "We should kill every one of them tonight. Bring weapons and burn their houses."})
+    # Blocked (422) or held for review, depending on the model's calibration: either way with a decision,
+    # and nobody but its author ever sees it.
+    assert violent.status_code in (200, 422), violent.text
+    if violent.status_code == 422:
+        assert violent.json()["decision_id"]
+    else:
+        assert violent.json()["warden"]["state"] == "held" and violent.json()["warden"]["decision_id"]
+        assert reader.get(f"/api/v1/statuses/{violent.json()['id']}").status_code == 404
+    politics = author.post("/api/v1/statuses", data={
+        "status": "The senator is a disgrace and his tax plan is theft; vote him out in November!"})
+    assert politics.status_code == 200, politics.text
+    assert reader.get(f"/api/v1/statuses/{politics.json()['id']}").status_code == 200

@@ -1,0 +1,248 @@
+"""Warden's moderation API (`/api/warden/v1`): partner notices, cases, decisions and appeals.
+
+Thin: each endpoint authenticates, calls one service in warden/cases/ in one transaction, renders JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from warden.api.deps import Staff, Viewer, require, require_partner, require_staff, run, services
+from warden.api.responses import JSON
+from warden.cases import appeals, audit, cases, decisions, notices
+from warden.cases.runtime import Moderation
+from warden.errors import NotFound, ValidationFailed
+from warden.store.models import Account
+
+router = APIRouter(prefix="/api/warden/v1", tags=["moderation"])
+
+
+class NoticeBatch(BaseModel):
+    notices: list[Any] = Field(description="Up to 500 items: {url, category, explanation}")
+
+
+class CaseDecisionIn(BaseModel):
+    action: Literal["remove", "no_violation", "limit", "label", "strike", "suspend"]
+    policy: str | None = Field(None, description="The policy label the decision relies on (e.g. violence)")
+    explanation: str = Field("", max_length=5000, description="Facts and reasons, sent to author and notifiers")
+
+
+class EscalationIn(BaseModel):
+    note: str = Field("", max_length=5000)
+
+
+class AppealIn(BaseModel):
+    decision_id: str
+    text: str = Field(max_length=5000)
+
+
+class AppealDecisionIn(BaseModel):
+    outcome: Literal["upheld", "overturned"]
+    explanation: str = Field("", max_length=5000)
+
+
+def _engine(request: Request) -> Moderation:
+    return services(request).extras["moderation"]  # type: ignore[no-any-return]
+
+
+def _account(session: Any, staff: Staff) -> Account:
+    account = session.get(Account, staff.account_id)
+    if account is None:
+        raise NotFound()
+    return account
+
+
+# --- partner notices ------------------------------------------------------------------------------
+
+
+@router.post("/notices", status_code=202, summary="Submit a batch of notices (partner token; up to 500)")
+async def submit_notices(request: Request, body: NoticeBatch, partner: Any = Depends(require_partner)) -> Response:
+    svc = services(request)
+
+    def work() -> list[dict[str, Any]]:
+        with svc.db.write() as session:
+            return notices.submit(session, svc.settings, partner, body.notices)
+
+    return JSON({"notices": await run(work)}, status_code=202)
+
+
+@router.get("/notices/{notice_id}", summary="A notice's status and, once decided, the decision with its "
+                                            "statement of reasons (partner token)")
+async def get_notice(request: Request, notice_id: str, partner: Any = Depends(require_partner)) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            return notices.get_notice(session, partner, notice_id)
+
+    return JSON(await run(work))
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+@router.get("/cases", summary="Cases by priority (status=open: undecided; or claimed, escalated, decided, all)")
+async def list_cases(request: Request, status: str = Query("open"), limit: int = Query(100, ge=1, le=500),
+                     offset: int = Query(0, ge=0), staff: Staff = Depends(require_staff("admin:read"))) -> Response:
+    svc = services(request)
+
+    def work() -> list[dict[str, Any]]:
+        with svc.db.read() as session:
+            return [cases.as_json(c) for c in cases.listing(session, state=status, limit=limit, offset=offset)]
+
+    return JSON(await run(work))
+
+
+@router.get("/cases/{case_id}", summary="A case with its evidence snapshot (the access is audited)")
+async def get_case(request: Request, case_id: str, staff: Staff = Depends(require_staff("admin:read"))) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.write() as session:
+            case = cases.get(session, case_id)
+            audit.append(session, action="evidence.viewed", subject=f"case:{case.id}", actor_id=staff.account_id)
+            return cases.as_json(case, evidence=True)
+
+    return JSON(await run(work))
+
+
+def _case_action(name: str):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request, case_id: str, staff: Staff = Depends(require_staff("admin:write"))) -> Response:
+        svc = services(request)
+        note = ""
+        if name == "escalate" and await request.body():
+            try:
+                note = EscalationIn.model_validate_json(await request.body()).note
+            except ValueError:
+                raise ValidationFailed('Validation failed: the body must be JSON like {"note": "..."}') from None
+
+        def work() -> dict[str, Any]:
+            with svc.db.write() as session:
+                me = _account(session, staff)
+                if name == "claim":
+                    case = cases.claim(session, case_id, me)
+                elif name == "release":
+                    case = cases.release(session, case_id, me)
+                else:
+                    case = cases.escalate(session, case_id, me, note)
+                return cases.as_json(case)
+
+        return JSON(await run(work))
+
+    endpoint.__name__ = f"case_{name}"
+    return endpoint
+
+
+for _name, _summary in (("claim", "Claim a case (a lock for 15 minutes)"), ("release", "Release a claimed case"),
+                        ("escalate", "Escalate a case to a senior moderator")):
+    router.add_api_route(f"/cases/{{case_id}}/{_name}", _case_action(_name), methods=["POST"], summary=_summary)
+
+
+@router.post("/cases/{case_id}/decision", summary="Decide a case; the decision answers every notice and report on it")
+async def decide_case(request: Request, case_id: str, body: CaseDecisionIn,
+                      staff: Staff = Depends(require_staff("admin:write"))) -> Response:
+    svc = services(request)
+    engine = _engine(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.write() as session:
+            compiled = engine.store.active(session)
+            case, decision = cases.decide(session, svc.settings, compiled, case_id, _account(session, staff),
+                                          action=body.action, label=body.policy, explanation=body.explanation)
+            return {"case": cases.as_json(case), "decision": decisions.as_json(decision)}
+
+    return JSON(await run(work))
+
+
+# --- decisions and appeals -------------------------------------------------------------------------
+
+
+@router.get("/decisions/{decision_id}", summary="A decision and its statement of reasons (its author, or staff)")
+async def get_decision(request: Request, decision_id: str, viewer: Viewer = Depends(require("read"))) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            decision = decisions.get(session, decision_id)
+            me = session.get(Account, viewer.account_id)
+            if me is None or (decision.account_id != me.id and me.role not in cases.STAFF_ROLES):
+                raise NotFound("No such decision")
+            return decisions.as_json(decision)
+
+    return JSON(await run(work))
+
+
+@router.post("/appeals", status_code=201, summary="Appeal a decision on your content or account")
+async def file_appeal(request: Request, body: AppealIn, viewer: Viewer = Depends(require("write"))) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.write() as session:
+            me = session.get(Account, viewer.account_id)
+            if me is None:
+                raise NotFound()
+            return appeals.as_json(session, appeals.file(session, me, decision_id=body.decision_id, text=body.text))
+
+    return JSON(await run(work), status_code=201)
+
+
+@router.get("/appeals", summary="Appeals (status=open, upheld, overturned or all; staff)")
+async def list_appeals(request: Request, status: str = Query("open"), limit: int = Query(100, ge=1, le=500),
+                       staff: Staff = Depends(require_staff("admin:read"))) -> Response:
+    svc = services(request)
+
+    def work() -> list[dict[str, Any]]:
+        with svc.db.read() as session:
+            return [appeals.as_json(session, a) for a in appeals.listing(session, state=status, limit=limit)]
+
+    return JSON(await run(work))
+
+
+@router.get("/appeals/{appeal_id}", summary="An appeal (the appellant, or staff)")
+async def get_appeal(request: Request, appeal_id: str, viewer: Viewer = Depends(require("read"))) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            appeal = appeals.get(session, appeal_id)
+            me = session.get(Account, viewer.account_id)
+            if me is None or (appeal.account_id != me.id and me.role not in cases.STAFF_ROLES):
+                raise NotFound("No such appeal")
+            return appeals.as_json(session, appeal)
+
+    return JSON(await run(work))
+
+
+@router.post("/appeals/{appeal_id}/decision",
+             summary="Decide an appeal (a senior moderator who did not take the original decision)")
+async def decide_appeal(request: Request, appeal_id: str, body: AppealDecisionIn,
+                        staff: Staff = Depends(require_staff("admin:write", senior=True))) -> Response:
+    svc = services(request)
+    engine = _engine(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.write() as session:
+            compiled = engine.store.active(session)
+            appeal, _ = appeals.decide(session, svc.settings, compiled, appeal_id, _account(session, staff),
+                                       outcome=body.outcome, explanation=body.explanation)
+            return appeals.as_json(session, appeal)
+
+    return JSON(await run(work))
+
+
+@router.get("/policy", summary="The policy versions in force (active and shadow)")
+async def get_policy(request: Request, staff: Staff = Depends(require_staff("admin:read"))) -> Response:
+    engine = _engine(request)
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            active, shadow = engine.store.get(session)
+            return {"active": active.version, "shadow": shadow.version if shadow else None,
+                    "detection": engine.detector is not None}
+
+    return JSON(await run(work))

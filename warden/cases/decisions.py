@@ -1,0 +1,297 @@
+"""Decisions and enforcement: remove, restore, hold, limit, label, strike, suspend, unsuspend.
+
+`enforce()` applies an action's effect, records the decision with its statement of reasons, tells
+the author (a `moderation_warning` notification) and appends an audit entry, all in the caller's
+transaction: the effect and its record commit together, before anything is acknowledged.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from warden.cases import audit, statement
+from warden.config import Settings
+from warden.errors import NotFound, ValidationFailed
+from warden.platform import notifications
+from warden.platform.statuses import status_url
+from warden.policy.engine import CompiledPolicy, Evaluation
+from warden.policy.gate import Draft
+from warden.store.models import Account, Status, utcnow
+from warden.store.moderation_models import ModerationDecision, Strike
+
+CONTENT_ACTIONS = ("remove", "restore", "hold", "limit", "label", "unlimit", "unlabel")
+ACCOUNT_ACTIONS = ("strike", "suspend", "unsuspend", "silence", "unsilence", "warn", "sensitive")
+RECORD_ONLY = ("no_violation", "uphold", "allow", "review", "block")
+ACTIONS = CONTENT_ACTIONS + ACCOUNT_ACTIONS + RECORD_ONLY
+
+
+def new_id() -> str:
+    """Time-ordered, unguessable: dec_<ms since epoch, hex><random>."""
+    return f"dec_{int(time.time() * 1000):011x}{secrets.token_hex(5)}"
+
+
+def decision_url(settings: Settings, decision_id: str) -> str:
+    return f"{settings.base_url}/api/warden/v1/decisions/{decision_id}"
+
+
+def _refresh_public(status: Status) -> None:
+    status.local_public = (status.state == "published" and status.visibility == "public" and not status.limited
+                           and status.reblog_of_id is None and status.deleted_at is None)
+
+
+def evidence_of(session: Session, status: Status | None, *, scores: dict[str, Any] | None = None,
+                text: str | None = None) -> dict[str, Any]:
+    """What the decision was about, as it was: kept even after the content is removed."""
+    if status is None:
+        return {"text": text, "scores": scores or {}}
+    parent_text = None
+    if status.in_reply_to_id is not None:
+        parent = session.get(Status, status.in_reply_to_id)
+        parent_text = parent.text if parent is not None else None
+    return {"status_id": status.id, "text": status.text, "spoiler_text": status.spoiler_text,
+            "visibility": status.visibility, "created_at": status.created_at.isoformat(), "state": status.state,
+            "in_reply_to_text": parent_text, "reblogs_count": status.reblogs_count,
+            "replies_count": status.replies_count, "scores": scores or {}}
+
+
+def _record(session: Session, settings: Settings, compiled: CompiledPolicy | None, *, kind: str, action: str,
+            status: Status | None, account_id: int | None, label: str | None, explanation: str, source: str,
+            actor_id: int | None, automated_detection: bool, automated_decision: str, rule: str | None = None,
+            scores: dict[str, Any] | None = None, case_id: int | None = None, parent_id: str | None = None,
+            shadow: bool = False, dedupe_key: str | None = None, evidence: dict[str, Any] | None = None,
+            content_date: Any = None) -> ModerationDecision:
+    decision_id = new_id()
+    now = utcnow()
+    label_policy = compiled.policy.labels.get(label) if compiled is not None and label else None
+    url = None
+    if status is not None:
+        author = session.get(Account, status.account_id)
+        url = status_url(settings, author.username, status.id) if author is not None else None
+    sor = statement.build(
+        decision_id=decision_id, action=action, label=label, label_policy=label_policy, facts=explanation,
+        source=source, automated_detection=automated_detection, automated_decision=automated_decision,
+        content_date=content_date or (status.created_at if status is not None else now), application_date=now,
+        policy_version=compiled.version if compiled else None, url=url,
+        appeal_url=f"{settings.base_url}/api/warden/v1/appeals",
+    )
+    decision = ModerationDecision(
+        id=decision_id, kind=kind, action=action, status_id=status.id if status is not None else None,
+        account_id=account_id, label=label, policy_version=compiled.version if compiled else None, rule=rule,
+        scores=scores or None, actor_id=actor_id, automated=automated_decision == "fully", shadow=shadow,
+        case_id=case_id, parent_id=parent_id, explanation=explanation, statement=sor, evidence=evidence,
+        dedupe_key=dedupe_key, created_at=now,
+    )
+    session.add(decision)
+    session.flush()
+    audit.append(session, action=f"decision.{action}" if not shadow else f"shadow.{action}",
+                 subject=f"decision:{decision_id}", actor_id=actor_id,
+                 data={"kind": kind, "status_id": decision.status_id, "account_id": account_id, "label": label,
+                       "policy_version": decision.policy_version, "rule": rule, "case_id": case_id,
+                       "parent_id": parent_id, "automated": decision.automated})
+    return decision
+
+
+SYSTEM_USERNAME = "warden"
+
+
+def system_account_id(session: Session) -> int:
+    """The account moderation notifications come from (created on first use; it cannot log in).
+    Remembered for the session only: a process-wide cache could outlive a rolled-back creation."""
+    cached = session.info.get("warden_system_account_id")
+    if cached is not None:
+        return int(cached)
+    found = session.scalar(select(Account.id).where(Account.username_key == SYSTEM_USERNAME))
+    if found is not None:
+        session.info["warden_system_account_id"] = found
+        return found
+    try:
+        with session.begin_nested():
+            account = Account(username=SYSTEM_USERNAME, username_key=SYSTEM_USERNAME, email=None, password_hash=None,
+                              role="user", display_name="Warden moderation", bot=True, discoverable=False,
+                              note="Moderation notices from this server's trust & safety team.")
+            session.add(account)
+            session.flush()
+            return account.id
+    except IntegrityError:  # created concurrently
+        return session.scalar(select(Account.id).where(Account.username_key == SYSTEM_USERNAME))  # type: ignore[return-value]
+
+
+def notify_author(session: Session, settings: Settings, decision: ModerationDecision) -> None:
+    if decision.account_id is None or decision.shadow:
+        return
+    notifications.notify(
+        session, account_id=decision.account_id, from_account_id=system_account_id(session),
+        type="moderation_warning",
+        status_id=None,
+        data={"id": decision.id, "action": decision.action, "text": decision.explanation,
+              "status_ids": [str(decision.status_id)] if decision.status_id else [],
+              "created_at": decision.created_at.isoformat(), "url": decision_url(settings, decision.id),
+              "appeal_url": f"{settings.base_url}/api/warden/v1/appeals",
+              "statement_of_reasons": decision.statement},
+    )
+
+
+# --- the write-path gate -------------------------------------------------------------------------
+
+
+def record_gate(session: Session, settings: Settings, compiled: CompiledPolicy, draft: Draft, result: Evaluation,
+                *, shadow: bool = False) -> ModerationDecision:
+    """The gate's verdict on a draft (the status does not exist yet; the worker links it afterwards)."""
+    status = session.get(Status, draft.status_id) if draft.status_id else None
+    facts = f"Automated check before publication: {result.reason}."
+    decision = _record(
+        session, settings, compiled, kind="gate", action=result.action, status=status, account_id=draft.account_id,
+        label=result.label, explanation=facts, source="detector", actor_id=None,
+        automated_detection=True, automated_decision="fully" if result.action != "review" else "partially",
+        rule=result.rule, scores=result.scores, shadow=shadow,
+        evidence={"text": draft.text, "spoiler_text": draft.spoiler_text, "visibility": draft.visibility,
+                  "in_reply_to_id": draft.in_reply_to_id, "scores": result.scores, "spans": result.spans,
+                  "model": result.model},
+    )
+    if not shadow and result.action in ("block", "hold", "limit", "label"):
+        notify_author(session, settings, decision)
+        if result.action == "block" and "block" in compiled.policy.strikes.on_actions:
+            add_strike(session, settings, compiled, decision)
+    return decision
+
+
+# --- enforcement --------------------------------------------------------------------------------
+
+
+def enforce(session: Session, settings: Settings, compiled: CompiledPolicy, *, action: str,
+            status_id: int | None = None, account_id: int | None = None, actor_id: int | None = None,
+            label: str | None = None, explanation: str = "", source: str = "moderator", kind: str = "case",
+            case_id: int | None = None, parent_id: str | None = None, automated: bool = False,
+            automated_detection: bool = False, dedupe_key: str | None = None, rule: str | None = None,
+            scores: dict[str, Any] | None = None, notify: bool = True) -> ModerationDecision:
+    """Apply `action` to a status (content actions) or an account, and record it."""
+    if action not in ACTIONS:
+        raise ValidationFailed(f"Unknown moderation action {action!r}: use one of {', '.join(ACTIONS)}")
+    status: Status | None = None
+    if status_id is not None:
+        status = session.get(Status, status_id)
+        if status is None:
+            raise NotFound("That status does not exist")
+        account_id = status.account_id
+    if account_id is None:
+        raise ValidationFailed("A moderation decision needs a status or an account")
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound("That account does not exist")
+    if action in CONTENT_ACTIONS and status is None:
+        raise ValidationFailed(f"{action} needs a status")
+    evidence = evidence_of(session, status, scores=scores) if status is not None else None
+    _apply(session, compiled, action, status, account, label)
+    if not explanation:
+        explanation = _default_facts(action, label)
+    decision = _record(
+        session, settings, compiled, kind=kind, action=action, status=status, account_id=account.id, label=label,
+        explanation=explanation, source=source, actor_id=actor_id,
+        automated_detection=automated_detection or automated, automated_decision="fully" if automated else "not",
+        rule=rule, scores=scores, case_id=case_id, parent_id=parent_id, dedupe_key=dedupe_key, evidence=evidence,
+    )
+    if notify and action not in ("no_violation", "review", "allow", "unlimit", "unlabel"):
+        notify_author(session, settings, decision)
+    if action == "strike" or action in compiled.policy.strikes.on_actions:
+        add_strike(session, settings, compiled, decision)
+    return decision
+
+
+def _apply(session: Session, compiled: CompiledPolicy, action: str, status: Status | None, account: Account,
+           label: str | None) -> None:
+    now = utcnow()
+    if status is not None:
+        if action == "remove":
+            status.state = "removed"
+        elif action == "restore":
+            status.state = "published"
+            status.limited = False
+            status.moderation_label = None
+        elif action == "hold":
+            status.state = "held"
+        elif action == "limit":
+            status.limited = True
+        elif action == "unlimit":
+            status.limited = False
+        elif action == "label":
+            label_policy = compiled.policy.labels.get(label or "")
+            status.moderation_label = (label_policy.content_warning if label_policy else "") or label or \
+                "Sensitive content"
+            status.sensitive = True
+        elif action == "unlabel":
+            status.moderation_label = None
+        if action in ("limit", "label", "no_violation", "strike") and status.state == "held":
+            status.state = "published"  # a held post is released once a moderator decides
+        _refresh_public(status)
+    if action == "suspend":
+        account.suspended_at = account.suspended_at or now
+    elif action == "unsuspend":
+        account.suspended_at = None
+    elif action == "silence":
+        account.silenced_at = account.silenced_at or now
+        session.execute(update(Status).where(Status.account_id == account.id).values(local_public=False))
+    elif action == "unsilence":
+        account.silenced_at = None
+
+
+def _default_facts(action: str, label: str | None) -> str:
+    what = f" ({label})" if label else ""
+    return {
+        "remove": f"The content was removed because it breaks this server's rules{what}.",
+        "restore": "The content was restored.",
+        "limit": f"The content was kept out of public timelines{what}.",
+        "label": f"The content was put behind a content warning{what}.",
+        "strike": f"A strike was added to the account{what}.",
+        "suspend": "The account was suspended.",
+        "unsuspend": "The account suspension was lifted.",
+        "no_violation": "The content was reviewed and does not break this server's rules.",
+    }.get(action, f"Moderation action: {action}{what}.")
+
+
+def add_strike(session: Session, settings: Settings, compiled: CompiledPolicy,
+               decision: ModerationDecision) -> Strike | None:
+    """A strike against the decision's account; enough of them suspend it, as the policy says."""
+    if decision.account_id is None:
+        return None
+    strike = Strike(account_id=decision.account_id, decision_id=decision.id, label=decision.label)
+    session.add(strike)
+    session.flush()
+    audit.append(session, action="strike.added", subject=f"account:{decision.account_id}",
+                 actor_id=decision.actor_id, data={"decision_id": decision.id})
+    limit = compiled.policy.strikes.suspend_at
+    if limit <= 0:
+        return strike
+    count = session.scalar(select(func.count()).select_from(Strike).where(
+        Strike.account_id == decision.account_id, Strike.revoked_at.is_(None))) or 0
+    account = session.get(Account, decision.account_id)
+    if count >= limit and account is not None and account.suspended_at is None:
+        enforce(session, settings, compiled, action="suspend", account_id=account.id, kind="account",
+                source="moderator", parent_id=decision.id, automated=True,
+                explanation=f"The account was suspended automatically after {count} strikes "
+                            f"(the policy suspends at {limit}).")
+    return strike
+
+
+def get(session: Session, decision_id: str) -> ModerationDecision:
+    decision = session.get(ModerationDecision, decision_id)
+    if decision is None:
+        raise NotFound("No such decision")
+    return decision
+
+
+def as_json(decision: ModerationDecision) -> dict[str, Any]:
+    return {
+        "id": decision.id, "kind": decision.kind, "action": decision.action,
+        "status_id": str(decision.status_id) if decision.status_id else None,
+        "account_id": str(decision.account_id) if decision.account_id else None,
+        "label": decision.label, "policy_version": decision.policy_version, "rule": decision.rule,
+        "automated": decision.automated, "shadow": decision.shadow, "explanation": decision.explanation,
+        "created_at": decision.created_at.isoformat(), "parent_id": decision.parent_id,
+        "statement_of_reasons": decision.statement,
+    }

@@ -1,0 +1,77 @@
+"""Wiring the moderation engine into a server process: policy store, detector, gate and worker."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from warden.cases.worker import ModerationWorker
+from warden.config import Settings
+from warden.policy.engine import DetectorLike, PolicyGate, PolicyStore
+from warden.policy.gate import AllowAll, ModerationGate
+from warden.store.db import Database
+
+log = logging.getLogger("warden.moderation")
+
+
+class DetectorUnavailable(RuntimeError):
+    pass
+
+
+def load_detector() -> DetectorLike:
+    """The real detector, or a loud error saying how to fix or turn off detection."""
+    hint = "train it with `warden train`, or set WARDEN_DETECTION=0 to serve without automated detection"
+    try:
+        from warden.detection import get_detector
+    except ImportError as exc:
+        raise DetectorUnavailable(f"detection is enabled but warden.detection cannot be imported ({exc}); "
+                                  f"{hint}") from exc
+    try:
+        return get_detector()  # type: ignore[return-value]
+    except (FileNotFoundError, OSError, KeyError, ValueError) as exc:
+        raise DetectorUnavailable(f"detection is enabled but the detector model cannot be loaded ({exc}); "
+                                  f"{hint}") from exc
+
+
+def worker_enabled_from_env() -> bool:
+    return os.environ.get("WARDEN_WORKER", "1").lower() not in ("0", "false", "off")
+
+
+@dataclass
+class Moderation:
+    """The moderation engine of one server process (kept in `Services.extras["moderation"]`)."""
+
+    settings: Settings
+    db: Database
+    store: PolicyStore
+    detector: DetectorLike | None
+    gate: ModerationGate
+    worker: ModerationWorker | None
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database, *, gate: ModerationGate | None = None,
+              detector: DetectorLike | None = None, worker: bool | None = None) -> "Moderation":
+        store = PolicyStore()
+        if gate is None:
+            if settings.detection_enabled:
+                detector = detector if detector is not None else load_detector()
+                gate = PolicyGate(settings, store, detector)
+            else:
+                gate = AllowAll()
+        run_worker = worker_enabled_from_env() if worker is None else worker
+        consumer = ModerationWorker(db, settings, store, detector) if run_worker else None
+        return cls(settings=settings, db=db, store=store, detector=detector, gate=gate, worker=consumer)
+
+    @asynccontextmanager
+    async def lifespan(self, _app: Any) -> AsyncIterator[None]:
+        if self.worker is not None:
+            self.worker.start()
+        try:
+            yield
+        finally:
+            if self.worker is not None:
+                self.worker.stop()

@@ -1,0 +1,345 @@
+"""The console's pages. Thin: check the login and role, call one query or one moderation service,
+render a template. Every POST checks the CSRF token and answers with a 303 redirect (post/redirect/get)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from warden.api.deps import run, services
+from warden.cases import appeals, audit, cases
+from warden.cases.runtime import Moderation
+from warden.console import auth, charts, queries
+from warden.console.auth import ADMIN, MODERATOR, PARTNER, SENIOR, ConsoleUser, need
+from warden.console.templating import fragment, render
+from warden.errors import NotFound, WardenError
+from warden.policy.versions import backtest
+from warden.store.models import Account, utcnow
+
+router = APIRouter()
+
+
+def _engine(request: Request) -> Moderation:
+    return services(request).extras["moderation"]  # type: ignore[no-any-return]
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _me(session: Any, user: ConsoleUser) -> Account:
+    account = session.get(Account, user.id)
+    if account is None:
+        raise NotFound()
+    return account
+
+
+# --- login ------------------------------------------------------------------------------------
+
+
+@router.get("/", name="home")
+async def home(user: ConsoleUser = Depends(need(*MODERATOR, *PARTNER))) -> Response:
+    return _see_other(user.home)
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str = "") -> Response:
+    who = request.session.get("who")
+    if isinstance(who, str):
+        user = await run(auth.load_user, services(request).db, who)
+        if user is not None:
+            return _see_other(auth.landing(user, next))
+    return render(request, "login.html", next=auth.safe_next(next, ""), username="", error=None)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await auth.checked_form(request)
+    username, password = str(form.get("username") or ""), str(form.get("password") or "")
+    next_path = auth.safe_next(str(form.get("next") or ""), "")
+    key = (request.client.host if request.client else "", username.strip().lower()[:320])
+    if not auth.throttle.allowed(key):
+        return render(request, "login.html", status_code=429, next=next_path, username=username[:320],
+                      error="Too many failed attempts: wait a few minutes, then try again")
+    try:
+        user = await run(auth.login, services(request).db, username, password)
+    except WardenError as exc:
+        auth.throttle.failed(key)
+        return render(request, "login.html", status_code=exc.status_code, next=next_path, username=username[:320],
+                      error=exc.message)
+    auth.throttle.succeeded(key)
+    auth.start_session(request, user)
+    return _see_other(auth.landing(user, next_path))
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await auth.checked_form(request)
+    auth.end_session(request)
+    return _see_other("/console/login")
+
+
+# --- the queue and cases ---------------------------------------------------------------------
+
+
+@router.get("/queue")
+async def queue_page(request: Request, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+    svc, engine = services(request), _engine(request)
+
+    def work() -> tuple[Any, Any, list[str]]:
+        with svc.db.read() as session:
+            labels = list(engine.store.active(session).policy.labels)
+            filters = queries.QueueFilters.parse(dict(request.query_params), labels)
+            return filters, queries.queue(session, filters), labels
+
+    filters, page, labels = await run(work)
+    return render(request, "queue.html", filters=filters, page=page, labels=labels, sources=queries.SOURCES,
+                  states=queries.QUEUE_STATES)
+
+
+@router.get("/cases/{case_id}")
+async def case_page(request: Request, case_id: int, action: str = "",
+                    user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+    svc, engine = services(request), _engine(request)
+
+    def work() -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+        with svc.db.write() as session:  # viewing the evidence is recorded in the audit log
+            detail = queries.case_detail(session, case_id)
+            audit.append(session, action="evidence.viewed", subject=f"case:{case_id}", actor_id=user.id,
+                         data={"via": "console"})
+            compiled = engine.store.active(session)
+            preview = queries.statement_preview(session, svc.settings, compiled, detail["case"],
+                                                action=action if action in cases.CASE_ACTIONS else "remove",
+                                                label=None, reason="")
+            return detail, preview, list(compiled.policy.labels)
+
+    detail, preview, labels = await run(work)
+    return render(request, "case.html", d=detail, statement=preview, labels=labels, actions=cases.CASE_ACTIONS,
+                  selected=action if action in cases.CASE_ACTIONS else "")
+
+
+@router.post("/cases/{case_id}/preview")
+async def statement_preview(request: Request, case_id: int, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+    """The statement of reasons for the decision form's current values (POSTed: the reason stays out of URLs)."""
+    form = await auth.checked_form(request)
+    action, label, reason = (str(form.get(k) or "") for k in ("action", "label", "reason"))
+    svc, engine = services(request), _engine(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            case = cases.get(session, case_id)
+            return queries.statement_preview(session, svc.settings, engine.store.active(session), case,
+                                             action=action if action in cases.CASE_ACTIONS else "remove",
+                                             label=label or None, reason=reason[:5000])
+
+    return fragment("_statement.html", statement=await run(work))
+
+
+def _case_step(name: str):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request, case_id: int, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+        form = await auth.checked_form(request)
+        svc = services(request)
+
+        def work() -> None:
+            with svc.db.write() as session:
+                me = _me(session, user)
+                if name == "claim":
+                    cases.claim(session, case_id, me)
+                elif name == "release":
+                    cases.release(session, case_id, me)
+                else:
+                    cases.escalate(session, case_id, me, str(form.get("note") or "")[:5000])
+
+        try:
+            await run(work)
+        except WardenError as exc:
+            auth.flash(request, exc.message, "error")
+        else:
+            auth.flash(request, {"claim": f"You hold case {case_id} for 15 minutes.",
+                                 "release": f"Case {case_id} is back in the queue.",
+                                 "escalate": f"Case {case_id} is escalated to a senior moderator."}[name])
+        stay = name == "claim" or form.get("back") == "case"
+        return _see_other(f"/console/cases/{case_id}" if stay else "/console/queue")
+
+    endpoint.__name__ = f"case_{name}"
+    return endpoint
+
+
+for _step in ("claim", "release", "escalate"):
+    router.add_api_route(f"/cases/{{case_id}}/{_step}", _case_step(_step), methods=["POST"])
+
+
+@router.post("/cases/{case_id}/decision")
+async def decide_case(request: Request, case_id: int, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+    """The same decision service as POST /api/warden/v1/cases/{id}/decision; then on to the next case."""
+    form = await auth.checked_form(request)
+    action, label = str(form.get("action") or ""), str(form.get("label") or "") or None
+    reason = str(form.get("reason") or "").strip()
+    if action not in cases.CASE_ACTIONS:
+        auth.flash(request, "Choose an action: " + ", ".join(cases.CASE_ACTIONS), "error")
+        return _see_other(f"/console/cases/{case_id}")
+    if not reason:
+        auth.flash(request, "A reason is required: it is sent to the author in the statement of reasons.", "error")
+        return _see_other(f"/console/cases/{case_id}?action={action}")
+    svc, engine = services(request), _engine(request)
+
+    def work() -> tuple[str, int | None]:
+        with svc.db.write() as session:
+            case = cases.get(session, case_id)
+            _, following = queries.neighbours(session, case)
+            _, decision = cases.decide(session, svc.settings, engine.store.active(session), case_id,
+                                       _me(session, user), action=action, label=label, explanation=reason[:5000])
+            return decision.id, following
+
+    try:
+        decision_id, following = await run(work)
+    except WardenError as exc:
+        auth.flash(request, exc.message, "error")
+        return _see_other(f"/console/cases/{case_id}")
+    auth.flash(request, f"Case {case_id} decided: {action} (decision {decision_id}).")
+    return _see_other(f"/console/cases/{following}" if following else "/console/queue")
+
+
+# --- appeals (senior) ---------------------------------------------------------------------------
+
+
+@router.get("/appeals")
+async def appeals_page(request: Request, state: str = "open", user: ConsoleUser = Depends(need(*SENIOR))) -> Response:
+    svc = services(request)
+    state = state if state in ("open", "upheld", "overturned", "all") else "open"
+
+    def work() -> list[dict[str, Any]]:
+        with svc.db.read() as session:
+            return queries.appeals(session, state)
+
+    return render(request, "appeals.html", rows=await run(work), state=state)
+
+
+@router.post("/appeals/{appeal_id}/decision")
+async def decide_appeal(request: Request, appeal_id: int, user: ConsoleUser = Depends(need(*SENIOR))) -> Response:
+    form = await auth.checked_form(request)
+    outcome, reason = str(form.get("outcome") or ""), str(form.get("reason") or "").strip()
+    if outcome not in ("upheld", "overturned") or not reason:
+        auth.flash(request, "Choose upheld or overturned and give a reason.", "error")
+        return _see_other("/console/appeals")
+    svc, engine = services(request), _engine(request)
+
+    def work() -> None:
+        with svc.db.write() as session:
+            appeals.decide(session, svc.settings, engine.store.active(session), appeal_id, _me(session, user),
+                           outcome=outcome, explanation=reason[:5000])
+
+    try:
+        await run(work)
+    except WardenError as exc:
+        auth.flash(request, exc.message, "error")
+    else:
+        auth.flash(request, f"Appeal {appeal_id}: {outcome}.")
+    return _see_other("/console/appeals")
+
+
+# --- audit log (senior), policy, staff and partners (admin) -------------------------------------------
+
+
+@router.get("/audit")
+async def audit_page(request: Request, before: int | None = None, action: str = "", subject: str = "",
+                     user: ConsoleUser = Depends(need(*SENIOR))) -> Response:
+    svc = services(request)
+
+    def work() -> tuple[Any, list[dict[str, Any]]]:
+        with svc.db.read() as session:
+            return audit.verify(session), queries.audit_entries(session, before=before, action=action[:40] or None,
+                                                                subject=subject[:80] or None)
+
+    verification, entries = await run(work)
+    return render(request, "audit.html", verification=verification, entries=entries, action=action[:40],
+                  subject=subject[:80])
+
+
+@router.get("/policy")
+async def policy_page(request: Request, run_backtest: str = "", user: ConsoleUser = Depends(need(*ADMIN))) -> Response:
+    svc, engine = services(request), _engine(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            active, shadow = engine.store.get(session)
+            result = None
+            if run_backtest in ("active", "shadow"):
+                compiled = shadow if run_backtest == "shadow" and shadow is not None else active
+                result = (compiled.version, backtest(session, compiled, engine.detector, limit=1000))
+            return {"active": active, "shadow": shadow, "versions": queries.policy_versions(session),
+                    "shadow_results": queries.shadow_results(session, utcnow() - timedelta(days=30)),
+                    "backtest": result, "detection": engine.detector is not None}
+
+    return render(request, "policy.html", **await run(work))
+
+
+@router.get("/staff")
+async def staff_page(request: Request, user: ConsoleUser = Depends(need(*ADMIN))) -> Response:
+    svc = services(request)
+
+    def work() -> list[dict[str, Any]]:
+        with svc.db.read() as session:
+            return queries.staff(session, utcnow() - timedelta(days=30))
+
+    return render(request, "staff.html", rows=await run(work))
+
+
+@router.get("/partners")
+async def partners_page(request: Request, user: ConsoleUser = Depends(need(*ADMIN))) -> Response:
+    svc = services(request)
+
+    def work() -> list[dict[str, Any]]:
+        with svc.db.read() as session:
+            return queries.partners(session)
+
+    return render(request, "partners.html", rows=await run(work))
+
+
+# --- dashboards --------------------------------------------------------------------------------
+
+
+@router.get("/dashboard")
+async def dashboard_page(request: Request, days: int = 30, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+    svc, engine = services(request), _engine(request)
+    days = max(7, min(days, 180))
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            return queries.dashboard(session, engine.store.active(session), days=days)
+
+    data = await run(work)
+    series = data["series"]
+    figures = {
+        "prevalence": charts.line_chart(
+            [(d.day.strftime("%m-%d"), d.rate) for d in series], title="Violent content per 10,000 posts, per day",
+            unit="per 10,000 posts", marked=[i for i, d in enumerate(series) if d.surge],
+            reference=[d.baseline for d in series]),
+        "latency": charts.bar_chart(
+            [(row.source, [("p50", (row.p50 or 0) / 3600), ("p90", (row.p90 or 0) / 3600)])
+             for row in data["latency"]], title="Time to action by source (hours)", unit="hours"),
+        "notices": charts.bar_chart(
+            [(row.partner, [(state.replace("_", " "), n) for state, n in row.counts.items()])
+             for row in data["notices"]], title="Partner notices by outcome", unit="notices"),
+        "appeals": charts.bar_chart(
+            [("appeals", [("open", data["appeals"].open), ("upheld", data["appeals"].upheld),
+                          ("overturned", data["appeals"].overturned)])], title="Appeals by outcome", unit="appeals"),
+    }
+    return render(request, "dashboard.html", data=data, charts=figures)
+
+
+# --- partners ----------------------------------------------------------------------------------
+
+
+@router.get("/partner")
+async def partner_page(request: Request, user: ConsoleUser = Depends(need(*PARTNER))) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            return queries.partner_notices(session, user.id)
+
+    return render(request, "partner.html", **await run(work))

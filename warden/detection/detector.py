@@ -1,0 +1,172 @@
+"""Run-time detector: normalise -> stage 1 (hashed n-gram linear model) -> stage 2 (int8 MiniLM +
+MLP head, only for texts stage 1 does not settle) -> calibrated probabilities + highlight spans.
+
+Only numpy, onnxruntime and tokenizers are imported here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .features import chunked_linear_logits, structure_flags, word_spans
+from .normalize import Normalized, normalize
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "model"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A span of the ORIGINAL text that drove a label's score."""
+    start: int
+    end: int
+    label: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Detection:
+    scores: dict[str, float]
+    spans: list[Span]
+    model: str
+    stage: str  # "linear" or "encoder"
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+class Detector:
+    thresholds: dict[str, dict[str, float]]
+
+    def __init__(self, model_dir: Path, meta: dict, linear: dict, head: dict, encoder=None,
+                 use_cascade: bool = True):
+        self.model_dir = Path(model_dir)
+        self.meta = meta
+        self.version: str = meta["version"]
+        self.labels: tuple[str, ...] = tuple(meta["labels"])
+        self.thresholds = {lab: dict(v) for lab, v in meta["thresholds"].items()}
+        self.W = linear["W"].astype(np.float32)
+        self.b = linear["b"].astype(np.float32)
+        self.head = head
+        self._encoder = encoder
+        self._enc_lock = threading.Lock()
+        cal = meta["calibration"]
+        self._a_lin = np.array([cal[lab]["linear"]["a"] for lab in self.labels])
+        self._c_lin = np.array([cal[lab]["linear"]["c"] for lab in self.labels])
+        self._a_head = np.array([cal[lab]["encoder"]["a_head"] for lab in self.labels])
+        self._a_lin2 = np.array([cal[lab]["encoder"]["a_lin"] for lab in self.labels])
+        self._c_enc = np.array([cal[lab]["encoder"]["c"] for lab in self.labels])
+        casc = meta["cascade"]
+        self._settle_j = self.labels.index(casc["label"])
+        self._settle = float(casc["p_linear_below"])
+        self.use_cascade = use_cascade
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, model_dir: Path | None = None, use_cascade: bool = True) -> "Detector":
+        model_dir = Path(model_dir) if model_dir else Path(os.environ.get("WARDEN_MODEL_DIR", DEFAULT_MODEL_DIR))
+        meta_path = model_dir / "meta.json"
+        if not meta_path.exists():
+            raise FileNotFoundError(f"no detection model in {model_dir} (run `warden train`)")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        with np.load(model_dir / "linear.npz") as z:
+            linear = {k: z[k] for k in z.files}
+        with np.load(model_dir / "head.npz") as z:
+            head = {k: z[k].astype(np.float32) for k in z.files}
+        return cls(model_dir, meta, linear, head, use_cascade=use_cascade)
+
+    @property
+    def encoder(self):
+        if self._encoder is None:
+            with self._enc_lock:
+                if self._encoder is None:
+                    from .encoder import Encoder
+
+                    enc = self.meta["encoder"]
+                    self._encoder = Encoder(self.model_dir / enc["file"], self.model_dir / enc["tokenizer"],
+                                            max_len=enc["max_len"], stride=enc["stride"])
+        return self._encoder
+
+    # ------------------------------------------------------------------ scoring
+    def _linear(self, norm_texts: list[str]) -> np.ndarray:
+        return chunked_linear_logits(self.W, self.b, norm_texts)
+
+    def _head_logits(self, norm_texts: list[str]) -> np.ndarray:
+        emb, owner = self.encoder.embed(norm_texts)
+        flags = np.stack([structure_flags(t) for t in norm_texts])
+        X = np.concatenate([emb, flags[owner]], axis=1)
+        h = self.head
+        z = np.maximum(((X - h["mu"]) / h["sd"]) @ h["W1"] + h["b1"], 0) @ h["W2"] + h["b2"]
+        out = np.full((len(norm_texts), z.shape[1]), -np.inf, dtype=np.float32)
+        np.maximum.at(out, owner, z.astype(np.float32))
+        return out
+
+    def probabilities(self, norm_texts: list[str], force_encoder: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities (n, labels), settled-by-stage-1 mask) for normalised texts."""
+        zl = self._linear(norm_texts)
+        p_lin = _sigmoid(zl * self._a_lin + self._c_lin)
+        settled = p_lin[:, self._settle_j] < self._settle
+        if force_encoder or not self.use_cascade:
+            settled[:] = False
+        probs = p_lin.copy()
+        rest = np.flatnonzero(~settled)
+        if len(rest):
+            zh = self._head_logits([norm_texts[i] for i in rest])
+            probs[rest] = _sigmoid(zh * self._a_head + zl[rest] * self._a_lin2 + self._c_enc)
+        return probs, settled
+
+    def _spans(self, norm: Normalized, probs: np.ndarray) -> list[Span]:
+        spans: list[Span] = []
+        labs = [j for j, lab in enumerate(self.labels) if probs[j] >= self.thresholds[lab]["review"]]
+        if not labs or not norm.text:
+            return spans
+        for j in labs:
+            contrib = []
+            for s, e, idx in word_spans(norm.text):
+                contrib.append((float(self.W[idx, j].sum()), s, e))
+            contrib = [c for c in contrib if c[0] > 0]
+            if not contrib:
+                continue
+            contrib.sort(reverse=True)
+            top = contrib[:5]
+            mx = top[0][0]
+            for w, s, e in sorted(top, key=lambda c: c[1]):
+                if w < 0.25 * mx:
+                    continue
+                a, b = norm.to_original(s, e)
+                spans.append(Span(a, b, self.labels[j], round(w / mx, 3)))
+        return spans
+
+    def score_batch(self, texts: list[str]) -> list[Detection]:
+        if not texts:
+            return []
+        norms = [normalize(t) for t in texts]
+        probs, settled = self.probabilities([n.text for n in norms])
+        out = []
+        for i, n in enumerate(norms):
+            scores = {lab: round(float(probs[i, j]), 6) for j, lab in enumerate(self.labels)}
+            out.append(Detection(scores, self._spans(n, probs[i]), self.version,
+                                 "linear" if settled[i] else "encoder"))
+        return out
+
+    def score(self, text: str) -> Detection:
+        return self.score_batch([text])[0]
+
+
+_SINGLETON: Detector | None = None
+_SINGLETON_LOCK = threading.Lock()
+
+
+def get_detector() -> Detector:
+    """Process-wide detector, loaded once (thread-safe)."""
+    global _SINGLETON
+    if _SINGLETON is None:
+        with _SINGLETON_LOCK:
+            if _SINGLETON is None:
+                _SINGLETON = Detector.load()
+    return _SINGLETON

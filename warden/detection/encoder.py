@@ -1,0 +1,91 @@
+"""Stage-2 encoder at run time: int8 MiniLM-L6 in onnxruntime + tokenizers, mean pooling.
+
+Long texts are cut into overlapping windows of ``max_len`` tokens; every window gets an
+embedding and the detector takes the max score over a text's windows (full-length context).
+No torch / transformers imports here.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+MAX_LEN = 128      # a post of up to 126 word pieces is one window
+LONG_WINDOW = 64   # longer posts: overlapping windows of 64 pieces (stride 32), so a short threat
+STRIDE = 32        # inside a long text is not averaged away by the mean pooling
+DIM = 384
+
+
+def default_threads() -> int:
+    env = os.environ.get("WARDEN_DETECTION_THREADS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class Encoder:
+    def __init__(self, onnx_path: Path, tokenizer_path: Path, threads: int | None = None,
+                 max_len: int = MAX_LEN, stride: int = STRIDE):
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads or default_threads()
+        so.inter_op_num_threads = 1
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        self.max_len = max_len
+        self.stride = stride
+        self.cls_id = self.tokenizer.token_to_id("[CLS]")
+        self.sep_id = self.tokenizer.token_to_id("[SEP]")
+        self.pad_id = self.tokenizer.token_to_id("[PAD]") or 0
+
+    def windows(self, texts: list[str]) -> tuple[list[list[int]], np.ndarray]:
+        """Token-id windows for each text and the index of the text each window belongs to."""
+        encs = self.tokenizer.encode_batch(texts, add_special_tokens=False)
+        body = self.max_len - 2
+        long_body = LONG_WINDOW - 2
+        wins: list[list[int]] = []
+        owner: list[int] = []
+        for i, e in enumerate(encs):
+            ids = e.ids
+            if len(ids) <= body:
+                wins.append([self.cls_id, *ids, self.sep_id])
+                owner.append(i)
+                continue
+            start = 0
+            while True:
+                wins.append([self.cls_id, *ids[start:start + long_body], self.sep_id])
+                owner.append(i)
+                if start + long_body >= len(ids):
+                    break
+                start += self.stride
+        return wins, np.asarray(owner, dtype=np.int64)
+
+    def embed_windows(self, wins: list[list[int]], batch_size: int = 1) -> np.ndarray:
+        """Mean-pooled embeddings. Default one window per call: dynamic int8 quantisation scales
+        activations per call, so batching would make a text's score depend on its batch-mates (and
+        on CPU a batch of one is about as fast for post-sized inputs)."""
+        out = np.zeros((len(wins), DIM), dtype=np.float32)
+        order = np.argsort([len(w) for w in wins], kind="stable")
+        for b in range(0, len(order), batch_size):
+            idx = order[b:b + batch_size]
+            L = max(len(wins[i]) for i in idx)
+            ids = np.full((len(idx), L), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(idx), L), dtype=np.int64)
+            for r, i in enumerate(idx):
+                w = wins[i]
+                ids[r, :len(w)] = w
+                mask[r, :len(w)] = 1
+            h = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+            m = mask[..., None].astype(np.float32)
+            out[idx] = (h * m).sum(1) / np.maximum(m.sum(1), 1.0)
+        return out
+
+    def embed(self, texts: list[str], batch_size: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """(window embeddings, owner index per window)."""
+        wins, owner = self.windows(texts)
+        return self.embed_windows(wins, batch_size), owner

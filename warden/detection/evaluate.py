@@ -1,0 +1,284 @@
+"""`warden eval`: per-set held-out tables for Warden and baselines, HateCheck behavioural report,
+Parler flag rates and an obfuscation-robustness check. Needs the `train` extra (scikit-learn,
+alt-profanity-check) for the baselines.
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import datasets as ds
+from .normalize import normalize_text
+
+LABELS = ds.LABELS
+
+# held-out evaluation sets per label: (source, split)
+EVAL_SETS = {
+    "violence": [("ghc", "heldout"), ("hateval", "heldout"), ("edos", "test"), ("implicit_hate", "test"),
+                 ("ethos", "test"), ("exemplars", "test")],
+    "hate": [("ghc", "heldout"), ("tweeteval", "heldout"), ("parler", "heldout"), ("edos", "test"),
+             ("implicit_hate", "test"), ("ethos", "test"), ("davidson", "test"), ("hatexplain", "test")],
+    "harassment": [("ghc", "heldout"), ("davidson", "test"), ("hatexplain", "test")],
+}
+OUTSIDE = {"ghc", "hateval", "tweeteval", "parler"}  # sources never trained on
+
+KEYWORDS = [
+    "kill", "killed", "killing", "murder", "shoot", "shot", "stab", "hang", "hanged", "lynch", "behead", "slaughter",
+    "exterminate", "massacre", "genocide", "bomb", "burn", "execute", "gas", "torture", "bullet", "gun", "guns",
+    "knife", "die", "dead", "death", "rope", "noose", "attack", "beat", "destroy", "eliminate", "wipe out",
+]
+_KW = re.compile(r"\b(?:" + "|".join(re.escape(k) for k in KEYWORDS) + r")\b")
+
+NH_FUNCS = ["counter_quote_nh", "counter_ref_nh", "negate_neg_nh", "ident_neutral_nh", "ident_pos_nh",
+            "profanity_nh", "slur_homonym_nh", "slur_reclaimed_nh", "target_group_nh", "target_indiv_nh",
+            "target_obj_nh"]
+GATED_NH = ["counter_quote_nh", "counter_ref_nh", "negate_neg_nh"]
+
+
+def require_train_extra() -> None:
+    missing = []
+    for mod in ("sklearn", "profanity_check"):
+        try:
+            __import__(mod)
+        except ImportError:
+            missing.append(mod)
+    if missing:
+        raise RuntimeError(
+            "`warden eval` needs the train extra (missing: " + ", ".join(missing) + "). "
+            "Install it with: pip install -e '.[train]'")
+
+
+def keyword_scores(texts: list[str]) -> np.ndarray:
+    return np.array([len(_KW.findall(t)) for t in texts], dtype=np.float64)
+
+
+def metrics(p: np.ndarray, y: np.ndarray, t_auto: float, t_review: float) -> dict:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    out = {"n": int(len(y)), "pos": int(y.sum())}
+    if 0 < y.sum() < len(y):
+        out["auprc"] = float(average_precision_score(y, p))
+        out["roc_auc"] = float(roc_auc_score(y, p))
+    for name, t in (("auto", t_auto), ("review", t_review)):
+        f = p >= t
+        tp = float((f & (y == 1)).sum())
+        prec = tp / f.sum() if f.sum() else float("nan")
+        rec = tp / y.sum() if y.sum() else float("nan")
+        f1 = 2 * prec * rec / (prec + rec) if prec == prec and rec == rec and prec + rec > 0 else 0.0
+        out[name] = {"threshold": float(t), "precision": float(prec), "recall": float(rec), "f1": float(f1),
+                     "flag_rate": float(f.mean()) if len(f) else float("nan")}
+    return out
+
+
+def _thresholds(p, y, cfg):
+    from .train import threshold_for_precision, threshold_for_recall
+
+    return (threshold_for_precision(p, y, cfg["auto_precision"]), threshold_for_recall(p, y, cfg["review_recall"]))
+
+
+# --------------------------------------------------------------------------- obfuscation
+
+_CONF = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "i": "і", "k": "к"}
+_LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
+
+
+def obfuscate(text: str, kind: str, rng: random.Random) -> str:
+    words = text.split(" ")
+    # obfuscate the longer words, the ones a filter would key on
+    cand = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+    pick = set(rng.sample(cand, max(1, len(cand) // 2))) if cand else set()
+    out = []
+    for i, w in enumerate(words):
+        if i in pick:
+            if kind == "spacing":
+                w = " ".join(w)
+            elif kind == "leet":
+                w = "".join(_LEET.get(c, c) if c.islower() else c for c in w)
+            elif kind == "confusables":
+                w = "".join(_CONF.get(c, c) for c in w)
+            elif kind == "zero_width":
+                w = "\u200b".join(w)
+        out.append(w)
+    return " ".join(out)
+
+
+OBF_KINDS = ("spacing", "leet", "confusables", "zero_width")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_json: Path | None = None,
+             use_cache: bool = True, robustness_sample: int = 400, log=print) -> dict:
+    require_train_extra()
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from profanity_check import predict_prob
+
+    from .detector import Detector, _sigmoid
+    from .train import CONFIG, TRAIN_SOURCES
+
+    t0 = time.time()
+    det = Detector.load(model_dir)
+    examples = ds.load_all(data_dir, include_eval=True)
+    norm = [normalize_text(e.text) for e in examples]
+    log(f"{len(examples)} rows; scoring with {det.version}")
+
+    # Warden components for every row: stage-1 and stage-2 logits (same math as run time)
+    zl = det._linear(norm)
+    zh = None
+    if use_cache:
+        try:
+            from .embcache import EmbCache, file_digest
+            from .features import structure_flags
+
+            cache = EmbCache(Path(__file__).resolve().parents[2] / "data" / "cache", det.encoder,
+                             file_digest(det.model_dir / det.meta["encoder"]["file"]))
+            cache.ensure(norm, log=log)
+            emb, owner = cache.get(norm)
+            flags = np.stack([structure_flags(t) for t in norm])
+            X = np.concatenate([emb, flags[owner]], 1)
+            h = det.head
+            z = np.maximum(((X - h["mu"]) / h["sd"]) @ h["W1"] + h["b1"], 0) @ h["W2"] + h["b2"]
+            zh = np.full((len(norm), z.shape[1]), -np.inf, dtype=np.float32)
+            np.maximum.at(zh, owner, z.astype(np.float32))
+        except Exception as exc:  # pragma: no cover - fall back to the encoder directly
+            log(f"embedding cache unavailable ({exc}); running the encoder")
+            zh = None
+    if zh is None:
+        zh = np.concatenate([det._head_logits(norm[i:i + 2048]) for i in range(0, len(norm), 2048)])
+    p_lin = _sigmoid(zl * det._a_lin + det._c_lin)
+    p_enc = _sigmoid(zh * det._a_head + zl * det._a_lin2 + det._c_enc)
+    settled = p_lin[:, det._settle_j] < det._settle
+    p_cas = np.where(settled[:, None], p_lin, p_enc)
+
+    # baselines, trained in this run on the same training rows
+    split = np.array([e.split for e in examples])
+    src = np.array([e.source for e in examples])
+    is_train = (split == "train") & np.isin(src, list(TRAIN_SOURCES))
+    is_val = (split == "val") & np.isin(src, list(TRAIN_SOURCES))
+    log("baselines: TF-IDF word+char n-grams + LR, alt-profanity-check, keywords")
+    wv = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=200000, sublinear_tf=True)
+    cv = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, max_features=300000, sublinear_tf=True)
+    tr_texts = [norm[i] for i in np.flatnonzero(is_train)]
+    wv.fit(tr_texts)
+    cv.fit(tr_texts)
+    Xt = hstack([wv.transform(norm), cv.transform(norm)]).tocsr()
+    raw = [e.text for e in examples]
+    p_prof = np.asarray(predict_prob(raw), dtype=np.float64)
+    p_kw = keyword_scores(norm)
+
+    systems = {"warden (cascade)": p_cas, "warden encoder-only": p_enc, "warden linear-only": p_lin}
+    results: dict = {"model": det.version, "labels": {}, "cascade_settled_frac": {}}
+    for j, lab in enumerate(LABELS):
+        y_all = np.array([np.nan if e.labels.get(lab) is None else e.labels[lab] for e in examples])
+        known = ~np.isnan(y_all)
+        tr = is_train & known
+        clf = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+        clf.fit(Xt[tr], y_all[tr])
+        p_tfidf = clf.predict_proba(Xt)[:, 1]
+        sys_scores = {**{k: v[:, j] for k, v in systems.items()}, "tf-idf + LR": p_tfidf,
+                      "alt-profanity-check": p_prof, "keyword list": p_kw}
+        v = is_val & known
+        thr = {}
+        for name, p in sys_scores.items():
+            if name == "warden (cascade)":
+                thr[name] = (det.thresholds[lab]["auto"], det.thresholds[lab]["review"])
+            else:
+                thr[name] = _thresholds(p[v], y_all[v], CONFIG)
+        lab_res = {}
+        for source, sp in EVAL_SETS[lab]:
+            m = (src == source) & (split == sp) & known
+            if m.sum() == 0:
+                continue
+            y = y_all[m]
+            lab_res[f"{source}/{sp}"] = {name: metrics(p[m], y, *thr[name]) for name, p in sys_scores.items()}
+            lab_res[f"{source}/{sp}"]["_settled_frac"] = float(settled[m].mean())
+            lab_res[f"{source}/{sp}"]["_outside"] = source in OUTSIDE
+        results["labels"][lab] = {"thresholds": {k: list(t) for k, t in thr.items()}, "sets": lab_res}
+
+        # HateCheck behavioural report
+        if lab in ("violence", "hate"):
+            hc = {}
+            funcs = np.array([e.meta.get("functionality", "") for e in examples])
+            for f in sorted(set(funcs[src == "hatecheck"])):
+                m = (src == "hatecheck") & (funcs == f)
+                hc[f] = {name: {"n": int(m.sum()), "flag_auto": float((sys_scores[name][m] >= thr[name][0]).mean()),
+                                "flag_review": float((sys_scores[name][m] >= thr[name][1]).mean())}
+                         for name in ("warden (cascade)", "warden encoder-only", "tf-idf + LR")}
+            results["labels"][lab]["hatecheck"] = hc
+        # Parler flag rates (no violence labels: how much of a real platform would be actioned)
+        m = src == "parler"
+        results["labels"][lab]["parler_flag_rate"] = {
+            "auto": float((p_cas[m, j] >= det.thresholds[lab]["auto"]).mean()),
+            "review": float((p_cas[m, j] >= det.thresholds[lab]["review"]).mean())}
+    results["cascade_settled_frac"] = {s: float(settled[src == s].mean()) for s in sorted(set(src))}
+
+    # robustness: obfuscated copies of violence positives
+    rng = random.Random(5)
+    pos_idx = [i for i, e in enumerate(examples) if e.labels.get("violence") == 1 and e.split in ("test", "heldout")]
+    sample = rng.sample(pos_idx, min(robustness_sample, len(pos_idx)))
+    texts = [examples[i].text for i in sample]
+    base = np.array([d.scores["violence"] for d in det.score_batch(texts)])
+    rob = {}
+    for kind in OBF_KINDS:
+        obf = [obfuscate(t, kind, rng) for t in texts]
+        s = np.array([d.scores["violence"] for d in det.score_batch(obf)])
+        rob[kind] = {"mean_abs_diff": float(np.abs(s - base).mean()), "n": len(texts)}
+    results["robustness"] = rob
+    results["seconds"] = round(time.time() - t0, 1)
+    if out_json:
+        Path(out_json).write_text(json.dumps(results, indent=1), encoding="utf-8")
+    return results
+
+
+def _f(x):
+    return "  -  " if x is None or x != x else f"{x:.3f}"
+
+
+def format_report(res: dict) -> str:
+    lines = [f"# warden eval — {res['model']}", ""]
+    for lab, lr in res["labels"].items():
+        lines.append(f"## {lab}")
+        lines.append("")
+        for setname, rows in lr["sets"].items():
+            tag = "outside source, never trained on" if rows["_outside"] else "held-out test split"
+            lines.append(f"### {lab} — {setname} ({tag}); n={next(iter(v for k, v in rows.items() if not k.startswith('_')))['n']}, "
+                         f"pos={next(iter(v for k, v in rows.items() if not k.startswith('_')))['pos']}, "
+                         f"settled by stage 1: {rows['_settled_frac']:.1%}")
+            lines.append("")
+            lines.append("| system | AUPRC | ROC AUC | P@auto | R@auto | F1@auto | P@review | R@review | F1@review |")
+            lines.append("|---|---|---|---|---|---|---|---|---|")
+            for name, m in rows.items():
+                if name.startswith("_"):
+                    continue
+                lines.append(f"| {name} | {_f(m.get('auprc'))} | {_f(m.get('roc_auc'))} | {_f(m['auto']['precision'])} | "
+                             f"{_f(m['auto']['recall'])} | {_f(m['auto']['f1'])} | {_f(m['review']['precision'])} | "
+                             f"{_f(m['review']['recall'])} | {_f(m['review']['f1'])} |")
+            lines.append("")
+        if "hatecheck" in lr:
+            lines.append(f"### HateCheck flag rates — {lab} (auto / review threshold)")
+            lines.append("")
+            lines.append("| functionality | n | warden cascade | warden encoder-only | tf-idf + LR |")
+            lines.append("|---|---|---|---|---|")
+            for f, r in lr["hatecheck"].items():
+                cells = [f"{r[s]['flag_auto']:.1%} / {r[s]['flag_review']:.1%}"
+                         for s in ("warden (cascade)", "warden encoder-only", "tf-idf + LR")]
+                lines.append(f"| {f} | {r['warden (cascade)']['n']} | " + " | ".join(cells) + " |")
+            lines.append("")
+        pf = lr["parler_flag_rate"]
+        lines.append(f"Parler (unlabelled for {lab}): flagged {pf['auto']:.1%} at auto, {pf['review']:.1%} at review.")
+        lines.append("")
+    lines.append("## Robustness (violence positives, obfuscated copies): mean |score change|")
+    lines.append("")
+    for k, v in res["robustness"].items():
+        lines.append(f"- {k}: {v['mean_abs_diff']:.3f} (n={v['n']})")
+    lines.append("")
+    lines.append(f"eval took {res['seconds']}s")
+    return "\n".join(lines)

@@ -1,0 +1,198 @@
+"""Warden's own written training exemplars for `violence`: calls to violence and hard negatives.
+
+Written for Warden (not copied from any data set). Templates are filled deterministically
+(seeded), so ``warden train`` is reproducible. Positives cover direct threats, calls/incitement,
+normative calls ("X should be killed"), time/place plans, glorification of attacks and
+dehumanising calls to remove a group. Negatives cover idioms, sports and gaming talk, news
+reports, condemnation, counter-speech, quotes, negation, fiction/history and heated politics
+without violence. HateCheck (the behavioural test) is never used to write or pick these.
+"""
+from __future__ import annotations
+
+import random
+
+GROUPS = [
+    "immigrants", "muslims", "jews", "women", "gay people", "trans people", "black people", "refugees",
+    "liberals", "conservatives", "republicans", "democrats", "cops", "politicians", "journalists",
+    "the protesters", "those people", "christians", "feminists", "the migrants", "illegals", "antifa",
+    "leftists", "communists", "landlords", "the rich", "asians", "mexicans", "catholics", "atheists",
+    "the elites", "globalists", "boomers", "vaxxers", "the antivaxxers", "union workers", "the jannies",
+    "hindus", "sikhs", "arabs", "gypsies", "disabled people", "lesbians", "the homeless",
+]
+DEHUMAN = ["vermin", "rats", "cockroaches", "parasites", "animals", "savages", "a plague", "a disease", "subhumans"]
+PEOPLE = [
+    "the mayor", "the senator", "that judge", "the governor", "that reporter", "my ex", "the ceo", "the president",
+    "my landlord", "that teacher", "the referee", "the sheriff", "my boss", "that streamer", "the prime minister",
+    "the school board", "the election officials", "the doctor at that clinic", "my neighbour",
+]
+VERB = [  # (base, past participle, third person)
+    ("kill", "killed", "kills"), ("shoot", "shot", "shoots"), ("hang", "hanged", "hangs"), ("stab", "stabbed", "stabs"),
+    ("lynch", "lynched", "lynches"), ("behead", "beheaded", "beheads"), ("burn alive", "burned alive", "burns alive"),
+    ("execute", "executed", "executes"), ("slaughter", "slaughtered", "slaughters"),
+    ("exterminate", "exterminated", "exterminates"), ("gas", "gassed", "gasses"),
+    ("beat to death", "beaten to death", "beats to death"), ("murder", "murdered", "murders"),
+    ("gun down", "gunned down", "guns down"), ("string up", "strung up", "strings up"),
+    ("wipe out", "wiped out", "wipes out"), ("torture", "tortured", "tortures"), ("massacre", "massacred", "massacres"),
+    ("blow up", "blown up", "blows up"), ("run over", "run over", "runs over"), ("firebomb", "firebombed", "firebombs"),
+    ("put down", "put down", "puts down"), ("round up and shoot", "rounded up and shot", "rounds up and shoots"),
+    ("bash the skulls of", "bashed in", "bashes the skulls of"), ("drown", "drowned", "drowns"),
+    ("strangle", "strangled", "strangles"), ("poison", "poisoned", "poisons"), ("choke out", "choked out", "chokes out"),
+    ("set fire to", "set on fire", "sets fire to"), ("break the necks of", "left with broken necks", "breaks the necks of"),
+    ("cut the throats of", "left with cut throats", "cuts the throats of"), ("hurt", "hurt", "hurts"),
+    ("smash the heads of", "smashed to pieces", "smashes the heads of"), ("eliminate", "eliminated", "eliminates"),
+    ("erase", "erased", "erases"), ("crush the skulls of", "crushed", "crushes the skulls of"),
+]
+TIME = ["", "", " tonight", " tomorrow", " on saturday", " this weekend", " at dawn", " when they leave work",
+        " after the game", " next week", " on election day", " on monday morning"]
+PLACE = ["", "", " at the mosque", " at city hall", " at the school", " at their office", " outside the clinic",
+         " at the march", " at the synagogue", " at the church", " at the pride parade", " at the courthouse",
+         " at the border", " at their homes", " in the parking lot"]
+
+POS_TEMPLATES = [
+    "we should {v} {g}{time}", "someone needs to {v} {g}", "let's {v} {g}{place}{time}", "it's time to {v} {g}",
+    "{g} must be {vpp}", "{g} deserve to be {vpp}", "{g} should all be {vpp}", "all {g} should be {vpp}{place}",
+    "i will {v} {g}{time}", "i'm going to {v} {g}{place}", "i'm gonna {v} {p}{time}", "i want to {v} all {g}",
+    "we will {v} {g}{time}{place}", "grab your guns, we {v} {g}{time}", "meet{place}{time} and {v} every one of {g}",
+    "i hope someone {v3} {p}", "i hope someone {v3} {g}", "somebody should {v} {p}", "{p} needs to be {vpp}",
+    "{p} should be {vpp}{time}", "kill all {g}", "death to {g}", "{g} need a bullet in the head",
+    "the only good {g1} is a dead one", "line {g} up against a wall and shoot them", "{g} are {d}, {v} them all",
+    "{g} are {d} and need to be exterminated", "cleanse this country of {g}, by force if needed",
+    "{g} are {d}. wipe them off the face of the earth", "get rid of {g} for good, put them in camps and gas them",
+    "the shooter who went after {g} is a hero, we need more like him", "that massacre{place} was a good start",
+    "whoever attacked {g}{place} did god's work", "the bombing{place} was beautiful, do it again",
+    "finish what he started, {v} the rest of {g}", "more {g} should end up dead like that",
+    "i know where you live and i'm coming to {v} you", "you'll be dead by{time2}, i promise", "watch your back, i'll {v} you",
+    "i'm bringing my gun{place}{time}, {g} will pay", "bring rope{time}, we {v} {p}", "string {g} up from the lampposts",
+    "if {p} shows up{place} i will {v} them", "every last one of {g} should be {vpp}", "hunt down {g} and {v} them",
+    "{g} have no right to live", "i'd love to watch {g} burn alive", "the day of the rope is coming for {g}",
+    "go to their houses and {v} them", "arm yourselves and {v} {g}{time}", "no mercy, {v} {g}",
+    "shoot {g} on sight", "{p} deserves a bullet", "someone put {p} in the ground already", "{v} {p}{place}",
+    "we need to {v} {g} before they replace us", "take up arms and {v} {g}", "burn down {g2}'s homes with them inside",
+    "i'm going to shoot up{place2}{time}", "planning to {v} as many {g} as i can{time}",
+    "i want to end the lives of all {g}", "i'm going to make {g} suffer for this", "{g} will bleed{time}",
+    "we'll make {g} pay in blood", "i will rip {p} apart with my bare hands", "{g} won't survive the night if i find them",
+    "someone should slit the throats of {g}", "i'd happily put every one of {g} in the ground",
+    "{g} should be made to suffer until they die", "{p} will not live to see next year, i'll make sure of it",
+    "the world would be better if {g} were all dead, let's make it happen", "time to make {g} disappear permanently",
+    "{g} need to be removed from this earth", "it would be an honour to take out {p}",
+    "load up and go hunting for {g}{time}", "their blood will run in the streets{time}",
+    "we need a final solution for {g}", "put {g} six feet under", "open season on {g}, no limits",
+    "i'll end you and your whole family", "{g}? just dig a mass grave and fill it",
+    "they should just execute {p} in public", "i pray someone assassinates {p}",
+]
+TIME2 = [" tonight", " friday", " the end of the week", " morning", " christmas"]
+PLACE2 = [" the school", " the mall", " the mosque", " the synagogue", " the office", " the church", " the rally"]
+
+NEG_TEMPLATES = [
+    # idioms
+    "i'd kill for a {food} right now", "i could murder a {food}", "this {thing} is killing me", "you killed it{time}!",
+    "she absolutely slayed{time}", "that joke killed", "my feet are killing me", "i'm dying of laughter",
+    "shoot me a text when you're free", "i'll shoot you an email{time}", "give it a shot", "we bombed that exam",
+    "the show bombed at the box office", "my phone is blowing up", "she's a knockout", "let's beat the traffic",
+    "just killing time before the flight", "kill the lights please", "kill two birds with one stone",
+    "kill the process and restart the server", "this {food} is to die for", "i'm going to murder this workout",
+    "we're going to crush it{time}", "over my dead body will i eat {food}", "my mom is going to kill me when she sees my grades",
+    "he's killing it at work", "that outfit is killer", "i nearly died when she said that", "the comedian murdered the crowd",
+    "i'll fight you for the last slice of pizza", "drop dead gorgeous", "that {thing} slaps", "shoot your shot",
+    "we need to kill this bill in committee", "kill the music, the neighbours are complaining",
+    "i'm going to strangle my printer", "the heat is murder today", "this traffic is killing me",
+    # sports / gaming
+    "we destroyed them {score}", "he got headshot in {game}", "finally killed the final boss in {game}",
+    "i sniped three players in {game}", "our defense murdered their offense", "the striker shot from the edge of the box",
+    "knockout in the third round", "we slaughtered them at football {score}", "nuked the enemy base in {game}",
+    "the team got killed on the counter attack", "we'll kill them on saturday, go team!", "time to beat the {team}{time}",
+    "he stabbed the ball into the net", "our pitcher is going to kill it{time}", "they executed the play perfectly",
+    "in {game} you have to shoot the zombies in the head", "my {game} squad got wiped out again",
+    # news
+    "police said the suspect shot {n} people{place} on {day}", "{n} killed in bombing in {city}",
+    "the man was charged with murder after the stabbing in {city}", "officials condemned the attack{place}",
+    "the court sentenced the attacker to life in prison", "report: threats against election workers rose this year",
+    "a gunman opened fire{place} in {city}, {n} dead", "the army shelled the city overnight, reports say",
+    "the trial of the man accused of killing {n} {g} begins {day}", "investigators say the shooter posted a manifesto",
+    "{n} arrested after riot{place}", "the senator received death threats, police are investigating",
+    # condemnation / counter-speech / quotes / negation
+    "calling for people to {v} {g} is disgusting", "anyone who wants to {v} {g} should be arrested",
+    "violence against {g} is never acceptable", "i condemn the attack on {g}{place}",
+    "threats like 'we will {v} {g}' have no place here", "we must protect {g} from people who want to {v} them",
+    "he tweeted '{g} should all be {vpp}' and got banned. good.", "saying '{g} deserve to be {vpp}' is hateful",
+    "stop saying {g} deserve to die", "reporting this account for saying '{v} all {g}'",
+    "if you think {g} should be {vpp}, you're the problem", "no one deserves to be {vpp}, including {g}",
+    "i would never {v} anyone", "nobody should {v} {g}", "{g} don't deserve to be {vpp}",
+    "no one wants to {v} {g}, stop the fearmongering", "we should not {v} {g}, we should talk to them",
+    "posts saying '{p} should be {vpp}' are a crime, report them", "the phrase 'death to {g}' is hate speech",
+    "people who say '{g} are {d}' need to educate themselves", "it's horrifying that someone wrote 'kill all {g}'",
+    "i don't want anyone hurt, not even {p}", "{g} are human beings and deserve safety",
+    "the attack on {g} was a tragedy, my heart goes out to the families", "shooting {g} is never the answer",
+    "they threatened to {v} {g} and we reported it to the police",
+    # fiction / history
+    "in the novel, the assassin kills the king", "the movie ends with the hero shooting the villain",
+    "in 1944 the allies bombed the city", "macbeth murders duncan in act two", "my d&d character stabbed the goblin",
+    "in the show the dragon burns the whole city", "the detective finds out the butler killed him",
+    "chapter 3: the soldiers executed the prisoners at dawn", "history class today was about the massacre{place}",
+    "the villain threatens to blow up the bridge in the film",
+    # heated politics, no violence
+    "{g} are ruining this country and need to be voted out", "i'm furious at {g}", "{g} are idiots",
+    "fight for your rights at the ballot box", "we need to fight this bill", "crush them at the polls{time2}",
+    "destroy their arguments with facts", "{p} is a liar and a fraud", "{p} should resign immediately",
+    "{p} should be impeached", "lock up {p} for corruption, let the courts decide", "{g} are wrong about everything",
+    "protest{place}{time}, peacefully", "march with us{time}, bring signs and water", "vote {g} out of office",
+    "i can't stand {g}", "{g} deserve respect", "i love my {g} neighbours", "{g} are welcome here",
+    "deport the corrupt politicians from power at the next election",
+    "nobody should want to end anyone's life, {g} included", "saying you want {g} to suffer is vile",
+    "i'd never hurt {g}, what a sick thing to suggest", "wishing death on {g} is not ok",
+    "the article quotes a post that said '{g} will bleed'. chilling", "he was jailed for threatening to {v} {g}",
+    "my grandpa survived the camps; never again for {g} or anyone", "honestly this {thing} will be the death of me",
+    "i'm going to make this soup suffer, extra chilli", "we are going to bury them in the playoffs",
+    "this deadline is going to be the end of me", "the prices at {team} games are murder", "rip to my diet",
+    "the bill would end the lives of thousands of jobs, economists warn", "the hurricane killed {n} people in {city}",
+    "the film is about a hitman hunting down his former bosses", "our cat murdered a mouse again",
+    "this band is sick, they absolutely destroyed the stage", "i shot some great photos at the pride parade",
+    "the senator's campaign is dead in the water", "we took out the enemy sniper and won the round",
+    "{g} face threats every day, we need better protection", "threatening {g} online is a crime, report it",
+]
+FOOD = ["coffee", "pizza", "burger", "beer", "taco", "nap", "cup of tea", "donut", "steak", "ice cream"]
+THING = ["heat", "song", "class", "exam", "commute", "workout", "deadline", "humidity", "hangover"]
+GAME = ["valorant", "fortnite", "call of duty", "elden ring", "cs2", "apex", "minecraft", "overwatch", "halo"]
+SCORE = ["5-0", "4-1", "3-0", "42-7", "100-60", "2-0"]
+TEAM = ["lakers", "yankees", "eagles", "rangers", "united", "city", "sharks"]
+CITY = ["kabul", "paris", "chicago", "nairobi", "manila", "london", "dallas", "mumbai", "lagos"]
+DAY = ["monday", "tuesday", "friday", "sunday", "last week"]
+
+
+def _fill(tpl: str, rng: random.Random) -> str:
+    v = rng.choice(VERB)
+    g = rng.choice(GROUPS)
+    return tpl.format(
+        v=v[0], vpp=v[1], v3=v[2], g=g, g1=g.rstrip("s") if not g.startswith("the ") else g[4:].rstrip("s"),
+        g2=g, p=rng.choice(PEOPLE), d=rng.choice(DEHUMAN), time=rng.choice(TIME), place=rng.choice(PLACE),
+        time2=rng.choice(TIME2), place2=rng.choice(PLACE2), food=rng.choice(FOOD), thing=rng.choice(THING),
+        game=rng.choice(GAME), score=rng.choice(SCORE), team=rng.choice(TEAM), n=rng.randint(2, 40),
+        city=rng.choice(CITY), day=rng.choice(DAY),
+    )
+
+
+def _style(text: str, rng: random.Random) -> str:
+    """Vary surface form a little: capitalisation and end punctuation."""
+    r = rng.random()
+    if r < 0.4:
+        text = text[:1].upper() + text[1:]
+    elif r < 0.5:
+        text = text.upper()
+    p = rng.random()
+    if p < 0.25:
+        text += "."
+    elif p < 0.4:
+        text += "!"
+    return text
+
+
+def exemplars(n_pos_per_template: int = 14, n_neg_per_template: int = 10, seed: int = 7) -> list[tuple[str, int]]:
+    rng = random.Random(seed)
+    out: dict[str, int] = {}
+    for tpl in POS_TEMPLATES:
+        for _ in range(n_pos_per_template):
+            out.setdefault(_style(_fill(tpl, rng), rng), 1)
+    for tpl in NEG_TEMPLATES:
+        for _ in range(n_neg_per_template):
+            out.setdefault(_style(_fill(tpl, rng), rng), 0)
+    return sorted(out.items())

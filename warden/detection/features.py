@@ -1,0 +1,170 @@
+"""Stage-1 features: hashed word (1-2) and char (3-5) n-grams of normalised text, plus flags for
+the structure of incitement (call to act, violent act, target, time/place). Pure numpy/regex, used
+identically at training and run time.
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from functools import lru_cache
+
+import numpy as np
+
+N_BUCKETS = 1 << 18
+_MASK = np.uint64(N_BUCKETS - 1)
+_P = np.uint64(1000003)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
+CHAR_N = (3, 4, 5)
+MAX_CHARS = 2000  # the linear stage reads the first 2000 chars; the encoder reads everything
+
+# --------------------------------------------------------------------------- incitement structure
+_ACT = (r"kill\w*|murder\w*|shoot\w*|shot|stab\w*|hang\w*|hung|lynch\w*|behead\w*|slaughter\w*|exterminat\w*|"
+        r"massacre\w*|genocide|bomb\w*|burn\w*|execut\w*|gas|gassed|tortur\w*|rape\w*|beat\w*|bullet\w*|gun\w*|"
+        r"knife|knives|stab|string\w* up|wipe\w* out|eradicat\w*|cleanse\w*|purge\w*|drown\w*|die|dead|death|"
+        r"blood|rope|noose|lampposts?|firing squad|deport\w*|remove\w*|eliminat\w*|destroy\w*|attack\w*|hurt\w*|"
+        r"run (?:them|him|her) over|put (?:them|him|her) down|hunt\w* (?:them|him|her)? ?down|suffer\w*|bleed\w*|"
+        r"throats?|strangl\w*|chok\w*|poison\w*|smash\w*|end (?:[\w']+ ){0,3}li(?:fe|ves)|in the ground|"
+        r"six feet under|mass grave|assassinat\w*|take (?:them|him|her) out")
+_CALL = (r"should|must|want to|wanna|going to|will|need to|needs to|ought to|let'?s|lets|time to|go and|we will|we'll|i will|i'll|i'?m going to|"
+         r"i'?m gonna|gonna|we are going to|deserve\w*|hope\w*|wish|somebody|someone|anyone|arm yourselves|"
+         r"take up arms|grab your|bring (?:your|a|the)|on sight|no mercy|every (?:last )?one|all of them|have to")
+_TARGET = (r"them|they|those|these|him|her|you|your|all \w+|every \w+|\w+s|the \w+|that \w+|"
+           r"women|jews|muslims|blacks|whites|immigrants|refugees|gays|trans|liberals|traitors")
+_TIME = (r"tonight|tomorrow|today|this weekend|next week|on (?:monday|tuesday|wednesday|thursday|friday|"
+         r"saturday|sunday)|at dawn|at noon|at \d|when (?:they|he|she)|before they|soon|now")
+_PLACE = (r"at (?:the|their|his|her|city) \w+|outside (?:the|their) \w+|in the parking lot|their homes?|"
+          r"where (?:you|they|he|she) live|your house|your address")
+_META = (r"saying|said|says|tweeted|wrote|posted|quote|quoted|like '|\"|report\w*|condemn\w*|never|n't|not|"
+         r"no one|nobody|police said|according to|accused|charged|sentenced|novel|movie|film|book|game|chapter")
+_RE = {k: re.compile(r"\b(?:" + v + r")\b") for k, v in
+       {"act": _ACT, "call": _CALL, "target": _TARGET, "time": _TIME, "place": _PLACE, "meta": _META}.items()}
+STRUCT_NAMES = ("act", "call", "target", "time", "place", "meta", "call_act", "call_act_target", "plan", "meta_act")
+
+
+def structure_flags(text: str) -> np.ndarray:
+    """Ten 0/1 flags describing the structure of incitement in normalised text."""
+    text = text[:MAX_CHARS]
+    f = {k: bool(r.search(text)) for k, r in _RE.items()}
+    f["call_act"] = f["call"] and f["act"]
+    f["call_act_target"] = f["call_act"] and f["target"]
+    f["plan"] = f["call_act"] and (f["time"] or f["place"])
+    f["meta_act"] = f["meta"] and f["act"]
+    return np.array([f[k] for k in STRUCT_NAMES], dtype=np.float32)
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def _mix(h: np.ndarray, salt: int) -> np.ndarray:
+    h = (h ^ np.uint64(salt)) * _MIX
+    h ^= h >> np.uint64(29)
+    return h & _MASK
+
+
+def _char_ngrams(codes: np.ndarray) -> list[np.ndarray]:
+    out = []
+    n_codes = len(codes)
+    for n in CHAR_N:
+        if n_codes < n:
+            continue
+        h = np.zeros(n_codes - n + 1, dtype=np.uint64)
+        for k in range(n):
+            h = h * _P + codes[k:n_codes - n + 1 + k]
+        out.append(_mix(h, 0x51 + n))
+    return out
+
+
+def _word_hashes(text: str) -> np.ndarray:
+    return np.fromiter((zlib.crc32(w.encode("utf-8")) for w in _WORD.findall(text)), dtype=np.uint64)
+
+
+def feature_indices(text: str) -> np.ndarray:
+    """Sorted unique bucket indices of normalised ``text`` (word 1-2 grams, char 3-5 grams, flags)."""
+    text = text[:MAX_CHARS]
+    parts = []
+    w = _word_hashes(text)
+    if len(w):
+        parts.append(_mix(w, 0x11))
+        if len(w) > 1:
+            parts.append(_mix(w[:-1] * _P + w[1:], 0x22))
+    codes = np.frombuffer((" " + text + " ").encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    parts.extend(_char_ngrams(codes))
+    flags = structure_flags(text)
+    parts.append(_mix(np.array([1000 + i for i in np.flatnonzero(flags)], dtype=np.uint64), 0x33))
+    parts.append(np.array([0], dtype=np.uint64))  # bias-like always-on bucket 0
+    return np.unique(np.concatenate(parts)).astype(np.int64)
+
+
+@lru_cache(maxsize=65536)
+def word_indices(word: str) -> np.ndarray:
+    """Feature indices that a single word fires on its own (unigram + its char n-grams)."""
+    h = np.array([zlib.crc32(word.encode("utf-8"))], dtype=np.uint64)
+    idx = [_mix(h, 0x11)]
+    codes = np.frombuffer((" " + word + " ").encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    idx.extend(_char_ngrams(codes))
+    return np.unique(np.concatenate(idx)).astype(np.int64)
+
+
+def word_spans(text: str) -> list[tuple[int, int, np.ndarray]]:
+    """(start, end, indices) per word of normalised text: the features that the word alone fires."""
+    return [(m.start(), m.end(), word_indices(m.group(0))) for m in re.finditer(r"[a-z0-9']+", text)]
+
+
+def batch_indices(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated indices and row offsets (CSR-style indptr) for a batch of normalised texts."""
+    rows = [feature_indices(t) for t in texts]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(r) for r in rows])
+    return (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)), indptr
+
+
+CHUNK_CHARS = 400
+CHUNK_STEP = 200
+
+
+def text_chunks(text: str) -> list[str]:
+    """Overlapping ~400-char chunks (cut at spaces) of a long text; [text] for short ones."""
+    if len(text) <= CHUNK_CHARS:
+        return [text]
+    out, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + CHUNK_CHARS)
+        if end < len(text):
+            sp = text.rfind(" ", start + CHUNK_STEP, end)
+            end = sp if sp > 0 else end
+        out.append(text[start:end])
+        if end >= len(text):
+            break
+        nxt = text.find(" ", start + CHUNK_STEP, end)
+        start = (nxt + 1) if nxt > 0 else start + CHUNK_STEP
+    return out
+
+
+def chunked_linear_logits(W: np.ndarray, b: np.ndarray, texts: list[str]) -> np.ndarray:
+    """Stage-1 logits reading long texts in full: max over the whole text (first MAX_CHARS) and
+    its overlapping chunks."""
+    pieces, owner = [], []
+    for i, t in enumerate(texts):
+        for c in ([t] if len(t) <= CHUNK_CHARS else [t, *text_chunks(t)]):
+            pieces.append(c)
+            owner.append(i)
+    idx, indptr = batch_indices(pieces)
+    z = linear_logits(W, b, idx, indptr)
+    if len(pieces) == len(texts):
+        return z
+    out = np.full((len(texts), z.shape[1]), -np.inf, dtype=np.float32)
+    np.maximum.at(out, np.asarray(owner), z.astype(np.float32))
+    return out
+
+
+def linear_logits(W: np.ndarray, b: np.ndarray, idx: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Logits (n_texts, n_labels) for weights W (N_BUCKETS, n_labels): binary features scaled by
+    1/sqrt(number of active features)."""
+    n = len(indptr) - 1
+    counts = np.diff(indptr)
+    if len(idx) == 0:
+        return np.tile(b, (n, 1)).astype(np.float32)
+    sums = np.add.reduceat(W[idx].astype(np.float32), indptr[:-1].clip(max=len(idx) - 1), axis=0)
+    sums[counts == 0] = 0
+    return sums / np.sqrt(np.maximum(counts, 1))[:, None] + b[None, :]

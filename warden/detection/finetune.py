@@ -1,0 +1,90 @@
+"""Short fine-tune of MiniLM-L6's top layers on a curated subset (training time only).
+
+Mean-pooled output -> linear multi-task layer (violence, hate, harassment), masked BCE. The bottom
+layers and embeddings stay frozen (cheap on one CPU core); only the encoder weights are kept — the
+run-time head is refitted on embeddings of the exported int8 model.
+"""
+from __future__ import annotations
+
+import random
+import time
+
+import numpy as np
+
+LABELS = ("violence", "hate", "harassment")
+
+
+def curate(examples, texts, train_sources, seed: int = 13, n_other: int = 9000, n_hate: int = 3000):
+    """Indices of training rows for the fine-tune: every violence positive and exemplar, a sample of
+    hate/harassment positives and of the rest."""
+    rng = random.Random(seed)
+    vio, ex, hate, other = [], [], [], []
+    for i, e in enumerate(examples):
+        if e.split != "train" or e.source not in train_sources:
+            continue
+        if e.source == "exemplars":
+            ex.append(i)
+        elif e.labels.get("violence") == 1:
+            vio.append(i)
+        elif e.labels.get("hate") == 1:
+            hate.append(i)
+        else:
+            other.append(i)
+    rng.shuffle(hate)
+    rng.shuffle(other)
+    return vio + ex + hate[:n_hate] + other[:n_other]
+
+
+def finetune(model, tokenizer, texts, Y, M, idx, epochs: int = 1, lr: float = 4e-5, freeze_below: int = 3,
+             max_len: int = 128, batch_size: int = 32, pos_weight=(6.0, 2.0, 1.0), seed: int = 13, log=print):
+    import torch
+
+    torch.manual_seed(seed)
+    for p in model.embeddings.parameters():
+        p.requires_grad = False
+    for layer in model.encoder.layer[:freeze_below]:
+        for p in layer.parameters():
+            p.requires_grad = False
+    clf = torch.nn.Linear(model.config.hidden_size, len(LABELS))
+    params = [p for p in model.parameters() if p.requires_grad] + list(clf.parameters())
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    pw = torch.tensor(pos_weight, dtype=torch.float32)
+    rng = random.Random(seed)
+    order = list(idx)
+    steps = 0
+    t0 = time.time()
+    n_steps = epochs * ((len(order) + batch_size - 1) // batch_size)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 50) * max(0.0, 1 - s / max(1, n_steps)))
+    for ep in range(epochs):
+        rng.shuffle(order)
+        # bucket by length within chunks of 50 batches so padding stays small
+        chunks = [order[i:i + batch_size * 50] for i in range(0, len(order), batch_size * 50)]
+        batches = []
+        for ch in chunks:
+            ch = sorted(ch, key=lambda i: len(texts[i]))
+            batches.extend(ch[i:i + batch_size] for i in range(0, len(ch), batch_size))
+        rng.shuffle(batches)
+        model.train()
+        tot = 0.0
+        for b in batches:
+            enc = tokenizer([texts[i] for i in b], padding=True, truncation=True, max_length=max_len,
+                            return_tensors="pt")
+            h = model(**enc).last_hidden_state
+            m = enc["attention_mask"].unsqueeze(-1).float()
+            pooled = (h * m).sum(1) / m.sum(1).clamp(min=1)
+            z = clf(pooled)
+            y = torch.tensor(Y[b], dtype=torch.float32)
+            mk = torch.tensor(M[b], dtype=torch.float32)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction="none")
+            loss = (loss * mk).sum() / mk.sum().clamp(min=1)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            steps += 1
+            tot += loss.item()
+            if steps % 50 == 0:
+                log(f"  fine-tune step {steps}/{n_steps}: loss {tot / 50:.4f} ({time.time() - t0:.0f}s)")
+                tot = 0.0
+    model.eval()
+    return model

@@ -1,0 +1,398 @@
+"""Text normalisation against filter evasion, with an offset map back to the original text.
+
+Pipeline (each step is a public function over a :class:`Buf` and is tested on its own):
+
+1. ``strip_invisible``  zero-width, bidi-control and other format characters, variation selectors
+2. ``fold_unicode``     NFKC per character (fullwidth, math alphabets, ligatures), strip stacked
+                        combining marks and accents, lower-case
+3. ``map_confusables``  Cyrillic / Greek / other look-alike letters -> Latin
+4. ``map_emoji``        weapon and violence emoji -> words (🔫 -> " gun ")
+5. ``join_spaced``      letters spaced or dotted apart: "k i l l", "k.i.l.l" -> "kill"
+6. ``map_leet``         leetspeak inside words: "k1ll", "5h00t" -> "kill", "shoot"
+7. ``squeeze_repeats``  "kiiiill" -> "kill", "soooo" -> "so" (chosen with a word list)
+8. ``squeeze_space``    runs of white space -> one space, trimmed
+
+Every character of the normalised text remembers the ``[start, end)`` range of the original
+characters it came from, so a span found in normalised text maps back with
+:meth:`Normalized.to_original`.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+# ---------------------------------------------------------------------------------------------
+# The buffer: characters with their original ranges
+
+
+@dataclass
+class Buf:
+    chars: list[str]
+    starts: list[int]
+    ends: list[int]
+
+    @classmethod
+    def of(cls, text: str) -> "Buf":
+        n = len(text)
+        return cls(list(text), list(range(n)), list(range(1, n + 1)))
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chars)
+
+
+@dataclass(frozen=True)
+class Normalized:
+    original: str
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a ``[start, end)`` span of the normalised text to the original text."""
+        if not self.text:
+            return 0, 0
+        start = max(0, min(start, len(self.text) - 1))
+        end = max(start + 1, min(end, len(self.text)))
+        return self.starts[start], self.ends[end - 1]
+
+
+def _rebuild(buf: Buf, pieces: list[tuple[str, int, int]]) -> Buf:
+    chars, starts, ends = [], [], []
+    for s, a, b in pieces:
+        for ch in s:
+            chars.append(ch)
+            starts.append(a)
+            ends.append(b)
+    return Buf(chars, starts, ends)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. invisible characters
+
+_INVISIBLE = set(
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069"
+    "\u206a\u206b\u206c\u206d\u206e\u206f\u3164\ufeff\uffa0"
+) | {chr(c) for c in range(0xFE00, 0xFE10)} | {chr(c) for c in range(0xE0000, 0xE0080)}
+
+
+def _is_invisible(ch: str) -> bool:
+    return ch in _INVISIBLE or (ord(ch) > 127 and unicodedata.category(ch) == "Cf")
+
+
+def strip_invisible(buf: Buf) -> Buf:
+    keep = [i for i, ch in enumerate(buf.chars) if not _is_invisible(ch)]
+    return Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. NFKC, accents, case
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    if ch.isascii():
+        return ch.lower()
+    out = []
+    for c in unicodedata.normalize("NFKC", ch):
+        for d in unicodedata.normalize("NFD", c):
+            if unicodedata.category(d) in ("Mn", "Me"):
+                continue
+            out.append(d)
+    return "".join(out).lower()
+
+
+def fold_unicode(buf: Buf) -> Buf:
+    return _rebuild(buf, [(_fold_char(c), a, b) for c, a, b in zip(buf.chars, buf.starts, buf.ends)])
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. confusables (applied after lower-casing)
+
+CONFUSABLES = {
+    # Cyrillic
+    "а": "a", "б": "b", "в": "b", "г": "r", "д": "d", "е": "e", "ё": "e", "з": "3", "и": "u", "й": "u",
+    "к": "k", "л": "n", "м": "m", "н": "h", "о": "o", "п": "n", "р": "p", "с": "c", "т": "t", "у": "y",
+    "х": "x", "ц": "u", "ш": "w", "щ": "w", "ъ": "b", "ь": "b", "ѕ": "s", "і": "i", "ї": "i", "ј": "j",
+    "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "һ": "h", "ү": "y", "ɡ": "g", "ꞵ": "b",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "δ": "d", "ε": "e", "ζ": "z", "η": "n", "θ": "o", "ι": "i", "κ": "k",
+    "λ": "l", "μ": "u", "ν": "v", "ο": "o", "π": "n", "ρ": "p", "σ": "o", "ς": "c", "τ": "t", "υ": "u",
+    "φ": "o", "χ": "x", "ψ": "w", "ω": "w",
+    # other Latin-looking letters
+    "ı": "i", "ȷ": "j", "ℓ": "l", "ø": "o", "ð": "d", "þ": "p", "ß": "ss", "æ": "ae", "œ": "oe",
+    "ɑ": "a", "ɩ": "i", "ʟ": "l", "ᴋ": "k", "ɪ": "i", "ʀ": "r", "ᴛ": "t", "ᴏ": "o", "ᴜ": "u",
+    "ѵ": "v", "ԧ": "h", "ʜ": "h", "ɢ": "g", "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f",
+    "ᴊ": "j", "ᴍ": "m", "ɴ": "n", "ᴘ": "p", "ꜱ": "s", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+}
+
+
+def map_confusables(buf: Buf) -> Buf:
+    if all(c.isascii() for c in buf.chars):
+        return buf
+    return _rebuild(buf, [(CONFUSABLES.get(c, c), a, b) for c, a, b in zip(buf.chars, buf.starts, buf.ends)])
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. weapon / violence emoji
+
+EMOJI_WORDS = {
+    "🔫": "gun", "🔪": "knife", "💣": "bomb", "🗡": "dagger", "⚔": "swords", "🪓": "axe", "🧨": "dynamite",
+    "🏹": "bow and arrow", "🩸": "blood", "⚰": "coffin", "🪦": "grave", "💥": "explosion", "🪚": "saw",
+    "🔨": "hammer", "⛓": "chains", "🪢": "rope", "☠": "death", "🎯": "target", "🚀": "rocket",
+    "🥊": "punch", "👊": "punch", "🤜": "punch", "🔥": "fire",
+}
+
+
+def map_emoji(buf: Buf) -> Buf:
+    if all(c.isascii() for c in buf.chars):
+        return buf
+    pieces = []
+    for c, a, b in zip(buf.chars, buf.starts, buf.ends):
+        w = EMOJI_WORDS.get(c)
+        pieces.append((f" {w} " if w else c, a, b))
+    return _rebuild(buf, pieces)
+
+
+# ---------------------------------------------------------------------------------------------
+# word list (the encoder tokenizer's whole-word vocabulary) for leet / repeat disambiguation
+
+_EXTRA_WORDS = {
+    "kill", "killed", "killing", "shoot", "shooting", "stab", "stabbed", "hang", "hanged", "lynch", "bomb",
+    "behead", "slaughter", "exterminate", "murder", "burn", "gas", "rape", "die", "dead", "shot", "gun",
+    "guns", "knife", "attack", "beat", "genocide", "massacre", "execute", "nuke", "torch",
+}
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> frozenset[str]:
+    words = set(_EXTRA_WORDS)
+    path = Path(__file__).resolve().parent / "model" / "tokenizer.json"
+    try:
+        vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+        words.update(w for w in vocab if w.isalpha() and w.isascii() and not w.startswith("##") and len(w) > 1)
+    except (OSError, KeyError, ValueError):
+        pass
+    words.update({"a", "i"})
+    return frozenset(words)
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. letters spaced / dotted apart
+
+_SEP = " .-_*·•/|~"
+_SPACED = re.compile(
+    r"(?<![a-z0-9])[a-z0-9](?:(?P<sep>[ .\-_*·•/|~]{1,2})[a-z0-9](?![a-z0-9]))(?:(?P=sep)[a-z0-9](?![a-z0-9])){1,}"
+)
+
+
+def join_spaced(buf: Buf) -> Buf:
+    text = buf.text
+    if not _SPACED.search(text):
+        return buf
+    drop = set()
+    for m in _SPACED.finditer(text):
+        seg = m.group(0)
+        letters = sum(ch.isalpha() for ch in seg)
+        if letters < 2:
+            continue
+        for i in range(m.start(), m.end()):
+            if text[i] in _SEP:
+                drop.add(i)
+    if not drop:
+        return buf
+    keep = [i for i in range(len(text)) if i not in drop]
+    return Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. leetspeak
+
+LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s",
+        "!": "i", "|": "l", "+": "t", "€": "e"}
+_LEET_ALT = {"1": "l", "|": "i", "!": "l", "9": "q", "0": "o"}
+_TOKEN = re.compile(r"[a-z0-9@$!|+€]+")
+
+
+def _leet_word(tok: str) -> str | None:
+    if not any(c.isalpha() for c in tok) or not any(c in LEET for c in tok):
+        return None
+    core_start, core_end = 0, len(tok)
+    while core_end > 0 and tok[core_end - 1] in "!|+":  # trailing punctuation, not leet
+        core_end -= 1
+    core = tok[core_start:core_end]
+    if not core or not any(c in LEET for c in core):
+        return None
+    if core[0] == "@":  # a mention
+        return None
+    lex = lexicon()
+    if core in lex:
+        return None
+    options = [[LEET[c], _LEET_ALT[c]] if c in _LEET_ALT else [LEET.get(c, c)] for c in core]
+    n_combo = 1
+    for o in options:
+        n_combo *= len(o)
+    if n_combo <= 32:
+        for combo in itertools.product(*options):
+            cand = "".join(combo)
+            if cand in lex:
+                return cand + tok[core_end:]
+            squeezed = _squeeze_word(cand)
+            if squeezed in lex:
+                return cand + tok[core_end:]
+    letters = sum(c.isalpha() for c in core)
+    inside = any(c in LEET and 0 < i < len(core) - 1 for i, c in enumerate(core))
+    if letters >= 2 and (inside or letters >= 3) and not core[:-2].isdigit():
+        # ordinals and units ("1st", "4th", "10am", "5k") stay as they are
+        if re.fullmatch(r"\d+(st|nd|rd|th|am|pm|k|m|s|x|h|g|kg|km|mm|cm|ft|lb|lbs|yo|mph)", core):
+            return None
+        return "".join(o[0] for o in options) + tok[core_end:]
+    return None
+
+
+def map_leet(buf: Buf) -> Buf:
+    text = buf.text
+    if not any(c in LEET for c in text):
+        return buf
+    pieces: list[tuple[str, int, int]] = []
+    pos = 0
+    changed = False
+    for m in _TOKEN.finditer(text):
+        new = _leet_word(m.group(0))
+        if new is None or len(new) != len(m.group(0)):
+            continue
+        for i in range(pos, m.start()):
+            pieces.append((buf.chars[i], buf.starts[i], buf.ends[i]))
+        for k, i in enumerate(range(m.start(), m.end())):
+            pieces.append((new[k], buf.starts[i], buf.ends[i]))
+        pos = m.end()
+        changed = True
+    if not changed:
+        return buf
+    for i in range(pos, len(text)):
+        pieces.append((buf.chars[i], buf.starts[i], buf.ends[i]))
+    return _rebuild(buf, pieces)
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. repeated letters
+
+_RUN3 = re.compile(r"(.)\1{2,}")
+_WORD = re.compile(r"[a-z]+")
+
+
+def _squeeze_word(word: str) -> str:
+    """Best collapse of runs of 3+ equal letters, checked against the word list."""
+    runs = list(re.finditer(r"(.)\1{2,}", word))
+    if not runs:
+        return word
+    lex = lexicon()
+    if len(runs) <= 4:
+        for combo in itertools.product((2, 1), repeat=len(runs)):
+            out, pos = [], 0
+            for r, k in zip(runs, combo):
+                out.append(word[pos:r.start()])
+                out.append(r.group(1) * k)
+                pos = r.end()
+            out.append(word[pos:])
+            cand = "".join(out)
+            if cand in lex:
+                return cand
+    return re.sub(r"(.)\1{2,}", r"\1\1", word)
+
+
+def squeeze_repeats(buf: Buf) -> Buf:
+    text = buf.text
+    if not _RUN3.search(text):
+        return buf
+    keep: list[int] = []
+    pos = 0
+    # letters: word-list guided; other characters (!!!, ...): keep one
+    for m in _RUN3.finditer(text):
+        ch = m.group(1)
+        if ch.isalpha():
+            continue
+        keep.extend(range(pos, m.start() + 1))
+        pos = m.end()
+    keep.extend(range(pos, len(text)))
+    buf = Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
+    text = buf.text
+    pieces: list[tuple[str, int, int]] = []
+    pos = 0
+    for m in _WORD.finditer(text):
+        w = m.group(0)
+        if not _RUN3.search(w):
+            continue
+        new = _squeeze_word(w)
+        for i in range(pos, m.start()):
+            pieces.append((buf.chars[i], buf.starts[i], buf.ends[i]))
+        # map each kept output letter to the run it came from
+        runs = [(r.start(), r.end()) for r in re.finditer(r"(.)\1*", w)]
+        newruns = [(r.start(), r.end()) for r in re.finditer(r"(.)\1*", new)]
+        for (a, b), (c, d) in zip(runs, newruns):
+            for k in range(d - c):
+                i = m.start() + a + min(k, b - a - 1)
+                s = buf.starts[m.start() + a] if k == 0 else buf.starts[i]
+                e = buf.ends[m.start() + b - 1] if k == d - c - 1 else buf.ends[i]
+                pieces.append((new[c + k], s, e))
+        pos = m.end()
+    for i in range(pos, len(text)):
+        pieces.append((buf.chars[i], buf.starts[i], buf.ends[i]))
+    return _rebuild(buf, pieces)
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. white space
+
+
+def squeeze_space(buf: Buf) -> Buf:
+    chars, starts, ends = [], [], []
+    prev_space = True
+    for c, a, b in zip(buf.chars, buf.starts, buf.ends):
+        if c.isspace():
+            if prev_space:
+                continue
+            c = " "
+            prev_space = True
+        else:
+            prev_space = False
+        chars.append(c)
+        starts.append(a)
+        ends.append(b)
+    if chars and chars[-1] == " ":
+        chars.pop(), starts.pop(), ends.pop()
+    return Buf(chars, starts, ends)
+
+
+STEPS = (strip_invisible, fold_unicode, map_confusables, map_emoji, join_spaced, map_leet, squeeze_repeats,
+         squeeze_space)
+
+_SUSPECT = re.compile(r"[0-9@$!|+€]|(.)\1\1|(?<![a-z0-9])[a-z0-9][ .\-_*·•/|~]{1,2}[a-z0-9](?![a-z0-9])|\s\s|^\s|\s$",
+                      re.IGNORECASE)
+
+
+def normalize(text: str) -> Normalized:
+    """Normalise ``text`` and keep the offset map to the original."""
+    if text.isascii() and not _SUSPECT.search(text) and "\t" not in text and "\n" not in text:
+        low = text.lower()  # ASCII lower-casing keeps length: identity offset map
+        n = len(low)
+        return Normalized(text, low, tuple(range(n)), tuple(range(1, n + 1)))
+    buf = Buf.of(text)
+    for step in STEPS:
+        buf = step(buf)
+    return Normalized(text, buf.text, tuple(buf.starts), tuple(buf.ends))
+
+
+def normalize_text(text: str) -> str:
+    return normalize(text).text
+
+
+def apply_step(step, text: str) -> str:
+    """Run one step on a plain string (for tests and debugging)."""
+    return step(Buf.of(text)).text

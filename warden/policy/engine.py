@@ -1,0 +1,245 @@
+"""Evaluating a policy: detector scores, keyword / regex / list rules -> one action with its reason.
+
+`evaluate()` is pure (no database); `PolicyStore` knows which versions are active and in shadow;
+`PolicyGate` is the `ModerationGate` the write path calls (warden/policy/gate.py).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warden.config import Settings
+from warden.policy.gate import Draft, Verdict
+from warden.policy.model import DEFAULT_POLICY_PATH, STRICTNESS, Policy, digest, load_policy, parse_policy
+from warden.store.models import Account
+from warden.store.moderation_models import PolicyVersion
+
+
+class DetectorLike(Protocol):
+    """What the engine needs from `warden.detection.get_detector()` (tests pass a small fake)."""
+
+    thresholds: dict[str, dict[str, float]]
+
+    def score(self, text: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    policy: Policy
+    body: str
+    patterns: dict[str, re.Pattern[str]]
+
+    @property
+    def version(self) -> str:
+        return self.policy.version
+
+    @classmethod
+    def build(cls, policy: Policy, body: str) -> "CompiledPolicy":
+        patterns: dict[str, re.Pattern[str]] = {}
+        for rule in policy.rules:
+            alternatives: list[str] = []
+            if rule.pattern:
+                alternatives.append(f"(?:{rule.pattern})")
+            words = list(rule.keywords) + (list(policy.lists.get(rule.from_list, [])) if rule.from_list else [])
+            if words:
+                alternatives.append(r"(?i)(?:\b(?:" + "|".join(re.escape(w) for w in words) + r")\b)")
+            patterns[rule.id] = re.compile("|".join(_inline_flags(a) for a in alternatives))
+        return cls(policy=policy, body=body, patterns=patterns)
+
+
+def _inline_flags(pattern: str) -> str:
+    # Python only accepts global inline flags at the very start: scope them to the group instead.
+    match = re.match(r"^\(\?:\(\?([aiLmsux]+)\)", pattern)
+    if match:
+        return f"(?{match.group(1)}:" + pattern[match.end():]
+    match = re.match(r"^\(\?([aiLmsux]+)\)", pattern)
+    if match:
+        return f"(?{match.group(1)}:" + pattern[match.end():] + ")"
+    return pattern
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    action: str = "allow"
+    label: str | None = None
+    rule: str | None = None
+    reason: str = ""
+    scores: dict[str, float] = field(default_factory=dict)
+    model: str | None = None
+    spans: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def automated_detection(self) -> bool:
+        return self.action != "allow"
+
+
+def evaluate(compiled: CompiledPolicy, text: str, detection: Any | None,
+             detector_thresholds: dict[str, dict[str, float]] | None, *, stage: str = "sync") -> Evaluation:
+    """The strictest action any threshold or rule of `stage` calls for (ties: the more severe label)."""
+    policy = compiled.policy
+    scores: dict[str, float] = dict(getattr(detection, "scores", {}) or {})
+    best: tuple[int, float, str, str | None, str, str] = (0, 0.0, "allow", None, "", "")
+    if stage == "sync":
+        for label, score in scores.items():
+            label_policy = policy.labels.get(label)
+            if label_policy is None:
+                continue
+            for threshold in label_policy.thresholds:
+                at = threshold.at
+                if isinstance(at, str):
+                    value = (detector_thresholds or {}).get(label, {}).get(at)
+                    if value is None:
+                        continue
+                else:
+                    value = at
+                if score >= value:
+                    key = (STRICTNESS[threshold.action], label_policy.severity)
+                    if key > best[:2]:
+                        reason = f"{label} score {score:.2f} reached the {at} threshold ({value:.2f})" \
+                            if isinstance(at, str) else f"{label} score {score:.2f} reached {value:.2f}"
+                        best = (*key, threshold.action, label, f"detector:{label}:{at}", reason)
+                    break
+    for rule in policy.rules:
+        if rule.stage != stage:
+            continue
+        match = compiled.patterns[rule.id].search(text)
+        if match is None:
+            continue
+        key = (STRICTNESS[rule.action], policy.labels[rule.label].severity)
+        if key > best[:2]:
+            reason = rule.explanation or f"matched rule {rule.id}"
+            best = (*key, rule.action, rule.label, rule.id, f"{reason} (\u201c{match.group(0)[:80]}\u201d)")
+    spans = [{"start": s.start, "end": s.end, "label": s.label, "weight": s.weight}
+             for s in getattr(detection, "spans", []) or []]
+    return Evaluation(action=best[2], label=best[3], rule=best[4], reason=best[5], scores=scores,
+                      model=getattr(detection, "model", None), spans=spans)
+
+
+def draft_text(text: str, spoiler_text: str = "") -> str:
+    return f"{spoiler_text}\n{text}".strip() if spoiler_text else text
+
+
+# --- which policy is in force ---------------------------------------------------------------------
+
+
+class PolicyStore:
+    """The active policy version (and the one in shadow mode, if any), re-read from the database every
+    few seconds so an activation from the CLI reaches a running server. With no version activated,
+    the packaged default.yaml is in force."""
+
+    def __init__(self, *, refresh_seconds: float = 2.0) -> None:
+        self.refresh_seconds = refresh_seconds
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._key: tuple[Any, ...] | None = None
+        self._active: CompiledPolicy | None = None
+        self._shadow: CompiledPolicy | None = None
+        self._compiled: dict[str, CompiledPolicy] = {}
+        policy, body = load_policy(DEFAULT_POLICY_PATH)
+        self._default = CompiledPolicy.build(policy, body)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._checked = 0.0
+
+    def _compile(self, body: str) -> CompiledPolicy:
+        key = digest(body)
+        found = self._compiled.get(key)
+        if found is None:
+            found = CompiledPolicy.build(parse_policy(body, source="stored policy"), body)
+            self._compiled[key] = found
+        return found
+
+    def get(self, session: Session) -> tuple[CompiledPolicy, CompiledPolicy | None]:
+        now = time.monotonic()
+        if now - self._checked < self.refresh_seconds and self._active is not None:
+            return self._active, self._shadow
+        rows = session.execute(select(PolicyVersion.id, PolicyVersion.state, PolicyVersion.body)
+                               .where(PolicyVersion.state.in_(("active", "shadow")))).all()
+        key = tuple(sorted((r.id, r.state) for r in rows))
+        with self._lock:
+            if key != self._key or self._active is None:
+                active = next((self._compile(r.body) for r in rows if r.state == "active"), self._default)
+                shadow = next((self._compile(r.body) for r in rows if r.state == "shadow"), None)
+                self._active, self._shadow, self._key = active, shadow, key
+            self._checked = now
+            return self._active, self._shadow
+
+    def active(self, session: Session) -> CompiledPolicy:
+        return self.get(session)[0]
+
+
+# --- the write-path gate ----------------------------------------------------------------------
+
+
+class PolicyGate:
+    """Scores a draft, evaluates the active policy and records every non-allow verdict as a decision
+    (with its statement of reasons and audit entry) in the post's own transaction. A policy in shadow
+    mode is evaluated too; when it would act differently, that is recorded with `shadow=True`."""
+
+    PRESCORED_MAX = 1024
+
+    def __init__(self, settings: Settings, store: PolicyStore, detector: DetectorLike | None) -> None:
+        self.settings = settings
+        self.store = store
+        self.detector = detector
+        self._prescored: OrderedDict[str, Any] = OrderedDict()
+        self._prescored_lock = threading.Lock()
+
+    def prescore(self, text: str, spoiler_text: str = "") -> None:
+        """Score a draft *before* its write transaction opens (optional). On SQLite every write holds one
+        lock, so scoring inside it serialises the detector; a caller that calls this first keeps the
+        detector outside the lock, and `moderate()` then uses the score (policy and decision still run
+        in the transaction)."""
+        if self.detector is None:
+            return
+        key = draft_text(text, spoiler_text)
+        detection = self.detector.score(key)
+        with self._prescored_lock:
+            self._prescored[key] = detection
+            while len(self._prescored) > self.PRESCORED_MAX:
+                self._prescored.popitem(last=False)
+
+    def _detect(self, text: str) -> Any:
+        if self.detector is None:
+            return None
+        with self._prescored_lock:
+            found = self._prescored.pop(text, None)
+        return found if found is not None else self.detector.score(text)
+
+    def moderate(self, session: Session, draft: Draft) -> Verdict:
+        from warden.cases import decisions
+
+        active, shadow = self.store.get(session)
+        text = draft_text(draft.text, draft.spoiler_text)
+        detection = self._detect(text)
+        thresholds = getattr(self.detector, "thresholds", None)
+        result = evaluate(active, text, detection, thresholds)
+        if STRICTNESS[result.action] < STRICTNESS["limit"]:
+            author = session.get(Account, draft.account_id)
+            if author is not None and author.silenced_at is not None:  # a limited account posts limited
+                result = replace(result, action="limit", reason="the account is limited by a moderator")
+        decision_id = None
+        if result.action != "allow":
+            decision = decisions.record_gate(session, self.settings, active, draft, result)
+            decision_id = decision.id
+        if shadow is not None:
+            would = evaluate(shadow, text, detection, thresholds)
+            if would.action != result.action:
+                decisions.record_gate(session, self.settings, shadow, draft, would, shadow=True)
+        if result.action == "review":
+            return Verdict(action="allow", decision_id=decision_id, label=result.label, reason=result.reason,
+                           scores=result.scores)
+        label = result.label
+        if result.action == "label":
+            label = active.policy.labels[result.label].content_warning or result.label  # type: ignore[index]
+        return Verdict(action=result.action, decision_id=decision_id, label=label,  # type: ignore[arg-type]
+                       reason=result.reason, scores=result.scores)
