@@ -109,13 +109,14 @@ def seed(url: str, users: int, follows: int, posts: int, readers: int) -> list[s
     return tokens
 
 
-def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = dict(os.environ, WARDEN_DATABASE_URL=url, WARDEN_BASE_URL=f"http://127.0.0.1:{port}",
                WARDEN_DETECTION=os.environ.get("WARDEN_DETECTION", "off"))
-    proc = subprocess.Popen([sys.executable, "-m", "warden.cli", "serve", "--port", str(port), "--no-migrate"],
+    proc = subprocess.Popen([sys.executable, "-m", "warden.cli", "serve", "--port", str(port), "--no-migrate",
+                             "--workers", str(workers)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -215,14 +216,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--post-clients", type=int, default=4)
     parser.add_argument("--read-clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (warden serve --workers)")
     args = parser.parse_args()
-    print(f"Warden platform benchmark on {args.backend}, {os.cpu_count()} cores")
+    print(f"Warden platform benchmark on {args.backend}, {os.cpu_count()} cores, {args.workers} server process(es)")
     with tempfile.TemporaryDirectory(prefix="warden-bench-") as tmp:
         url, drop = fresh_database(args.backend, Path(tmp))
         try:
             upgrade(url)
             tokens = seed(url, args.users, args.follows, args.posts, readers=min(args.users, 2000))
-            proc, base = start_server(url)
+            proc, base = start_server(url, args.workers)
             try:
                 asyncio.run(drive(base, tokens, 2, 2, read_home))  # warm up
                 lat, elapsed, errors = asyncio.run(drive(base, tokens, args.read_clients, args.seconds, read_home))

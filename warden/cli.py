@@ -64,7 +64,8 @@ def migrate() -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes (PostgreSQL only).")
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="Server processes. SQLite in WAL mode supports several on one machine; writes take turns.")
 @click.option("--no-migrate", is_flag=True, help="Do not upgrade the schema before serving.")
 def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
     """Serve the web API on HOST:PORT.
@@ -79,8 +80,8 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
     if not no_migrate:
         with _friendly_errors():
             upgrade(settings.database_url)
-    if workers > 1 and settings.database_url.startswith("sqlite"):
-        raise click.ClickException("--workers > 1 needs PostgreSQL; SQLite serves from one process")
+    if workers < 1:
+        raise click.ClickException("--workers must be at least 1")
     click.echo(f"Warden {__version__} on http://{host}:{port} ({_redact(settings.database_url)})", err=True)
     uvicorn.run("warden.api.asgi:app", host=host, port=port, workers=workers, log_level="warning",
                 access_log=False, loop="uvloop", http="httptools")

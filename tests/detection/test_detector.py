@@ -71,10 +71,11 @@ def test_batch_matches_single_and_keeps_order(detector):
     assert detector.score_batch([]) == []
 
 
-def test_benign_post_settled_by_stage_one(detector):
-    d = detector.score("Lovely sunny morning, off to the farmers market with the kids.")
-    assert d.stage == "linear"
-    assert d.scores["violence"] < detector.thresholds["violence"]["review"]
+def test_everyday_posts_settled_by_stage_one(detector):
+    for text in ("Just finished reading a great book about bridges.", "I love my cat", "hello world"):
+        d = detector.score(text)
+        assert d.stage == "linear", text
+        assert d.scores["violence"] < detector.thresholds["violence"]["review"], text
 
 
 def test_long_text_is_read_in_full(detector):
@@ -100,3 +101,16 @@ def test_runtime_imports_no_training_libraries():
             "bad=[m for m in ('torch','transformers','sklearn') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_profiles_trade_speed_for_recall():
+    fast = Detector.load(profile="fast")
+    balanced = Detector.load(profile="balanced")
+    assert fast._settle >= balanced._settle
+    texts = ["Just finished reading a great book about bridges.", "We should kill all the immigrants tonight.",
+             "Anyone watching the match tonight?", "The bus was late again"]
+    settled_fast = sum(d.stage == "linear" for d in fast.score_batch(texts))
+    settled_bal = sum(d.stage == "linear" for d in balanced.score_batch(texts))
+    assert settled_fast >= settled_bal
+    with pytest.raises(ValueError):
+        Detector.load(profile="nope")

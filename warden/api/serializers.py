@@ -6,11 +6,12 @@ favourites and reblogs, mentions and tags are each loaded once per page), which 
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from html import escape
 from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import Row, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from warden import __version__
@@ -24,14 +25,65 @@ DEFAULT_AVATAR = "/static/avatar.png"
 DEFAULT_HEADER = "/static/header.png"
 
 
+#: Rows (columns by name) are enough to render; they are much cheaper than ORM instances on hot paths.
+_STATUS_ROWS = select(Status.__table__).where(Status.__table__.c.id.in_(bindparam("ids", expanding=True)))
+_ACCOUNT_ROWS = select(Account.__table__).where(Account.__table__.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def iso(value: datetime | None) -> str | None:
+    """Mastodon's timestamp format: UTC, milliseconds, a trailing Z."""
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def note_html(note: str) -> str:
     return "".join(f"<p>{escape(p).replace(chr(10), '<br />')}</p>" for p in note.split("\n\n") if p.strip())
+
+
+def _render_account(base: str, account: Any, *, source: bool = False) -> dict[str, Any]:
+    url = f"{base}/@{account.username}"
+    data: dict[str, Any] = {
+        "id": str(account.id),
+        "username": account.username,
+        "acct": account.username,
+        "display_name": account.display_name,
+        "locked": account.locked,
+        "bot": account.bot,
+        "discoverable": account.discoverable,
+        "group": False,
+        "created_at": iso(account.created_at.replace(hour=0, minute=0, second=0, microsecond=0)),
+        "note": note_html(account.note),
+        "url": url,
+        "uri": f"{base}/users/{account.username}",
+        "avatar": base + DEFAULT_AVATAR,
+        "avatar_static": base + DEFAULT_AVATAR,
+        "header": base + DEFAULT_HEADER,
+        "header_static": base + DEFAULT_HEADER,
+        "followers_count": max(account.followers_count, 0),
+        "following_count": max(account.following_count, 0),
+        "statuses_count": max(account.statuses_count, 0),
+        "last_status_at": account.last_status_at.date().isoformat() if account.last_status_at else None,
+        "noindex": False,
+        "emojis": [],
+        "fields": [],
+        "roles": ([{"id": account.role, "name": account.role.capitalize(), "color": ""}]
+                  if account.role != "user" else []),
+    }
+    if account.suspended_at is not None:
+        data["suspended"] = True
+    if source:
+        data["source"] = {"privacy": "public", "sensitive": False, "language": account.locale,
+                          "note": account.note, "fields": [], "follow_requests_count": 0}
+        data["role"] = {"id": account.role, "name": account.role, "permissions": "0", "color": "",
+                        "highlighted": False}
+    return data
+
+
+@functools.lru_cache(maxsize=50_000)
+def _account_json(base: str, row: Row[Any]) -> dict[str, Any]:
+    """Rendered account rows, shared by every request (callers must not modify the result)."""
+    return _render_account(base, row)
 
 
 class Presenter:
@@ -42,44 +94,11 @@ class Presenter:
 
     # --- accounts ---------------------------------------------------------------------------
 
-    def account(self, account: Account, *, source: bool = False) -> dict[str, Any]:
-        base = self.settings.base_url
-        url = f"{base}/@{account.username}"
-        data: dict[str, Any] = {
-            "id": str(account.id),
-            "username": account.username,
-            "acct": account.username,
-            "display_name": account.display_name,
-            "locked": account.locked,
-            "bot": account.bot,
-            "discoverable": account.discoverable,
-            "group": False,
-            "created_at": iso(account.created_at.replace(hour=0, minute=0, second=0, microsecond=0)),
-            "note": note_html(account.note),
-            "url": url,
-            "uri": f"{base}/users/{account.username}",
-            "avatar": base + DEFAULT_AVATAR,
-            "avatar_static": base + DEFAULT_AVATAR,
-            "header": base + DEFAULT_HEADER,
-            "header_static": base + DEFAULT_HEADER,
-            "followers_count": max(account.followers_count, 0),
-            "following_count": max(account.following_count, 0),
-            "statuses_count": max(account.statuses_count, 0),
-            "last_status_at": account.last_status_at.date().isoformat() if account.last_status_at else None,
-            "noindex": False,
-            "emojis": [],
-            "fields": [],
-            "roles": ([{"id": account.role, "name": account.role.capitalize(), "color": ""}]
-                      if account.role != "user" else []),
-        }
-        if account.suspended_at is not None:
-            data["suspended"] = True
-        if source:
-            data["source"] = {"privacy": "public", "sensitive": False, "language": account.locale,
-                              "note": account.note, "fields": [], "follow_requests_count": 0}
-            data["role"] = {"id": account.role, "name": account.role, "permissions": "0", "color": "",
-                            "highlighted": False}
-        return data
+    def account(self, account: Account | Row[Any], *, source: bool = False) -> dict[str, Any]:
+        if isinstance(account, Row) and not source:
+            # A row's values are its cache key: any change to the account is a different key.
+            return _account_json(self.settings.base_url, account)
+        return _render_account(self.settings.base_url, account, source=source)
 
     def accounts(self, rows: list[Account]) -> list[dict[str, Any]]:
         return [self.account(a) for a in rows]
@@ -96,12 +115,13 @@ class Presenter:
             return []
         session = self.session
         originals_ids = {s.reblog_of_id for s in rows if s.reblog_of_id is not None}
-        originals = ({s.id: s for s in session.scalars(select(Status).where(Status.id.in_(originals_ids)))}
+        conn = session.connection()
+        originals = ({s.id: s for s in conn.execute(_STATUS_ROWS, {"ids": list(originals_ids)})}
                      if originals_ids else {})
         everything = list(rows) + list(originals.values())
         ids = [s.id for s in everything]
         account_ids = {s.account_id for s in everything}
-        authors = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(account_ids)))}
+        authors = {a.id: a for a in conn.execute(_ACCOUNT_ROWS, {"ids": list(account_ids)})}
         favourited: set[int] = set()
         reblogged: set[int] = set()
         if self.viewer_id is not None:

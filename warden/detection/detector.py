@@ -44,12 +44,17 @@ class Detector:
     thresholds: dict[str, dict[str, float]]
 
     def __init__(self, model_dir: Path, meta: dict, linear: dict, head: dict, encoder=None,
-                 use_cascade: bool = True):
+                 use_cascade: bool = True, profile: str | None = None):
         self.model_dir = Path(model_dir)
         self.meta = meta
         self.version: str = meta["version"]
         self.labels: tuple[str, ...] = tuple(meta["labels"])
-        self.thresholds = {lab: dict(v) for lab, v in meta["thresholds"].items()}
+        profiles = meta.get("profiles") or {"default": {"thresholds": meta["thresholds"], "cascade": meta["cascade"]}}
+        profile = profile or os.environ.get("WARDEN_DETECTION_PROFILE") or meta.get("default_profile") or "default"
+        if profile not in profiles:
+            raise ValueError(f"unknown detection profile {profile!r} (have: {', '.join(profiles)})")
+        self.profile = profile
+        self.thresholds = {lab: dict(v) for lab, v in profiles[profile]["thresholds"].items()}
         self.W = linear["W"].astype(np.float32)
         self.b = linear["b"].astype(np.float32)
         self.head = head
@@ -61,14 +66,17 @@ class Detector:
         self._a_head = np.array([cal[lab]["encoder"]["a_head"] for lab in self.labels])
         self._a_lin2 = np.array([cal[lab]["encoder"]["a_lin"] for lab in self.labels])
         self._c_enc = np.array([cal[lab]["encoder"]["c"] for lab in self.labels])
-        casc = meta["cascade"]
+        casc = profiles[profile]["cascade"]
         self._settle_j = self.labels.index(casc["label"])
         self._settle = float(casc["p_linear_below"])
         self.use_cascade = use_cascade
+        self._word_cache: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, model_dir: Path | None = None, use_cascade: bool = True) -> "Detector":
+    def load(cls, model_dir: Path | None = None, use_cascade: bool = True, profile: str | None = None) -> "Detector":
+        """Load the artefacts. ``profile``: cascade operating point ("balanced", default, or "fast";
+        also ``WARDEN_DETECTION_PROFILE``), each with its own validated thresholds."""
         model_dir = Path(model_dir) if model_dir else Path(os.environ.get("WARDEN_MODEL_DIR", DEFAULT_MODEL_DIR))
         meta_path = model_dir / "meta.json"
         if not meta_path.exists():
@@ -78,7 +86,7 @@ class Detector:
             linear = {k: z[k] for k in z.files}
         with np.load(model_dir / "head.npz") as z:
             head = {k: z[k].astype(np.float32) for k in z.files}
-        return cls(model_dir, meta, linear, head, use_cascade=use_cascade)
+        return cls(model_dir, meta, linear, head, use_cascade=use_cascade, profile=profile)
 
     @property
     def encoder(self):
@@ -120,15 +128,23 @@ class Detector:
             probs[rest] = _sigmoid(zh * self._a_head + zl[rest] * self._a_lin2 + self._c_enc)
         return probs, settled
 
+    def _word_weights(self, word: str, idx: np.ndarray) -> np.ndarray:
+        w = self._word_cache.get(word)
+        if w is None:
+            w = self.W[idx].sum(0)
+            if len(self._word_cache) > 100_000:
+                self._word_cache.clear()
+            self._word_cache[word] = w
+        return w
+
     def _spans(self, norm: Normalized, probs: np.ndarray) -> list[Span]:
         spans: list[Span] = []
         labs = [j for j, lab in enumerate(self.labels) if probs[j] >= self.thresholds[lab]["review"]]
         if not labs or not norm.text:
             return spans
+        words = [(s, e, self._word_weights(norm.text[s:e], idx)) for s, e, idx in word_spans(norm.text)]
         for j in labs:
-            contrib = []
-            for s, e, idx in word_spans(norm.text):
-                contrib.append((float(self.W[idx, j].sum()), s, e))
+            contrib = [(float(w[j]), s, e) for s, e, w in words]
             contrib = [c for c in contrib if c[0] > 0]
             if not contrib:
                 continue

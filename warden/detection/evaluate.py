@@ -220,6 +220,35 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
             "review": float((p_cas[m, j] >= det.thresholds[lab]["review"]).mean())}
     results["cascade_settled_frac"] = {s: float(settled[src == s].mean()) for s in sorted(set(src))}
 
+    # what the cascade costs: every profile (and encoder-only) on the violence sets
+    from sklearn.metrics import average_precision_score
+
+    yv = np.array([np.nan if e.labels.get("violence") is None else e.labels["violence"] for e in examples])
+    jv = LABELS.index("violence")
+    stream = np.isin(src, ["parler", "ghc", "davidson", "hatexplain", "tweeteval"])
+    prof_res = {}
+    options = {name: pr for name, pr in det.meta.get("profiles", {}).items()}
+    options["encoder-only"] = None
+    for name, pr in options.items():
+        if pr is None:
+            st = np.zeros(len(src), dtype=bool)
+            thr_r = None
+        else:
+            st = p_lin[:, jv] < pr["cascade"]["p_linear_below"]
+            thr_r = pr["thresholds"]["violence"]["review"]
+        p = np.where(st, p_lin[:, jv], p_enc[:, jv])
+        row = {"settled_stream": float(st[stream].mean()), "sets": {}}
+        for source, sp in EVAL_SETS["violence"]:
+            m = (src == source) & (split == sp) & ~np.isnan(yv)
+            r = {"auprc": float(average_precision_score(yv[m], p[m]))}
+            if thr_r is not None:
+                r["recall_review"] = float((p[m & (yv == 1)] >= thr_r).mean())
+            row["sets"][f"{source}/{sp}"] = r
+        if thr_r is not None:
+            row["parler_review_rate"] = float((p[src == "parler"] >= thr_r).mean())
+        prof_res[name] = row
+    results["profiles"] = prof_res
+
     # robustness: obfuscated copies of violence positives
     rng = random.Random(5)
     pos_idx = [i for i, e in enumerate(examples) if e.labels.get("violence") == 1 and e.split in ("test", "heldout")]
@@ -274,6 +303,17 @@ def format_report(res: dict) -> str:
             lines.append("")
         pf = lr["parler_flag_rate"]
         lines.append(f"Parler (unlabelled for {lab}): flagged {pf['auto']:.1%} at auto, {pf['review']:.1%} at review.")
+        lines.append("")
+    if "profiles" in res:
+        lines.append("## What the cascade costs (violence AUPRC per profile; stream = Parler+Gab+Twitter posts)")
+        lines.append("")
+        sets = list(next(iter(res["profiles"].values()))["sets"])
+        lines.append("| profile | settled by stage 1 (stream) | " + " | ".join(sets) + " | Parler review rate |")
+        lines.append("|---|---|" + "---|" * len(sets) + "---|")
+        for name, row in res["profiles"].items():
+            cells = [f"{row['sets'][s_]['auprc']:.3f}" for s_ in sets]
+            pr = row.get("parler_review_rate")
+            lines.append(f"| {name} | {row['settled_stream']:.1%} | " + " | ".join(cells) + f" | {'-' if pr is None else f'{pr:.1%}'} |")
         lines.append("")
     lines.append("## Robustness (violence positives, obfuscated copies): mean |score change|")
     lines.append("")

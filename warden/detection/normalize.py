@@ -87,6 +87,8 @@ def _is_invisible(ch: str) -> bool:
 
 
 def strip_invisible(buf: Buf) -> Buf:
+    if all(c.isascii() for c in buf.chars):
+        return buf
     keep = [i for i, ch in enumerate(buf.chars) if not _is_invisible(ch)]
     return Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
 
@@ -109,6 +111,9 @@ def _fold_char(ch: str) -> str:
 
 
 def fold_unicode(buf: Buf) -> Buf:
+    text = buf.text
+    if text.isascii():
+        return Buf(list(text.lower()), buf.starts, buf.ends)
     return _rebuild(buf, [(_fold_char(c), a, b) for c, a, b in zip(buf.chars, buf.starts, buf.ends)])
 
 
@@ -351,7 +356,12 @@ def squeeze_repeats(buf: Buf) -> Buf:
 # 8. white space
 
 
+_SPACE_ISSUE = re.compile(r"\s\s|[^\S ]|^\s|\s$")
+
+
 def squeeze_space(buf: Buf) -> Buf:
+    if not _SPACE_ISSUE.search(buf.text):
+        return buf
     chars, starts, ends = [], [], []
     prev_space = True
     for c, a, b in zip(buf.chars, buf.starts, buf.ends):
