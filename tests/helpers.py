@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -14,6 +16,7 @@ from warden.platform import accounts, auth
 from warden.platform.auth import hash_password
 from warden.store.db import Database
 
+T = TypeVar("T")
 PASSWORD = "test-password-123"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpose
 _counter = itertools.count(1)
@@ -81,3 +84,15 @@ class LiveServer:
 
         return Mastodon(access_token=user.token if user else None, api_base_url=self.url,
                         version_check_mode="none" if user is None else "created")
+
+
+def eventually(check: Callable[[], T | None], *, timeout: float = 20.0, what: str = "condition") -> T:
+    """Poll `check` until it returns something truthy (the moderation worker is asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)

@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import _free_port, make_database, start_server
-from tests.helpers import PASSWORD, LiveServer, User
+from tests.helpers import PASSWORD, LiveServer, User, eventually
 from tests.moderation.conftest import FakeDetector
 from warden.cases.notices import create_partner
 from warden.config import Settings
@@ -56,15 +55,6 @@ def console_client(server: LiveServer, username: str, password: str = PASSWORD) 
         yield client
 
 
-def eventually(check: Callable[[], T | None], *, timeout: float = 20.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def reported_case(server: LiveServer, author: User, text: str, *, comment: str = "please look",

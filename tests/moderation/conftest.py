@@ -8,8 +8,7 @@ model files. tests/moderation/test_real_detector.py covers the real one.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -106,16 +105,6 @@ def team(mod_server: LiveServer) -> Team:
                 senior2=mod_server.user("senior", role="senior", scopes=STAFF_SCOPES))
 
 
-def eventually(check: Callable[[], T | None], *, timeout: float = 20.0, what: str = "condition") -> T:
-    """Poll `check` until it returns something truthy (the worker is asynchronous)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def cases_for(staff: User, status_ids: set[str], *, state: str = "open") -> list[dict[str, Any]]:

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from mastodon import MastodonAPIError
 
-from tests.helpers import LiveServer
-from tests.moderation.conftest import STAFF_SCOPES, Team, cases_for, eventually
+from tests.helpers import LiveServer, eventually
+from tests.moderation.conftest import STAFF_SCOPES, Team, cases_for
 
 
 def test_report_case_removal_appeal_refused_to_decider_and_overturned(mod_server: LiveServer, team: Team) -> None:

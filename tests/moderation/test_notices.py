@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from tests.helpers import LiveServer, unique_name
-from tests.moderation.conftest import Team, cases_for, create_partner, eventually
+from tests.helpers import LiveServer, eventually, unique_name
+from tests.moderation.conftest import Team, cases_for, create_partner
 
 DSA_FIELDS = {"decision_visibility", "decision_account", "decision_ground", "category", "category_specification",
               "content_type", "content_date", "application_date", "decision_facts", "source_type",

@@ -7,14 +7,24 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select, text
 
-from tests.helpers import LiveServer
-from tests.moderation.conftest import Team, cases_for, eventually, run_cli
-from warden.cases.worker import Consumer, ModerationHandlers, OutboxSource, ModerationWorker
+from tests.helpers import LiveServer, eventually
+from tests.moderation.conftest import Team, cases_for, run_cli
+from warden.cases.worker import (
+    Consumer,
+    ModerationHandlers,
+    ModerationWorker,
+    OutboxSource,
+)
 from warden.policy.engine import CompiledPolicy, PolicyStore
 from warden.policy.model import DEFAULT_POLICY_PATH, load_policy
 from warden.policy.versions import backtest
 from warden.store.models import OutboxEvent
-from warden.store.moderation_models import AuditEntry, ModerationDecision, PolicyVersion, ProcessedEvent
+from warden.store.moderation_models import (
+    AuditEntry,
+    ModerationDecision,
+    PolicyVersion,
+    ProcessedEvent,
+)
 
 SPAM = "Free crypto https://spam.example/win for everyone"
 
@@ -153,8 +163,8 @@ def test_audit_verify_detects_a_tampered_row(mod_server: LiveServer, team: Team)
 
 
 def test_notice_batch_limits_and_openapi(mod_server: LiveServer) -> None:
-    from tests.moderation.conftest import create_partner
     from tests.helpers import unique_name
+    from tests.moderation.conftest import create_partner
 
     token = create_partner(mod_server, unique_name("bulk"), trusted=False)
     headers = {"Authorization": f"Bearer {token}"}

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from mastodon import MastodonAPIError
 
-from tests.helpers import LiveServer
-from tests.moderation.conftest import Team, cases_for, eventually
+from tests.helpers import LiveServer, eventually
+from tests.moderation.conftest import Team, cases_for
 
 VIOLENT = "We should kill every one of them tonight. Bring weapons."
 POLITICS = "The senator's tax plan is a disgrace and a betrayal of every worker in this city. Vote him out!"

@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from warden.config import Settings
-from warden.errors import Forbidden, Unauthorized
+from warden.errors import Forbidden, NotFound, Unauthorized
 from warden.platform.auth import TokenInfo, digest, lookup_token
 from warden.platform.scopes import grants
 from warden.policy.gate import ModerationGate
 from warden.store.db import Database
+from warden.store.models import Account
 
 T = TypeVar("T")
 TOKEN_CACHE_SECONDS = 10.0
@@ -82,6 +84,13 @@ class Viewer:
     def account_id(self) -> int:
         assert self.token.account_id is not None
         return self.token.account_id
+
+    def account_in(self, session: Session) -> Account:
+        """The viewer's account, loaded in `session` (404 if it was deleted meanwhile)."""
+        account = session.get(Account, self.account_id)
+        if account is None:
+            raise NotFound()
+        return account
 
 
 def bearer_token(request: Request) -> str | None:
@@ -168,8 +177,6 @@ def require_staff(scope: str, *, senior: bool = False) -> Callable[[Request], Aw
         svc = services(request)
 
         def load() -> Any:
-            from warden.store.models import Account
-
             with svc.db.read() as session:
                 return session.get(Account, viewer.account_id)
 

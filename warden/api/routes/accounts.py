@@ -12,10 +12,9 @@ from warden.api.pagination import paged, window_args
 from warden.api.params import read_params
 from warden.api.responses import JSON
 from warden.api.serializers import Presenter
-from warden.errors import Forbidden, NotFound
+from warden.errors import Forbidden
 from warden.platform import accounts, auth, timelines
 from warden.platform.search import search
-from warden.store.models import Account
 
 router = APIRouter(tags=["accounts"])
 
@@ -181,9 +180,7 @@ def _relation_action(name: str, scope: str):  # type: ignore[no-untyped-def]
 
         def work() -> dict[str, Any]:
             with svc.db.write() as session:
-                me = session.get(Account, viewer.account_id)
-                if me is None:
-                    raise NotFound()
+                me = viewer.account_in(session)
                 if name == "follow":
                     rel = accounts.follow(session, me, account_id, reblogs=params.bool("reblogs", True),
                                           notify=params.bool("notify", False))

@@ -182,9 +182,7 @@ async def file_appeal(request: Request, body: AppealIn, viewer: Viewer = Depends
 
     def work() -> dict[str, Any]:
         with svc.db.write() as session:
-            me = session.get(Account, viewer.account_id)
-            if me is None:
-                raise NotFound()
+            me = viewer.account_in(session)
             return appeals.as_json(session, appeals.file(session, me, decision_id=body.decision_id, text=body.text))
 
     return JSON(await run(work), status_code=201)

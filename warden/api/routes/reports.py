@@ -11,9 +11,8 @@ from warden.api.deps import Viewer, require, run, services
 from warden.api.params import read_params
 from warden.api.responses import JSON
 from warden.api.serializers import Presenter
-from warden.errors import NotFound, ValidationFailed
+from warden.errors import ValidationFailed
 from warden.platform import accounts, reports
-from warden.store.models import Account
 
 router = APIRouter(tags=["reports"])
 
@@ -27,9 +26,7 @@ async def create_report(request: Request, viewer: Viewer = Depends(require("writ
 
     def work() -> dict[str, Any]:
         with svc.db.write() as session:
-            me = session.get(Account, viewer.account_id)
-            if me is None:
-                raise NotFound()
+            me = viewer.account_in(session)
             report = reports.file_report(session, me, account_id=params.str("account_id", "") or "",
                                          status_ids=params.list("status_ids"), comment=params.str("comment", "") or "",
                                          forward=params.bool("forward"), category=params.str("category"),

@@ -42,9 +42,7 @@ def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, An
     # Score before the write transaction: on SQLite a write holds the database's one write lock.
     svc.gate.prescore(fields["text"], fields["spoiler_text"])
     with svc.db.write() as session:
-        author = session.get(Account, viewer.account_id)
-        if author is None:
-            raise NotFound()
+        author = viewer.account_in(session)
         result: PostResult = action(session, author)
         if result.status is None:
             return result, None
@@ -105,9 +103,7 @@ async def delete_status(request: Request, status_id: str, viewer: Viewer = Depen
 
     def work() -> dict[str, Any]:
         with svc.db.write() as session:
-            author = session.get(Account, viewer.account_id)
-            if author is None:
-                raise NotFound()
+            author = viewer.account_in(session)
             status = statuses.delete_status(session, author, status_id)
             presenter = Presenter(session, svc.settings, author.id)
             data = presenter._status(status, author, False, False)
@@ -137,9 +133,7 @@ def _interaction(name: str, scope: str):  # type: ignore[no-untyped-def]
 
         def work() -> dict[str, Any]:
             with svc.db.write() as session:
-                me = session.get(Account, viewer.account_id)
-                if me is None:
-                    raise NotFound()
+                me = viewer.account_in(session)
                 if name == "reblog":
                     status = statuses.reblog(session, me, status_id, params.str("visibility", "public") or "public")
                 else:
