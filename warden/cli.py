@@ -101,8 +101,8 @@ def demo() -> None:
         upgrade(settings.database_url)
         db = _database(settings)
         created = seed(db, settings)
-    click.echo(f"demo content ready ({created} new posts); log in as alice, bob, carol or mod "
-               f"with password demo-password")
+    click.echo(f"demo content ready ({created} new posts); log in as alice, bob or carol with password "
+               f"demo-password; moderator console: {settings.base_url}/console (mod / demo-password)")
 
 
 @cli.command("create-user")

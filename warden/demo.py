@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from warden.config import Settings
-from warden.platform import accounts, statuses
+from warden.platform import accounts, reports, statuses
 from warden.store.db import Database
 from warden.store.models import InstanceRule
 
@@ -15,6 +15,7 @@ PEOPLE = [
     ("mod", "Mo Derator", "moderator"),
     ("senior", "Sam Senior", "senior"),
     ("admin", "Ada Admin", "admin"),
+    ("dave", "Dave Angry", "user"),
 ]
 RULES = [
     ("No incitement to violence", "No threats, calls to attack or harm anyone, and no glorifying attacks."),
@@ -29,6 +30,12 @@ POSTS = [
     ("bob", "@alice yes! I'll bring the petition.", 3),
     ("carol", "Reminder: report anything that threatens people; the moderators answer every report.", None),
     ("alice", "I would kill for a decent croissant right now.", None),
+    ("dave", "Those councillors voted for the bike lanes. Someone should pay them a visit tonight and make "
+             "them regret it.", None),
+]
+#: (reporter, index into POSTS, category, comment): reports become cases in the moderator console.
+REPORTS = [
+    ("carol", 7, "other", "This reads like a threat against the councillors."),
 ]
 
 
@@ -58,4 +65,8 @@ def seed(db: Database, settings: Settings) -> int:
             result = statuses.create(session, settings, people[username], text=text, in_reply_to_id=parent)
             assert result.status is not None
             created.append(result.status)
+        for reporter, index, category, comment in REPORTS:
+            target = created[index]
+            reports.file_report(session, people[reporter], account_id=target.account_id, status_ids=[str(target.id)],
+                                category=category, comment=comment)
         return len(created)
