@@ -58,3 +58,19 @@ def test_classify_missing_fields():
         res = CliRunner().invoke(_cli(), ["classify"], input='{"id": 0, "text": "ok"}\n' + bad + "\n")
         assert res.exit_code != 0
         assert "line 2" in res.output and msg in res.output
+
+
+def test_classify_fast_profile():
+    res = CliRunner().invoke(_cli(), ["classify", "--profile", "fast"], input='{"id": 1, "text": "hi"}\n')
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(_cli(), ["classify", "--profile", "nope"], input='{"id": 1, "text": "hi"}\n')
+    assert res.exit_code != 0 and "unknown detection profile" in res.output
+
+
+def test_eval_says_when_train_extra_is_missing(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn -> ImportError
+    res = CliRunner().invoke(_cli(), ["eval"])
+    assert res.exit_code != 0
+    assert "train extra" in res.output

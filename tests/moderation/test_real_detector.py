@@ -39,15 +39,13 @@ def test_real_detector_stops_plain_incitement_and_publishes_politics(real_server
     reader = real_server.user("reader")
     violent = author.post("/api/v1/statuses", data={
         "status": "We should kill every one of them tonight. Bring weapons and burn their houses."})
-    # Blocked (422) or held for review, depending on the model's calibration: either way with a decision,
-    # and nobody but its author ever sees it.
-    assert violent.status_code in (200, 422), violent.text
-    if violent.status_code == 422:
-        assert violent.json()["decision_id"]
-    else:
-        assert violent.json()["warden"]["state"] == "held" and violent.json()["warden"]["decision_id"]
-        assert reader.get(f"/api/v1/statuses/{violent.json()['id']}").status_code == 404
+    # A plain call to violence scores above the detector's auto threshold: refused, with a decision id.
+    assert violent.status_code == 422, violent.text
+    assert violent.json()["decision_id"]
     politics = author.post("/api/v1/statuses", data={
         "status": "The senator is a disgrace and his tax plan is theft; vote him out in November!"})
     assert politics.status_code == 200, politics.text
+    assert "warden" not in politics.json() or politics.json()["warden"]["state"] == "published"
     assert reader.get(f"/api/v1/statuses/{politics.json()['id']}").status_code == 200
+    idiom = author.post("/api/v1/statuses", data={"status": "I would kill for a decent croissant right now."})
+    assert idiom.status_code == 200 and reader.get(f"/api/v1/statuses/{idiom.json()['id']}").status_code == 200

@@ -36,7 +36,9 @@ def _parse_lines(lines) -> list[tuple[object, str]]:
 @click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Model folder (default: the shipped warden/detection/model).")
 @click.option("--batch-size", default=BATCH, show_default=True)
-def classify_cmd(input_path: Path | None, model_dir: Path | None, batch_size: int) -> None:
+@click.option("--profile", default=None,
+              help="Cascade profile: balanced (default) or fast (more posts settled by stage 1).")
+def classify_cmd(input_path: Path | None, model_dir: Path | None, batch_size: int, profile: str | None) -> None:
     """Score JSONL posts: {"id","text"} in, {"id","scores","model"} out, in input order."""
     if input_path:
         with open(input_path, encoding="utf-8") as f:
@@ -46,7 +48,10 @@ def classify_cmd(input_path: Path | None, model_dir: Path | None, batch_size: in
     items = _parse_lines(lines)  # all input validated before any output
     from .detector import Detector
 
-    det = Detector.load(model_dir)
+    try:
+        det = Detector.load(model_dir, profile=profile)
+    except (FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc))
     out = []
     for b in range(0, len(items), batch_size):
         chunk = items[b:b + batch_size]
@@ -61,7 +66,7 @@ def classify_cmd(input_path: Path | None, model_dir: Path | None, batch_size: in
               help="Data folder (default: ../shared/data relative to the repo root).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write the model (default: warden/detection/model).")
-@click.option("--reexport", is_flag=True, help="Re-export the int8 ONNX encoder even if present.")
+@click.option("--reexport", is_flag=True, help="With fine-tuning switched off in the config: re-export the base encoder.")
 def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool) -> None:
     """Train the detection cascade from the shared data sets (needs the train extra)."""
     try:

@@ -57,7 +57,7 @@ SETS: dict[str, SetInfo] = {
         "violence = stg2 implicit_class 'threatening' (1) / every other stg1 post (0, unless the weak-"
         "supervision rule fires -> unknown); hate = stg1 class implicit_hate|explicit_hate; harassment unknown"),
     "ethos": SetInfo(
-        "ethos", "GPL-3.0", "social-media comments (YouTube/Reddit)", "train",
+        "ethos", "GPL-3.0", "social-media comments (platforms not verified)", "train",
         "violence = multi-label violence >= 0.5 (1); hateful with violence < 0.5 and non-hateful (isHate < 0.5) "
         "comments (0); hate = isHate >= 0.5; harassment unknown"),
     "edos": SetInfo(

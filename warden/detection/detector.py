@@ -139,7 +139,10 @@ class Detector:
 
     def _spans(self, norm: Normalized, probs: np.ndarray) -> list[Span]:
         spans: list[Span] = []
-        labs = [j for j, lab in enumerate(self.labels) if probs[j] >= self.thresholds[lab]["review"]]
+        # highlights for what the console shows: violence from its review threshold (the policy
+        # label), the informational labels from their auto threshold
+        labs = [j for j, lab in enumerate(self.labels)
+                if probs[j] >= self.thresholds[lab]["review" if lab == "violence" else "auto"]]
         if not labs or not norm.text:
             return spans
         words = [(s, e, self._word_weights(norm.text[s:e], idx)) for s, e, idx in word_spans(norm.text)]

@@ -112,11 +112,48 @@ def word_spans(text: str) -> list[tuple[int, int, np.ndarray]]:
 
 
 def batch_indices(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenated indices and row offsets (CSR-style indptr) for a batch of normalised texts."""
-    rows = [feature_indices(t) for t in texts]
+    """Concatenated indices and row offsets (CSR-style indptr) for a batch of normalised texts.
+
+    Same result as ``feature_indices`` per text; the char n-grams of the whole batch are hashed
+    in one pass (n-grams that would cross two texts are dropped)."""
+    if not texts:
+        return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    padded = [" " + t[:MAX_CHARS] + " " for t in texts]
+    lens = np.fromiter((len(p) for p in padded), dtype=np.int64, count=len(padded))
+    starts = np.concatenate([[0], np.cumsum(lens)])
+    codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    total = len(codes)
+    grams = {}
+    for n in CHAR_N:
+        if total < n:
+            continue
+        h = np.zeros(total - n + 1, dtype=np.uint64)
+        for k in range(n):
+            h = h * _P + codes[k:total - n + 1 + k]
+        grams[n] = _mix(h, 0x51 + n)
+    rows = []
+    for i, t in enumerate(texts):
+        t = t[:MAX_CHARS]
+        parts = []
+        w = _word_hashes(t)
+        if len(w):
+            parts.append(_mix(w, 0x11))
+            if len(w) > 1:
+                parts.append(_mix(w[:-1] * _P + w[1:], 0x22))
+        a, L = int(starts[i]), int(lens[i])
+        for n, g in grams.items():
+            if L >= n:
+                parts.append(g[a:a + L - n + 1])
+        flags = structure_flags(t)
+        parts.append(_mix(np.array([1000 + j for j in np.flatnonzero(flags)], dtype=np.uint64), 0x33))
+        parts.append(_ZERO)
+        rows.append(np.unique(np.concatenate(parts)).astype(np.int64))
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(r) for r in rows])
-    return (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)), indptr
+    return np.concatenate(rows), indptr
+
+
+_ZERO = np.array([0], dtype=np.uint64)
 
 
 CHUNK_CHARS = 400

@@ -87,7 +87,7 @@ def _is_invisible(ch: str) -> bool:
 
 
 def strip_invisible(buf: Buf) -> Buf:
-    if all(c.isascii() for c in buf.chars):
+    if all(c.isascii() for c in buf.chars) or not any(_is_invisible(c) for c in set(buf.chars)):
         return buf
     keep = [i for i, ch in enumerate(buf.chars) if not _is_invisible(ch)]
     return Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
@@ -114,6 +114,9 @@ def fold_unicode(buf: Buf) -> Buf:
     text = buf.text
     if text.isascii():
         return Buf(list(text.lower()), buf.starts, buf.ends)
+    folded = [_fold_char(c) for c in buf.chars]
+    if all(len(f) == 1 for f in folded):
+        return Buf(folded, buf.starts, buf.ends)
     return _rebuild(buf, [(_fold_char(c), a, b) for c, a, b in zip(buf.chars, buf.starts, buf.ends)])
 
 
@@ -138,8 +141,11 @@ CONFUSABLES = {
 }
 
 
+_CONF_SET = frozenset(CONFUSABLES)
+
+
 def map_confusables(buf: Buf) -> Buf:
-    if all(c.isascii() for c in buf.chars):
+    if _CONF_SET.isdisjoint(buf.chars):
         return buf
     return _rebuild(buf, [(CONFUSABLES.get(c, c), a, b) for c, a, b in zip(buf.chars, buf.starts, buf.ends)])
 
@@ -153,10 +159,11 @@ EMOJI_WORDS = {
     "🔨": "hammer", "⛓": "chains", "🪢": "rope", "☠": "death", "🎯": "target", "🚀": "rocket",
     "🥊": "punch", "👊": "punch", "🤜": "punch", "🔥": "fire",
 }
+_EMOJI_SET = frozenset(EMOJI_WORDS)
 
 
 def map_emoji(buf: Buf) -> Buf:
-    if all(c.isascii() for c in buf.chars):
+    if _EMOJI_SET.isdisjoint(buf.chars):
         return buf
     pieces = []
     for c, a, b in zip(buf.chars, buf.starts, buf.ends):
