@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import FastAPI
 
 from warden import __version__
-from warden.api.deps import Services, TokenCache
+from warden.api.deps import INLINE_DATABASE, Services, TokenCache
 from warden.api.responses import JSON, install_error_handlers
 from warden.api.routes import (
     accounts,
@@ -50,4 +51,20 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                    admin):
         app.include_router(module.router)
     install_console(app)
+    if db.is_sqlite and os.environ.get("WARDEN_DB_THREADS", "").lower() not in ("1", "true", "on"):
+        app.add_middleware(InlineDatabase)
     return app
+
+
+class InlineDatabase:
+    """Pure ASGI middleware: this app's database work runs on the event loop (see `deps.run`)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        token = INLINE_DATABASE.set(True)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            INLINE_DATABASE.reset(token)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from warden.api.deps import run, services
+from warden.api.deps import offload, run, services
 from warden.cases import appeals, audit, cases
 from warden.cases.runtime import Moderation
 from warden.console import auth, charts, queries
@@ -65,7 +65,7 @@ async def login(request: Request) -> Response:
         return render(request, "login.html", status_code=429, next=next_path, username=username[:320],
                       error="Too many failed attempts: wait a few minutes, then try again")
     try:
-        user = await run(auth.login, services(request).db, username, password)
+        user = await offload(auth.login, services(request).db, username, password)  # checks a password
     except WardenError as exc:
         auth.throttle.failed(key)
         return render(request, "login.html", status_code=exc.status_code, next=next_path, username=username[:320],

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from warden.api.deps import Viewer, optional_viewer, require, run, services, viewer_id
+from warden.api.deps import Viewer, offload, optional_viewer, require, run, services, viewer_id
 from warden.api.pagination import paged, window_args
 from warden.api.params import read_params
 from warden.api.responses import JSON
@@ -36,7 +36,7 @@ async def register(request: Request, viewer: Viewer = Depends(require("write:acc
             return {"access_token": issued.access_token, "token_type": "Bearer", "scope": issued.scope,
                     "created_at": issued.created_at}
 
-    return JSON(await run(work))
+    return JSON(await offload(work))  # hashes the password
 
 
 @router.get("/api/v1/accounts/verify_credentials", summary="The authenticated account, with its source")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from warden.api.deps import Services, Viewer, optional_viewer, require, run, services, viewer_id
+from warden.api.deps import Services, Viewer, offload, optional_viewer, require, run, services, viewer_id
 from warden.api.params import Params, read_params
 from warden.api.responses import JSON, error
 from warden.api.serializers import Presenter
@@ -61,7 +61,7 @@ async def create_status(request: Request, viewer: Viewer = Depends(require("writ
                                in_reply_to_id=params.str("in_reply_to_id"), idempotency_key=key, gate=svc.gate,
                                **fields)
 
-    result, data = await run(_write_post, svc, viewer, action, fields)
+    result, data = await offload(_write_post, svc, viewer, action, fields)  # runs the detector
     if data is None:
         return _blocked(result)
     return JSON(data)
@@ -76,7 +76,7 @@ async def edit_status(request: Request, status_id: str, viewer: Viewer = Depends
     def action(session: Any, author: Account) -> PostResult:
         return statuses.edit(session, svc.settings, author, status_id, gate=svc.gate, **fields)
 
-    result, data = await run(_write_post, svc, viewer, action, fields)
+    result, data = await offload(_write_post, svc, viewer, action, fields)  # runs the detector
     if data is None:
         return _blocked(result)
     return JSON(data)
