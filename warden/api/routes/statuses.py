@@ -39,6 +39,8 @@ def _post_fields(params: Params) -> dict[str, Any]:
 
 
 def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, Any]) -> tuple[PostResult, dict[str, Any] | None]:
+    # Runs in a thread (see `offload` below), even on SQLite: the detector releases the GIL, and a write
+    # waiting for the write lock (held by the moderation worker, say) must not stall the event loop.
     # Score before the write transaction: on SQLite a write holds the database's one write lock.
     svc.gate.prescore(fields["text"], fields["spoiler_text"])
     with svc.db.write() as session:
@@ -61,7 +63,7 @@ async def create_status(request: Request, viewer: Viewer = Depends(require("writ
                                in_reply_to_id=params.str("in_reply_to_id"), idempotency_key=key, gate=svc.gate,
                                **fields)
 
-    result, data = await offload(_write_post, svc, viewer, action, fields)  # runs the detector
+    result, data = await offload(_write_post, svc, viewer, action, fields)
     if data is None:
         return _blocked(result)
     return JSON(data)
@@ -76,7 +78,7 @@ async def edit_status(request: Request, status_id: str, viewer: Viewer = Depends
     def action(session: Any, author: Account) -> PostResult:
         return statuses.edit(session, svc.settings, author, status_id, gate=svc.gate, **fields)
 
-    result, data = await offload(_write_post, svc, viewer, action, fields)  # runs the detector
+    result, data = await offload(_write_post, svc, viewer, action, fields)
     if data is None:
         return _blocked(result)
     return JSON(data)
