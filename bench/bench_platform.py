@@ -115,9 +115,10 @@ def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], s
         port = sock.getsockname()[1]
     env = dict(os.environ, WARDEN_DATABASE_URL=url, WARDEN_BASE_URL=f"http://127.0.0.1:{port}",
                WARDEN_DETECTION=os.environ.get("WARDEN_DETECTION", "off"))
+    log = open(os.path.join(tempfile.gettempdir(), f"warden-bench-server-{port}.log"), "wb")
     proc = subprocess.Popen([sys.executable, "-m", "warden.cli", "serve", "--port", str(port), "--no-migrate",
                              "--workers", str(workers)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -126,7 +127,7 @@ def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], s
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+    raise SystemExit(f"server did not start; see {log.name}")
 
 
 def report(name: str, latencies: list[float], elapsed: float, errors: int) -> None:

@@ -212,3 +212,15 @@ def test_failed_write_transaction_leaves_neither_post_nor_event(server: LiveServ
     with db.write() as s:
         statuses.create(s, server.settings, s.get(Account, user.id), text="committed")
     assert counts() == (before[0] + 1, before[1] + 1)
+
+
+def test_concurrent_posts_creating_the_same_new_hashtag(server: LiveServer) -> None:
+    """Several posts introducing one new tag at the same moment all succeed (no unique-key race)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    users = [server.user("tagger") for _ in range(6)]
+    tag = f"fresh{users[0].id}"
+    with ThreadPoolExecutor(len(users)) as pool:
+        responses = list(pool.map(lambda u: u.post("/api/v1/statuses", data={"status": f"first! #{tag}"}), users))
+    assert [r.status_code for r in responses] == [200] * len(users)
+    assert len(ids(httpx.get(f"{server.url}/api/v1/timelines/tag/{tag}"))) == len(users)

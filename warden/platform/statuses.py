@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from warden.config import Settings
@@ -137,15 +139,21 @@ def _render(session: Session, settings: Settings, text: str) -> tuple[content.Re
     return rendered, targets
 
 
+def _tag_id(session: Session, name: str) -> int:
+    """The id of tag `name`, created if need be. Concurrent posts may create the same new tag at once
+    (on PostgreSQL), so creation is an INSERT ... ON CONFLICT DO NOTHING followed by a read."""
+    tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
+    if tag_id is None:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(Tag).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
+        tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
+    assert tag_id is not None
+    return tag_id
+
+
 def _attach_tags(session: Session, status_id: int, names: list[str]) -> None:
     for name in names[:20]:
-        tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
-        if tag_id is None:
-            tag = Tag(name=name)
-            session.add(tag)
-            session.flush()
-            tag_id = tag.id
-        session.add(StatusTag(status_id=status_id, tag_id=tag_id))
+        session.add(StatusTag(status_id=status_id, tag_id=_tag_id(session, name)))
 
 
 def emit(session: Session, type: str, subject_id: int | None, payload: dict[str, Any]) -> None:
