@@ -234,7 +234,10 @@ def main() -> None:
                 report(f"create posts ({args.post_clients} clients)", lat, elapsed, errors)
             finally:
                 proc.terminate()
-                proc.wait(timeout=10)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
         finally:
             drop()
 
