@@ -161,6 +161,13 @@ async def decide_case(request: Request, case_id: str, body: CaseDecisionIn,
 # --- decisions and appeals -------------------------------------------------------------------------
 
 
+def _owner_or_staff(session: Any, viewer: Viewer, owner_id: int | None, not_found: str) -> None:
+    """Only the account a record is about, or staff, may read it; others get a 404, not a 403."""
+    me = session.get(Account, viewer.account_id)
+    if me is None or (owner_id != me.id and me.role not in cases.STAFF_ROLES):
+        raise NotFound(not_found)
+
+
 @router.get("/decisions/{decision_id}", summary="A decision and its statement of reasons (its author, or staff)")
 async def get_decision(request: Request, decision_id: str, viewer: Viewer = Depends(require("read"))) -> Response:
     svc = services(request)
@@ -168,9 +175,7 @@ async def get_decision(request: Request, decision_id: str, viewer: Viewer = Depe
     def work() -> dict[str, Any]:
         with svc.db.read() as session:
             decision = decisions.get(session, decision_id)
-            me = session.get(Account, viewer.account_id)
-            if me is None or (decision.account_id != me.id and me.role not in cases.STAFF_ROLES):
-                raise NotFound("No such decision")
+            _owner_or_staff(session, viewer, decision.account_id, "No such decision")
             return decisions.as_json(decision)
 
     return JSON(await run(work))
@@ -207,9 +212,7 @@ async def get_appeal(request: Request, appeal_id: str, viewer: Viewer = Depends(
     def work() -> dict[str, Any]:
         with svc.db.read() as session:
             appeal = appeals.get(session, appeal_id)
-            me = session.get(Account, viewer.account_id)
-            if me is None or (appeal.account_id != me.id and me.role not in cases.STAFF_ROLES):
-                raise NotFound("No such appeal")
+            _owner_or_staff(session, viewer, appeal.account_id, "No such appeal")
             return appeals.as_json(session, appeal)
 
     return JSON(await run(work))
