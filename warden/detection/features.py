@@ -79,15 +79,21 @@ def _word_hashes(text: str) -> np.ndarray:
     return np.fromiter((zlib.crc32(w.encode("utf-8")) for w in _WORD.findall(text)), dtype=np.uint64)
 
 
+def _word_grams(text: str) -> list[np.ndarray]:
+    """Hashed word unigrams and bigrams of normalised ``text``."""
+    w = _word_hashes(text)
+    if not len(w):
+        return []
+    parts = [_mix(w, 0x11)]
+    if len(w) > 1:
+        parts.append(_mix(w[:-1] * _P + w[1:], 0x22))
+    return parts
+
+
 def feature_indices(text: str) -> np.ndarray:
     """Sorted unique bucket indices of normalised ``text`` (word 1-2 grams, char 3-5 grams, flags)."""
     text = text[:MAX_CHARS]
-    parts = []
-    w = _word_hashes(text)
-    if len(w):
-        parts.append(_mix(w, 0x11))
-        if len(w) > 1:
-            parts.append(_mix(w[:-1] * _P + w[1:], 0x22))
+    parts = _word_grams(text)
     codes = np.frombuffer((" " + text + " ").encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     parts.extend(_char_ngrams(codes))
     flags = structure_flags(text)
@@ -134,12 +140,7 @@ def batch_indices(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     rows = []
     for i, t in enumerate(texts):
         t = t[:MAX_CHARS]
-        parts = []
-        w = _word_hashes(t)
-        if len(w):
-            parts.append(_mix(w, 0x11))
-            if len(w) > 1:
-                parts.append(_mix(w[:-1] * _P + w[1:], 0x22))
+        parts = _word_grams(t)
         a, L = int(starts[i]), int(lens[i])
         for n, g in grams.items():
             if L >= n:
