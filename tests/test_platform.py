@@ -224,3 +224,19 @@ def test_concurrent_posts_creating_the_same_new_hashtag(server: LiveServer) -> N
         responses = list(pool.map(lambda u: u.post("/api/v1/statuses", data={"status": f"first! #{tag}"}), users))
     assert [r.status_code for r in responses] == [200] * len(users)
     assert len(ids(httpx.get(f"{server.url}/api/v1/timelines/tag/{tag}"))) == len(users)
+
+
+def test_concurrent_follows_and_favourites_count_once(server: LiveServer) -> None:
+    """The same follow or favourite sent several times at once is recorded once, without errors."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fan, star = server.user("fan"), server.user("star")
+    status = post(star, "favourite me")
+    with ThreadPoolExecutor(6) as pool:
+        follows = list(pool.map(lambda _: fan.post(f"/api/v1/accounts/{star.id}/follow"), range(6)))
+        favourites = list(pool.map(lambda _: fan.post(f"/api/v1/statuses/{status['id']}/favourite"), range(6)))
+    assert [r.status_code for r in follows + favourites] == [200] * 12
+    assert star.get("/api/v1/accounts/verify_credentials").json()["followers_count"] == 1
+    assert star.get(f"/api/v1/statuses/{status['id']}").json()["favourites_count"] == 1
+    kinds = [n["type"] for n in star.get("/api/v1/notifications").json()]
+    assert kinds.count("follow") == 1 and kinds.count("favourite") == 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import time
 
-import numpy as np
 
 LABELS = ("violence", "hate", "harassment")
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from warden.errors import Forbidden, NotFound, ValidationFailed
 from warden.platform import notifications
 from warden.platform.auth import hash_password
+from warden.store.db import insert_if_absent
 from warden.store.models import Account, Block, Follow, Mute, Notification, utcnow
 
 ROLES = ("user", "moderator", "senior", "admin")
@@ -174,14 +175,15 @@ def follow(session: Session, me: Account, target_id: int | str, *, reblogs: bool
         raise NotFound()
     if is_blocked_either_way(session, me.id, target.id):
         raise Forbidden("This action is not allowed")
-    existing = session.scalar(select(Follow).where(Follow.account_id == me.id, Follow.target_id == target.id))
-    if existing is None:
-        session.add(Follow(account_id=me.id, target_id=target.id, show_reblogs=reblogs, notify=notify))
+    added = insert_if_absent(session, Follow, {"account_id": me.id, "target_id": target.id, "show_reblogs": reblogs,
+                                               "notify": notify, "created_at": utcnow()}, ["account_id", "target_id"])
+    if added:
         session.execute(update(Account).where(Account.id == me.id).values(following_count=Account.following_count + 1))
         session.execute(update(Account).where(Account.id == target.id).values(followers_count=Account.followers_count + 1))
         notifications.notify(session, account_id=target.id, from_account_id=me.id, type="follow")
     else:
-        existing.show_reblogs, existing.notify = reblogs, notify
+        session.execute(update(Follow).where(Follow.account_id == me.id, Follow.target_id == target.id)
+                        .values(show_reblogs=reblogs, notify=notify))
     session.flush()
     return relationships(session, me.id, [target.id])[0]
 

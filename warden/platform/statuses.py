@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from warden.config import Settings
 from warden.errors import Forbidden, NotFound, ValidationFailed
 from warden.platform import accounts, content, notifications
 from warden.policy.gate import Draft, ModerationGate, Verdict, moderate
+from warden.store.db import insert_if_absent
 from warden.store.models import (
     Account,
     Block,
@@ -144,8 +143,7 @@ def _tag_id(session: Session, name: str) -> int:
     (on PostgreSQL), so creation is an INSERT ... ON CONFLICT DO NOTHING followed by a read."""
     tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
     if tag_id is None:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(Tag).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
+        insert_if_absent(session, Tag, {"name": name}, ["name"])
         tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
     assert tag_id is not None
     return tag_id
@@ -329,9 +327,8 @@ def favourite(session: Session, me: Account, status_id: int | str) -> Status:
     status = get_visible(session, me.id, status_id)
     if status.reblog_of_id is not None:
         status = get_visible(session, me.id, status.reblog_of_id)
-    exists = session.scalar(select(Favourite.id).where(Favourite.account_id == me.id, Favourite.status_id == status.id))
-    if exists is None:
-        session.add(Favourite(account_id=me.id, status_id=status.id))
+    if insert_if_absent(session, Favourite, {"account_id": me.id, "status_id": status.id, "created_at": utcnow()},
+                        ["account_id", "status_id"]):
         session.execute(update(Status).where(Status.id == status.id)
                         .values(favourites_count=Status.favourites_count + 1))
         notifications.notify(session, account_id=status.account_id, from_account_id=me.id, type="favourite",

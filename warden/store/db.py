@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -93,3 +95,15 @@ class Database:
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
+
+
+def insert_if_absent(session: Session, model: Any, values: dict[str, Any], unique: list[str]) -> bool:
+    """INSERT ... ON CONFLICT (unique) DO NOTHING, in the session's transaction; True when a row was added.
+
+    For rows that concurrent requests may try to create at once (a tag, a follow, a favourite): on
+    PostgreSQL a check-then-insert races and fails on the unique key, this does not."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = model.__table__
+    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+                 .returning(table.c[unique[0]]))
+    return session.execute(statement).first() is not None  # no row comes back when it already existed
