@@ -240,3 +240,16 @@ def test_concurrent_follows_and_favourites_count_once(server: LiveServer) -> Non
     assert star.get(f"/api/v1/statuses/{status['id']}").json()["favourites_count"] == 1
     kinds = [n["type"] for n in star.get("/api/v1/notifications").json()]
     assert kinds.count("follow") == 1 and kinds.count("favourite") == 1
+
+
+def test_concurrent_retries_with_one_idempotency_key_publish_once(server: LiveServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    user = server.user()
+    headers = {"Idempotency-Key": "k" * 300}  # longer than the stored 200 characters: still one key
+    with ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(
+            lambda _: user.post("/api/v1/statuses", data={"status": "sent once"}, headers=headers), range(6)))
+    assert [r.status_code for r in responses] == [200] * 6
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len(user.get(f"/api/v1/accounts/{user.id}/statuses").json()) == 1

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from warden.config import Settings
-from warden.errors import Forbidden, NotFound, ValidationFailed
+from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from warden.platform import accounts, content, notifications
 from warden.policy.gate import Draft, ModerationGate, Verdict, moderate
 from warden.store.db import insert_if_absent
@@ -89,6 +89,11 @@ def get_visible(session: Session, viewer_id: int | None, status_id: int | str) -
 
 
 # --- the write path --------------------------------------------------------------------------
+
+
+class DuplicateRequest(Conflict):
+    """Raised (rolling the transaction back) when a concurrent request with the same Idempotency-Key
+    published first; retrying the request then returns that first post."""
 
 
 @dataclass
@@ -166,6 +171,7 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
     text = text or ""
     spoiler_text = spoiler_text or ""
     visibility = visibility or "public"
+    idempotency_key = (idempotency_key or "")[:200] or None
     if idempotency_key:
         previous = session.scalar(select(IdempotencyKey.status_id).where(
             IdempotencyKey.account_id == author.id, IdempotencyKey.key == idempotency_key))
@@ -216,7 +222,11 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
             notifications.notify(session, account_id=account.id, from_account_id=author.id, type="mention",
                                  status_id=status.id)
     if idempotency_key:
-        session.add(IdempotencyKey(account_id=author.id, key=idempotency_key[:200], status_id=status.id))
+        fresh = insert_if_absent(session, IdempotencyKey, {"account_id": author.id, "key": idempotency_key,
+                                                           "status_id": status.id, "created_at": now},
+                                 ["account_id", "key"])
+        if not fresh:  # a concurrent request with this key committed first: this one must not publish
+            raise DuplicateRequest("A request with this Idempotency-Key was processed concurrently")
     emit(session, "status.created", status.id, {
         "status_id": status.id, "account_id": author.id, "state": status.state, "action": verdict.action,
         "decision_id": verdict.decision_id,

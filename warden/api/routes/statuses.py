@@ -43,12 +43,18 @@ def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, An
     # waiting for the write lock (held by the moderation worker, say) must not stall the event loop.
     # Score before the write transaction: on SQLite a write holds the database's one write lock.
     svc.gate.prescore(fields["text"], fields["spoiler_text"])
-    with svc.db.write() as session:
-        author = viewer.account_in(session)
-        result: PostResult = action(session, author)
-        if result.status is None:
-            return result, None
-        return result, Presenter(session, svc.settings, author.id).statuses([result.status])[0]
+    for attempt in (1, 2):
+        try:
+            with svc.db.write() as session:
+                author = viewer.account_in(session)
+                result: PostResult = action(session, author)
+                if result.status is None:
+                    return result, None
+                return result, Presenter(session, svc.settings, author.id).statuses([result.status])[0]
+        except statuses.DuplicateRequest:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 @router.post("/api/v1/statuses", summary="Publish a status (passes the moderation gate first)")
