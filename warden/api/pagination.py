@@ -7,6 +7,10 @@ from urllib.parse import urlencode
 from fastapi import Request
 from starlette.responses import Response
 
+from warden.api.responses import JSON
+from warden.errors import ValidationFailed
+from warden.platform.pagination import clamp_limit
+
 
 def link_header(request: Request, response: Response, newest: int | None, oldest: int | None) -> None:
     """Set `Link: <...max_id=oldest>; rel="next", <...min_id=newest>; rel="prev"` when the page has rows."""
@@ -21,8 +25,6 @@ def link_header(request: Request, response: Response, newest: int | None, oldest
 
 def paged(request: Request, data: list[object], cursors: list[int]) -> Response:
     """A JSON list response with its `Link` header; `cursors` are the page's ids, newest first."""
-    from warden.api.responses import JSON
-
     response = JSON(data)
     if cursors:
         link_header(request, response, cursors[0], cursors[-1])
@@ -31,9 +33,6 @@ def paged(request: Request, data: list[object], cursors: list[int]) -> Response:
 
 def window_args(max_id: str | None, since_id: str | None, min_id: str | None, limit: int | None) -> dict[str, int | None]:
     """Parse Mastodon's window query parameters (ids are strings; bad ones are a 422)."""
-    from warden.errors import ValidationFailed
-    from warden.platform.pagination import clamp_limit
-
     def as_id(name: str, value: str | None) -> int | None:
         if value in (None, ""):
             return None

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from warden.errors import Forbidden, NotFound, ValidationFailed
 from warden.platform import notifications
 from warden.platform.auth import hash_password
+from warden.platform.pagination import paginate
 from warden.store.db import insert_if_absent
 from warden.store.models import Account, Block, Follow, Mute, Notification, utcnow
 
@@ -255,8 +256,6 @@ def following(session: Session, account_id: int, *, max_id: int | None, since_id
 
 def _follow_page(session: Session, where: object, other: object, *, max_id: int | None, since_id: int | None,
                  min_id: int | None, limit: int) -> list[tuple[int, Account]]:
-    from warden.platform.pagination import paginate
-
     query = select(Follow.id, Account).join(Account, Account.id == other).where(where, Account.suspended_at.is_(None))
     rows = paginate(session, query, Follow.id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
     return [(row[0], row[1]) for row in rows]

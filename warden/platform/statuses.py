@@ -20,7 +20,6 @@ from warden.policy.gate import Draft, ModerationGate, Verdict, moderate
 from warden.store.db import insert_if_absent
 from warden.store.models import (
     Account,
-    Block,
     Favourite,
     Follow,
     IdempotencyKey,
@@ -397,10 +396,3 @@ def unreblog(session: Session, me: Account, status_id: int | str) -> Status:
         session.flush()
         session.refresh(original)
     return original
-
-
-def blocked_ids(session: Session, viewer_id: int) -> set[int]:
-    """Accounts the viewer blocks or is blocked by."""
-    out = set(session.scalars(select(Block.target_id).where(Block.account_id == viewer_id)))
-    out.update(session.scalars(select(Block.account_id).where(Block.target_id == viewer_id)))
-    return out

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import CompoundSelect, Integer, Select, bindparam, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
+from warden.platform.accounts import is_blocked_either_way
 from warden.platform.pagination import paginate, window
-from warden.platform.statuses import blocked_ids
 from warden.store.models import HOME_INDEX_WHERE, Account, Block, Follow, Mute, Status, StatusTag, Tag
 
 
@@ -118,7 +118,7 @@ def account_statuses(session: Session, viewer_id: int | None, account: Account, 
                      tagged: str | None = None) -> list[Status]:
     if account.suspended_at is not None:
         return []
-    if viewer_id is not None and viewer_id != account.id and account.id in blocked_ids(session, viewer_id):
+    if viewer_id is not None and viewer_id != account.id and is_blocked_either_way(session, viewer_id, account.id):
         return []
     visible = ["public", "unlisted"]
     if viewer_id == account.id:

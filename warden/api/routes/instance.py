@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 from starlette.responses import Response
 
+from warden import __version__
 from warden.api.deps import Services, run, services
 from warden.api.responses import JSON
 from warden.api.serializers import version_string
@@ -109,8 +110,6 @@ async def nodeinfo_links(request: Request) -> Response:
 async def nodeinfo(request: Request) -> Response:
     svc = services(request)
     users, posts = await run(_stats, svc)
-    from warden import __version__
-
     return JSON({"version": "2.0", "software": {"name": "warden", "version": __version__}, "protocols": [],
                  "services": {"outbound": [], "inbound": []}, "openRegistrations": svc.settings.registrations_open,
                  "usage": {"users": {"total": users}, "localPosts": posts}, "metadata": {}})

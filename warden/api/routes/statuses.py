@@ -39,9 +39,9 @@ def _post_fields(params: Params) -> dict[str, Any]:
 
 
 def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, Any]) -> tuple[PostResult, dict[str, Any] | None]:
-    # Runs in a thread (see `offload` below), even on SQLite: the detector releases the GIL, and a write
-    # waiting for the write lock (held by the moderation worker, say) must not stall the event loop.
-    # Score before the write transaction: on SQLite a write holds the database's one write lock.
+    # Called through `offload`, even on SQLite: the detector releases the GIL, and a write waiting for
+    # the write lock (held by the moderation worker, say) must not stall the event loop. Scoring comes
+    # before the write transaction so the lock is not held while the detector runs.
     svc.gate.prescore(fields["text"], fields["spoiler_text"])
     for attempt in (1, 2):
         try:
