@@ -114,3 +114,12 @@ def test_profiles_trade_speed_for_recall():
     assert settled_fast >= settled_bal
     with pytest.raises(ValueError):
         Detector.load(profile="nope")
+
+
+def test_scores_without_spans_are_the_same(detector):
+    texts = CALLS + BENIGN_TRICKY
+    with_spans = detector.score_batch(texts)
+    bare = detector.score_batch(texts, spans=False)
+    assert [d.scores for d in bare] == [d.scores for d in with_spans]
+    assert all(d.spans == [] for d in bare)
+    assert any(d.spans for d in with_spans)

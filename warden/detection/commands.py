@@ -55,7 +55,7 @@ def classify_cmd(input_path: Path | None, model_dir: Path | None, batch_size: in
     out = []
     for b in range(0, len(items), batch_size):
         chunk = items[b:b + batch_size]
-        for (id_, _), d in zip(chunk, det.score_batch([t for _, t in chunk])):
+        for (id_, _), d in zip(chunk, det.score_batch([t for _, t in chunk], spans=False)):
             out.append(json.dumps({"id": id_, "scores": d.scores, "model": d.model}, ensure_ascii=False))
     if out:
         click.echo("\n".join(out))

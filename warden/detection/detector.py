@@ -161,7 +161,9 @@ class Detector:
                 spans.append(Span(a, b, self.labels[j], round(w / mx, 3)))
         return spans
 
-    def score_batch(self, texts: list[str]) -> list[Detection]:
+    def score_batch(self, texts: list[str], spans: bool = True) -> list[Detection]:
+        """Score many posts. ``spans=False`` skips the highlight spans (bulk scoring that only
+        needs the scores, e.g. ``warden classify``); the scores are the same either way."""
         if not texts:
             return []
         norms = [normalize(t) for t in texts]
@@ -169,7 +171,7 @@ class Detector:
         out = []
         for i, n in enumerate(norms):
             scores = {lab: round(float(probs[i, j]), 6) for j, lab in enumerate(self.labels)}
-            out.append(Detection(scores, self._spans(n, probs[i]), self.version,
+            out.append(Detection(scores, self._spans(n, probs[i]) if spans else [], self.version,
                                  "linear" if settled[i] else "encoder"))
         return out
 

@@ -120,41 +120,56 @@ def word_spans(text: str) -> list[tuple[int, int, np.ndarray]]:
 def batch_indices(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Concatenated indices and row offsets (CSR-style indptr) for a batch of normalised texts.
 
-    Same result as ``feature_indices`` per text; the char n-grams of the whole batch are hashed
-    in one pass (n-grams that would cross two texts are dropped)."""
-    if not texts:
+    Same result as ``feature_indices`` per text, computed for the whole batch at once: every hash
+    runs over the batch's concatenated arrays (n-grams that would cross two texts are dropped) and
+    one sort of (row, bucket) keys replaces a ``np.unique`` per text."""
+    n = len(texts)
+    if not n:
         return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
-    padded = [" " + t[:MAX_CHARS] + " " for t in texts]
-    lens = np.fromiter((len(p) for p in padded), dtype=np.int64, count=len(padded))
-    starts = np.concatenate([[0], np.cumsum(lens)])
+    cut = [t[:MAX_CHARS] for t in texts]
+    rows = np.arange(n, dtype=np.uint64)
+    keys = [rows << _SHIFT]  # the always-on bucket 0 of every row
+    # char n-grams of " " + text + " "
+    padded = [" " + t + " " for t in cut]
+    lens = np.fromiter(map(len, padded), dtype=np.int64, count=n)
+    ends = np.cumsum(lens)
     codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     total = len(codes)
-    grams = {}
-    for n in CHAR_N:
-        if total < n:
+    row_of = np.repeat(rows, lens)
+    for k_n in CHAR_N:
+        if total < k_n:
             continue
-        h = np.zeros(total - n + 1, dtype=np.uint64)
-        for k in range(n):
-            h = h * _P + codes[k:total - n + 1 + k]
-        grams[n] = _mix(h, 0x51 + n)
-    rows = []
-    for i, t in enumerate(texts):
-        t = t[:MAX_CHARS]
-        parts = _word_grams(t)
-        a, L = int(starts[i]), int(lens[i])
-        for n, g in grams.items():
-            if L >= n:
-                parts.append(g[a:a + L - n + 1])
-        flags = structure_flags(t)
-        parts.append(_mix(np.array([1000 + j for j in np.flatnonzero(flags)], dtype=np.uint64), 0x33))
-        parts.append(_ZERO)
-        rows.append(np.unique(np.concatenate(parts)).astype(np.int64))
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(r) for r in rows])
-    return np.concatenate(rows), indptr
+        m = total - k_n + 1
+        h = np.zeros(m, dtype=np.uint64)
+        for k in range(k_n):
+            h = h * _P + codes[k:m + k]
+        r = row_of[:m]
+        valid = np.arange(k_n, m + k_n) <= ends[r.astype(np.int64)]
+        keys.append((r[valid] << _SHIFT) | _mix(h[valid], 0x51 + k_n))
+    # word unigrams and bigrams
+    words = [_WORD.findall(t) for t in cut]
+    counts = np.fromiter(map(len, words), dtype=np.int64, count=n)
+    wh = np.fromiter((zlib.crc32(w.encode("utf-8")) for ws in words for w in ws), dtype=np.uint64,
+                     count=int(counts.sum()))
+    wrow = np.repeat(rows, counts)
+    keys.append((wrow << _SHIFT) | _mix(wh, 0x11))
+    same = wrow[:-1] == wrow[1:]
+    keys.append((wrow[:-1][same] << _SHIFT) | _mix((wh[:-1] * _P + wh[1:])[same], 0x22))
+    # incitement-structure flags
+    fr, fc = np.nonzero(np.stack([structure_flags(t) for t in cut]))
+    keys.append((rows[fr] << _SHIFT) | _FLAG_BUCKETS[fc])
+    allk = np.concatenate(keys)
+    if n < _ROWS32:  # (row, bucket) fits 32 bits: a faster sort
+        allk = allk.astype(np.uint32)
+    allk.sort()
+    allk = allk[np.concatenate(([True], allk[1:] != allk[:-1]))]
+    indptr = np.searchsorted(allk >> allk.dtype.type(18), np.arange(n + 1, dtype=allk.dtype)).astype(np.int64)
+    return (allk & allk.dtype.type(N_BUCKETS - 1)).astype(np.int64), indptr
 
 
-_ZERO = np.array([0], dtype=np.uint64)
+_SHIFT = np.uint64(18)  # log2(N_BUCKETS): a (row, bucket) key is row << 18 | bucket
+_ROWS32 = 1 << 14
+_FLAG_BUCKETS = _mix(np.arange(1000, 1000 + len(STRUCT_NAMES), dtype=np.uint64), 0x33)
 
 
 CHUNK_CHARS = 400

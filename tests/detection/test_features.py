@@ -1,0 +1,51 @@
+"""Stage-1 features: the batched hashing must give exactly the features of each text on its own."""
+import numpy as np
+
+from warden.detection.features import N_BUCKETS, batch_indices, chunked_linear_logits, feature_indices
+from warden.detection.normalize import normalize_text
+
+TEXTS = [
+    "we should kill them all tonight",
+    "",
+    "a",
+    "ok",
+    "i'd kill for a coffee",
+    "ünïcode 🔫 and emoji",
+    "x" * 2500,  # longer than the 2000 characters stage 1 reads
+    "the council met on tuesday. " * 30,
+    "k i l l",
+    "we should kill them all tonight",  # a duplicate row stays its own row
+]
+
+
+def test_batch_indices_equal_per_text_features():
+    texts = [normalize_text(t) for t in TEXTS]
+    idx, indptr = batch_indices(texts)
+    assert len(indptr) == len(texts) + 1 and indptr[0] == 0 and indptr[-1] == len(idx)
+    for i, t in enumerate(texts):
+        row = idx[indptr[i]:indptr[i + 1]]
+        assert np.array_equal(row, feature_indices(t)), TEXTS[i][:30]
+        assert np.all(np.diff(row) > 0) and row.min() >= 0 and row.max() < N_BUCKETS
+
+
+def test_a_texts_features_do_not_depend_on_its_batch():
+    texts = [normalize_text(t) for t in TEXTS]
+    alone = [batch_indices([t]) for t in texts]
+    idx, indptr = batch_indices(texts)
+    for i, (a_idx, _) in enumerate(alone):
+        assert np.array_equal(idx[indptr[i]:indptr[i + 1]], a_idx)
+
+
+def test_empty_batch():
+    idx, indptr = batch_indices([])
+    assert len(idx) == 0 and list(indptr) == [0]
+
+
+def test_linear_logits_of_a_batch_equal_single_texts():
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(N_BUCKETS, 3)).astype(np.float32)
+    b = np.array([0.1, -0.2, 0.3], dtype=np.float32)
+    texts = [normalize_text(t) for t in TEXTS]
+    z = chunked_linear_logits(W, b, texts)
+    for i, t in enumerate(texts):
+        assert np.allclose(z[i], chunked_linear_logits(W, b, [t])[0], atol=1e-5)
