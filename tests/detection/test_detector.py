@@ -123,3 +123,14 @@ def test_scores_without_spans_are_the_same(detector):
     assert [d.scores for d in bare] == [d.scores for d in with_spans]
     assert all(d.spans == [] for d in bare)
     assert any(d.spans for d in with_spans)
+
+
+def test_score_many_matches_score_batch_in_order(detector):
+    texts = (CALLS + BENIGN_TRICKY) * 3 + ["hello world"]
+    many = list(detector.score_many(iter(texts), batch_size=4))  # several batches, the last one short
+    # the same up to float rounding (onnxruntime may split a batch's windows over threads differently)
+    for d, b in zip(many, detector.score_batch(texts), strict=True):
+        assert d.scores == pytest.approx(b.scores, abs=1e-4)
+    assert [d.stage for d in many] == [d.stage for d in detector.score_batch(texts)]
+    assert all(d.spans == [] for d in many)
+    assert list(detector.score_many([])) == []

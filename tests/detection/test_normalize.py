@@ -1,7 +1,7 @@
 """Each normalisation step on its own, then the whole pipeline and its offset map."""
 from warden.detection.normalize import (
-    apply_step, fold_unicode, join_spaced, map_confusables, map_emoji, map_leet, normalize, squeeze_repeats,
-    squeeze_space, strip_invisible,
+    apply_step, expand_slang, fold_unicode, join_spaced, map_confusables, map_emoji, map_leet, normalize,
+    squeeze_repeats, squeeze_space, strip_invisible,
 )
 
 
@@ -50,6 +50,21 @@ def test_squeeze_repeats():
     assert apply_step(squeeze_repeats, "shooooot") == "shoot"
     assert apply_step(squeeze_repeats, "wow!!!!") == "wow!"
     assert apply_step(squeeze_repeats, "good food") == "good food"
+
+
+def test_expand_slang():
+    assert apply_step(expand_slang, "just kys already") == "just kill yourself already"
+    assert apply_step(expand_slang, "they should be unalived") == "they should be killed"
+    assert apply_step(expand_slang, "the dotr is coming") == "the day of the rope is coming"
+    # only whole words: "skys", "kyshore" and "kys'" inside other words stay
+    assert apply_step(expand_slang, "blue skys over kyshore") == "blue skys over kyshore"
+
+
+def test_slang_in_the_pipeline_maps_back_to_the_word():
+    n = normalize("Just KYS")
+    assert n.text == "just kill yourself"
+    start = n.text.index("kill")
+    assert n.to_original(start, len(n.text)) == (5, 8)  # the whole of "KYS"
 
 
 def test_squeeze_space():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-BATCH = 64
+BATCH = 1024  # posts per batch; stage 1 of the next batch overlaps the encoder on this one
 
 
 def _parse_lines(lines) -> list[tuple[object, str]]:
@@ -35,7 +35,7 @@ def _parse_lines(lines) -> list[tuple[object, str]]:
               help="JSONL file of {\"id\", \"text\"} (default: stdin).")
 @click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Model folder (default: the shipped warden/detection/model).")
-@click.option("--batch-size", default=BATCH, show_default=True)
+@click.option("--batch-size", default=BATCH, show_default=True, type=click.IntRange(min=1))
 @click.option("--profile", default=None,
               help="Cascade profile: balanced (default) or fast (more posts settled by stage 1).")
 def classify_cmd(input_path: Path | None, model_dir: Path | None, batch_size: int, profile: str | None) -> None:
@@ -52,11 +52,8 @@ def classify_cmd(input_path: Path | None, model_dir: Path | None, batch_size: in
         det = Detector.load(model_dir, profile=profile)
     except (FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc))
-    out = []
-    for b in range(0, len(items), batch_size):
-        chunk = items[b:b + batch_size]
-        for (id_, _), d in zip(chunk, det.score_batch([t for _, t in chunk], spans=False)):
-            out.append(json.dumps({"id": id_, "scores": d.scores, "model": d.model}, ensure_ascii=False))
+    out = [json.dumps({"id": id_, "scores": d.scores, "model": d.model}, ensure_ascii=False)
+           for (id_, _), d in zip(items, det.score_many((t for _, t in items), batch_size=batch_size), strict=True)]
     if out:
         click.echo("\n".join(out))
 

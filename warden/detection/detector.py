@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,19 +115,28 @@ class Detector:
         np.maximum.at(out, owner, z.astype(np.float32))
         return out
 
-    def probabilities(self, norm_texts: list[str], force_encoder: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """(probabilities (n, labels), settled-by-stage-1 mask) for normalised texts."""
+    def _stage1(self, norm_texts: list[str], force_encoder: bool = False):
+        """Stage-1 logits, calibrated stage-1 probabilities and the settled-by-stage-1 mask."""
         zl = self._linear(norm_texts)
         p_lin = _sigmoid(zl * self._a_lin + self._c_lin)
         settled = p_lin[:, self._settle_j] < self._settle
         if force_encoder or not self.use_cascade:
             settled[:] = False
+        return zl, p_lin, settled
+
+    def _stage2(self, norm_texts: list[str], zl: np.ndarray, p_lin: np.ndarray, settled: np.ndarray) -> np.ndarray:
+        """Final probabilities: stage 1's for settled texts, the encoder's (stacked) for the rest."""
         probs = p_lin.copy()
         rest = np.flatnonzero(~settled)
         if len(rest):
             zh = self._head_logits([norm_texts[i] for i in rest])
             probs[rest] = _sigmoid(zh * self._a_head + zl[rest] * self._a_lin2 + self._c_enc)
-        return probs, settled
+        return probs
+
+    def probabilities(self, norm_texts: list[str], force_encoder: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities (n, labels), settled-by-stage-1 mask) for normalised texts."""
+        zl, p_lin, settled = self._stage1(norm_texts, force_encoder)
+        return self._stage2(norm_texts, zl, p_lin, settled), settled
 
     def _word_weights(self, word: str, idx: np.ndarray) -> np.ndarray:
         w = self._word_cache.get(word)
@@ -161,6 +171,15 @@ class Detector:
                 spans.append(Span(a, b, self.labels[j], round(w / mx, 3)))
         return spans
 
+    def _detections(self, norms: list[Normalized], probs: np.ndarray, settled: np.ndarray,
+                    spans: bool) -> list[Detection]:
+        out = []
+        for i, n in enumerate(norms):
+            scores = {lab: round(float(probs[i, j]), 6) for j, lab in enumerate(self.labels)}
+            out.append(Detection(scores, self._spans(n, probs[i]) if spans else [], self.version,
+                                 "linear" if settled[i] else "encoder"))
+        return out
+
     def score_batch(self, texts: list[str], spans: bool = True) -> list[Detection]:
         """Score many posts. ``spans=False`` skips the highlight spans (bulk scoring that only
         needs the scores, e.g. ``warden classify``); the scores are the same either way."""
@@ -168,12 +187,36 @@ class Detector:
             return []
         norms = [normalize(t) for t in texts]
         probs, settled = self.probabilities([n.text for n in norms])
-        out = []
-        for i, n in enumerate(norms):
-            scores = {lab: round(float(probs[i, j]), 6) for j, lab in enumerate(self.labels)}
-            out.append(Detection(scores, self._spans(n, probs[i]) if spans else [], self.version,
-                                 "linear" if settled[i] else "encoder"))
-        return out
+        return self._detections(norms, probs, settled, spans)
+
+    def score_many(self, texts: Iterable[str], batch_size: int = 256, spans: bool = False) -> Iterator[Detection]:
+        """Score a long sequence of posts in batches, in order, with the same scores as
+        :meth:`score_batch`. Stage 1 of the next batch (Python, one core) runs while the encoder
+        (onnxruntime, which releases the GIL) works on this one, so both cores stay busy."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def batches() -> Iterator[list[str]]:
+            batch: list[str] = []
+            for t in texts:
+                batch.append(t)
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+
+        with ThreadPoolExecutor(1, thread_name_prefix="warden-stage2") as pool:
+            pending = None
+            for batch in batches():
+                norms = [normalize(t) for t in batch]
+                norm_texts = [n.text for n in norms]
+                zl, p_lin, settled = self._stage1(norm_texts)
+                job = pool.submit(self._stage2, norm_texts, zl, p_lin, settled)
+                if pending is not None:
+                    yield from self._detections(pending[0], pending[1].result(), pending[2], spans)
+                pending = (norms, job, settled)
+            if pending is not None:
+                yield from self._detections(pending[0], pending[1].result(), pending[2], spans)
 
     def score(self, text: str) -> Detection:
         return self.score_batch([text])[0]

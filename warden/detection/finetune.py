@@ -1,8 +1,8 @@
-"""Short fine-tune of MiniLM-L6's top layers on a curated subset (training time only).
+"""Fine-tune of MiniLM-L6 on a curated subset (training time only).
 
-Mean-pooled output -> linear multi-task layer (violence, hate, harassment), masked BCE. The bottom
-layers and embeddings stay frozen (cheap on one CPU core); only the encoder weights are kept — the
-run-time head is refitted on embeddings of the exported int8 model.
+Mean-pooled output -> linear multi-task layer (violence, hate, harassment), masked BCE. The token
+embeddings (and the layers below ``freeze_below``, none by default) stay frozen; only the encoder
+weights are kept — the run-time head is refitted on embeddings of the exported int8 model.
 """
 from __future__ import annotations
 

@@ -10,7 +10,9 @@ Pipeline (each step is a public function over a :class:`Buf` and is tested on it
 5. ``join_spaced``      letters spaced or dotted apart: "k i l l", "k.i.l.l" -> "kill"
 6. ``map_leet``         leetspeak inside words: "k1ll", "5h00t" -> "kill", "shoot"
 7. ``squeeze_repeats``  "kiiiill" -> "kill", "soooo" -> "so" (chosen with a word list)
-8. ``squeeze_space``    runs of white space -> one space, trimmed
+8. ``expand_slang``     violent slang and code words spelled out: "kys" -> "kill yourself",
+                        "unalive" -> "kill", "dotr" -> "day of the rope"
+9. ``squeeze_space``    runs of white space -> one space, trimmed
 
 Every character of the normalised text remembers the ``[start, end)`` range of the original
 characters it came from, so a span found in normalised text maps back with
@@ -230,6 +232,8 @@ LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9
         "!": "i", "|": "l", "+": "t", "€": "e"}
 _LEET_ALT = {"1": "l", "|": "i", "!": "l", "9": "q", "0": "o"}
 _TOKEN = re.compile(r"[a-z0-9@$!|+€]+")
+# tokens with at least one leet character (the only ones _leet_word can change)
+_LEET_TOKEN = re.compile(r"[a-z0-9@$!|+€]*[0-9@$!|+€][a-z0-9@$!|+€]*")
 
 
 def _leet_word(tok: str) -> str | None:
@@ -275,7 +279,7 @@ def map_leet(buf: Buf) -> Buf:
     pieces: list[tuple[str, int, int]] = []
     pos = 0
     changed = False
-    for m in _TOKEN.finditer(text):
+    for m in _LEET_TOKEN.finditer(text):
         new = _leet_word(m.group(0))
         if new is None or len(new) != len(m.group(0)):
             continue
@@ -321,20 +325,23 @@ def _squeeze_word(word: str) -> str:
 
 def squeeze_repeats(buf: Buf) -> Buf:
     text = buf.text
-    if not _RUN3.search(text):
+    runs = list(_RUN3.finditer(text))
+    if not runs:
         return buf
-    keep: list[int] = []
-    pos = 0
     # letters: word-list guided; other characters (!!!, ...): keep one
-    for m in _RUN3.finditer(text):
-        ch = m.group(1)
-        if ch.isalpha():
-            continue
-        keep.extend(range(pos, m.start() + 1))
-        pos = m.end()
-    keep.extend(range(pos, len(text)))
-    buf = Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
-    text = buf.text
+    if not all(m.group(1).isalpha() for m in runs):
+        keep: list[int] = []
+        pos = 0
+        for m in runs:
+            if m.group(1).isalpha():
+                continue
+            keep.extend(range(pos, m.start() + 1))
+            pos = m.end()
+        keep.extend(range(pos, len(text)))
+        buf = Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
+        text = buf.text
+    if not any(m.group(1).isalpha() for m in runs):
+        return buf
     pieces: list[tuple[str, int, int]] = []
     pos = 0
     for m in _WORD.finditer(text):
@@ -360,7 +367,33 @@ def squeeze_repeats(buf: Buf) -> Buf:
 
 
 # ---------------------------------------------------------------------------------------------
-# 8. white space
+# 8. violent slang and code words, spelled out (every new character maps to the whole word)
+
+SLANG = {
+    "kys": "kill yourself", "unalive": "kill", "unalived": "killed", "unaliving": "killing", "unalives": "kills",
+    "dotr": "day of the rope", "rahowa": "racial holy war",
+}
+_SLANG = re.compile(r"(?<![a-z0-9'])(?:" + "|".join(sorted(SLANG, key=len, reverse=True)) + r")(?![a-z0-9'])")
+
+
+def expand_slang(buf: Buf) -> Buf:
+    text = buf.text
+    if not _SLANG.search(text):
+        return buf
+    pieces: list[tuple[str, int, int]] = []
+    pos = 0
+    for m in _SLANG.finditer(text):
+        for i in range(pos, m.start()):
+            pieces.append((buf.chars[i], buf.starts[i], buf.ends[i]))
+        pieces.append((SLANG[m.group(0)], buf.starts[m.start()], buf.ends[m.end() - 1]))
+        pos = m.end()
+    for i in range(pos, len(text)):
+        pieces.append((buf.chars[i], buf.starts[i], buf.ends[i]))
+    return _rebuild(buf, pieces)
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. white space
 
 
 _SPACE_ISSUE = re.compile(r"\s\s|[^\S ]|^\s|\s$")
@@ -388,9 +421,9 @@ def squeeze_space(buf: Buf) -> Buf:
 
 
 STEPS = (strip_invisible, fold_unicode, map_confusables, map_emoji, join_spaced, map_leet, squeeze_repeats,
-         squeeze_space)
+         expand_slang, squeeze_space)
 
-_SUSPECT = re.compile(r"[0-9@$!|+€]|(.)\1\1|(?<![a-z0-9])[a-z0-9][ .\-_*·•/|~]{1,2}[a-z0-9](?![a-z0-9])|\s\s|^\s|\s$",
+_SUSPECT = re.compile(r"[0-9@$!|+€]|(.)\1\1|\b(?:kys|unaliv\w*|dotr|rahowa)\b|(?<![a-z0-9])[a-z0-9][ .\-_*·•/|~]{1,2}[a-z0-9](?![a-z0-9])|\s\s|^\s|\s$",
                       re.IGNORECASE)
 
 
