@@ -189,7 +189,7 @@ class Detector:
         probs, settled = self.probabilities([n.text for n in norms])
         return self._detections(norms, probs, settled, spans)
 
-    def score_many(self, texts: Iterable[str], batch_size: int = 256, spans: bool = False) -> Iterator[Detection]:
+    def score_many(self, texts: Iterable[str], batch_size: int = 1024, spans: bool = False) -> Iterator[Detection]:
         """Score a long sequence of posts in batches, in order, with the same scores as
         :meth:`score_batch`. Stage 1 of the next batch (Python, one core) runs while the encoder
         (onnxruntime, which releases the GIL) works on this one, so both cores stay busy."""
