@@ -134,3 +134,9 @@ def test_score_many_matches_score_batch_in_order(detector):
     assert [d.stage for d in many] == [d.stage for d in detector.score_batch(texts)]
     assert all(d.spans == [] for d in many)
     assert list(detector.score_many([])) == []
+
+
+def test_version_names_the_shipped_weights(detector):
+    from warden.detection.train import model_digest
+
+    assert detector.version.endswith("-" + model_digest(detector.model_dir))

@@ -198,6 +198,20 @@ def threshold_for_recall(p: np.ndarray, y: np.ndarray, target: float) -> float:
     return float(pos[max(0, k)])
 
 
+def model_digest(model_dir: Path) -> str:
+    """Eight hex digits identifying a model's weights: the encoder file and the arrays of the
+    linear stage and the head (array contents, not the npz files, whose zip headers hold times)."""
+    import hashlib
+
+    h = hashlib.sha1((Path(model_dir) / "encoder.int8.onnx").read_bytes())
+    for name in ("linear.npz", "head.npz"):
+        with np.load(Path(model_dir) / name) as z:
+            for k in sorted(z.files):
+                h.update(k.encode())
+                h.update(np.ascontiguousarray(z[k]).tobytes())
+    return h.hexdigest()[:8]
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -317,7 +331,7 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     out_dir.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out_dir / "linear.npz", W=W.astype(np.float16), b=b)
     np.savez_compressed(out_dir / "head.npz", **{k: v.astype(np.float32) for k, v in head.items()})
-    version = f"warden-violence-{date.today().isoformat().replace('-', '.')}"
+    version = f"warden-violence-{date.today().isoformat().replace('-', '.')}-{model_digest(out_dir)}"
     meta = {
         "version": version,
         "labels": list(LABELS),
