@@ -62,6 +62,11 @@ def _mix(h: np.ndarray, salt: int) -> np.ndarray:
     return h & _MASK
 
 
+_SHIFT = np.uint64(18)  # log2(N_BUCKETS): a (row, bucket) key is row << 18 | bucket
+_ROWS32 = 1 << 14  # batches below this many rows sort 32-bit keys
+_FLAG_BUCKETS = _mix(np.arange(1000, 1000 + len(STRUCT_NAMES), dtype=np.uint64), 0x33)
+
+
 def _char_ngrams(codes: np.ndarray) -> list[np.ndarray]:
     out = []
     n_codes = len(codes)
@@ -96,8 +101,7 @@ def feature_indices(text: str) -> np.ndarray:
     parts = _word_grams(text)
     codes = np.frombuffer((" " + text + " ").encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     parts.extend(_char_ngrams(codes))
-    flags = structure_flags(text)
-    parts.append(_mix(np.array([1000 + i for i in np.flatnonzero(flags)], dtype=np.uint64), 0x33))
+    parts.append(_FLAG_BUCKETS[np.flatnonzero(structure_flags(text))])
     parts.append(np.array([0], dtype=np.uint64))  # bias-like always-on bucket 0
     return np.unique(np.concatenate(parts)).astype(np.int64)
 
@@ -134,18 +138,11 @@ def batch_indices(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     lens = np.fromiter(map(len, padded), dtype=np.int64, count=n)
     ends = np.cumsum(lens)
     codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    total = len(codes)
     row_of = np.repeat(rows, lens)
-    for k_n in CHAR_N:
-        if total < k_n:
-            continue
-        m = total - k_n + 1
-        h = np.zeros(m, dtype=np.uint64)
-        for k in range(k_n):
-            h = h * _P + codes[k:m + k]
-        r = row_of[:m]
-        valid = np.arange(k_n, m + k_n) <= ends[r.astype(np.int64)]
-        keys.append((r[valid] << _SHIFT) | _mix(h[valid], 0x51 + k_n))
+    for k_n, grams in zip(CHAR_N, _char_ngrams(codes)):  # the gram at p is valid if it ends inside p's text
+        r = row_of[:len(grams)]
+        valid = np.arange(k_n, len(grams) + k_n) <= ends[r.astype(np.int64)]
+        keys.append((r[valid] << _SHIFT) | grams[valid])
     # word unigrams and bigrams
     words = [_WORD.findall(t) for t in cut]
     counts = np.fromiter(map(len, words), dtype=np.int64, count=n)
@@ -167,9 +164,6 @@ def batch_indices(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return (allk & allk.dtype.type(N_BUCKETS - 1)).astype(np.int64), indptr
 
 
-_SHIFT = np.uint64(18)  # log2(N_BUCKETS): a (row, bucket) key is row << 18 | bucket
-_ROWS32 = 1 << 14
-_FLAG_BUCKETS = _mix(np.arange(1000, 1000 + len(STRUCT_NAMES), dtype=np.uint64), 0x33)
 
 
 CHUNK_CHARS = 400

@@ -74,6 +74,19 @@ def _rebuild(buf: Buf, pieces: list[tuple[str, int, int]]) -> Buf:
     return Buf(chars, starts, ends)
 
 
+def _splice(buf: Buf, edits: list[tuple[int, int, list[tuple[str, int, int]]]]) -> Buf:
+    """``buf`` with each ``[start, end)`` range of its text replaced by new pieces (edits in
+    order, not overlapping); the characters between edits keep their original ranges."""
+    pieces: list[tuple[str, int, int]] = []
+    pos = 0
+    for start, end, new in edits:
+        pieces.extend(zip(buf.chars[pos:start], buf.starts[pos:start], buf.ends[pos:start]))
+        pieces.extend(new)
+        pos = end
+    pieces.extend(zip(buf.chars[pos:], buf.starts[pos:], buf.ends[pos:]))
+    return _rebuild(buf, pieces)
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. invisible characters
 
@@ -276,24 +289,14 @@ def map_leet(buf: Buf) -> Buf:
     text = buf.text
     if not any(c in LEET for c in text):
         return buf
-    pieces: list[tuple[str, int, int]] = []
-    pos = 0
-    changed = False
+    edits = []
     for m in _LEET_TOKEN.finditer(text):
         new = _leet_word(m.group(0))
         if new is None or len(new) != len(m.group(0)):
             continue
-        for i in range(pos, m.start()):
-            pieces.append((buf.chars[i], buf.starts[i], buf.ends[i]))
-        for k, i in enumerate(range(m.start(), m.end())):
-            pieces.append((new[k], buf.starts[i], buf.ends[i]))
-        pos = m.end()
-        changed = True
-    if not changed:
-        return buf
-    for i in range(pos, len(text)):
-        pieces.append((buf.chars[i], buf.starts[i], buf.ends[i]))
-    return _rebuild(buf, pieces)
+        a = m.start()
+        edits.append((a, m.end(), [(ch, buf.starts[a + k], buf.ends[a + k]) for k, ch in enumerate(new)]))
+    return _splice(buf, edits) if edits else buf
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,28 +345,24 @@ def squeeze_repeats(buf: Buf) -> Buf:
         text = buf.text
     if not any(m.group(1).isalpha() for m in runs):
         return buf
-    pieces: list[tuple[str, int, int]] = []
-    pos = 0
+    edits = []
     for m in _WORD.finditer(text):
         w = m.group(0)
         if not _RUN3.search(w):
             continue
         new = _squeeze_word(w)
-        for i in range(pos, m.start()):
-            pieces.append((buf.chars[i], buf.starts[i], buf.ends[i]))
         # map each kept output letter to the run it came from
         runs = [(r.start(), r.end()) for r in re.finditer(r"(.)\1*", w)]
         newruns = [(r.start(), r.end()) for r in re.finditer(r"(.)\1*", new)]
+        pieces = []
         for (a, b), (c, d) in zip(runs, newruns):
             for k in range(d - c):
                 i = m.start() + a + min(k, b - a - 1)
                 s = buf.starts[m.start() + a] if k == 0 else buf.starts[i]
                 e = buf.ends[m.start() + b - 1] if k == d - c - 1 else buf.ends[i]
                 pieces.append((new[c + k], s, e))
-        pos = m.end()
-    for i in range(pos, len(text)):
-        pieces.append((buf.chars[i], buf.starts[i], buf.ends[i]))
-    return _rebuild(buf, pieces)
+        edits.append((m.start(), m.end(), pieces))
+    return _splice(buf, edits)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,16 +379,8 @@ def expand_slang(buf: Buf) -> Buf:
     text = buf.text
     if not _SLANG.search(text):
         return buf
-    pieces: list[tuple[str, int, int]] = []
-    pos = 0
-    for m in _SLANG.finditer(text):
-        for i in range(pos, m.start()):
-            pieces.append((buf.chars[i], buf.starts[i], buf.ends[i]))
-        pieces.append((SLANG[m.group(0)], buf.starts[m.start()], buf.ends[m.end() - 1]))
-        pos = m.end()
-    for i in range(pos, len(text)):
-        pieces.append((buf.chars[i], buf.starts[i], buf.ends[i]))
-    return _rebuild(buf, pieces)
+    return _splice(buf, [(m.start(), m.end(), [(SLANG[m.group(0)], buf.starts[m.start()], buf.ends[m.end() - 1])])
+                         for m in _SLANG.finditer(text)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -418,6 +409,19 @@ def squeeze_space(buf: Buf) -> Buf:
     if chars and chars[-1] == " ":
         chars.pop(), starts.pop(), ends.pop()
     return Buf(chars, starts, ends)
+
+
+def _splice(buf: Buf, edits: list[tuple[int, int, list[tuple[str, int, int]]]]) -> Buf:
+    """``buf`` with each ``[start, end)`` range of its text replaced by new pieces (edits in
+    order, not overlapping); the characters between edits keep their original ranges."""
+    pieces: list[tuple[str, int, int]] = []
+    pos = 0
+    for start, end, new in edits:
+        pieces.extend(zip(buf.chars[pos:start], buf.starts[pos:start], buf.ends[pos:start]))
+        pieces.extend(new)
+        pos = end
+    pieces.extend(zip(buf.chars[pos:], buf.starts[pos:], buf.ends[pos:]))
+    return _rebuild(buf, pieces)
 
 
 STEPS = (strip_invisible, fold_unicode, map_confusables, map_emoji, join_spaced, map_leet, squeeze_repeats,
