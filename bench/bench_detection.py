@@ -84,14 +84,6 @@ def main() -> None:
         dt = time.perf_counter() - t0
         print(f"    score_batch per {args.batch} with highlight spans: {len(texts) / dt:8.0f} posts/s")
 
-    enc_only = Detector.load(use_cascade=False)
-    enc_only._encoder = det.encoder
-    sub = texts[: min(len(texts), 1500)]
-    t0 = time.perf_counter()
-    for b in range(0, len(sub), args.batch):
-        enc_only.score_batch(sub[b:b + args.batch])
-    dt = time.perf_counter() - t0
-    print(f"encoder-only batch: {len(sub) / dt:8.0f} posts/s")
     print(f"single-post latency below uses the default profile ({det.profile})")
 
     lat = []

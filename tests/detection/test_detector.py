@@ -116,6 +116,15 @@ def test_profiles_trade_speed_for_recall():
         Detector.load(profile="nope")
 
 
+def test_thorough_profile_sends_every_post_to_the_encoder():
+    thorough = Detector.load(profile="thorough")
+    texts = CALLS + BENIGN_TRICKY + ["Anyone watching the match tonight?"]
+    got = thorough.score_batch(texts)
+    assert all(d.stage == "encoder" for d in got)
+    forced = Detector.load(use_cascade=False).score_batch(texts)
+    assert [d.scores for d in got] == [d.scores for d in forced]
+
+
 def test_scores_without_spans_are_the_same(detector):
     texts = CALLS + BENIGN_TRICKY
     with_spans = detector.score_batch(texts)

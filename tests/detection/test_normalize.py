@@ -24,6 +24,13 @@ def test_map_confusables_cyrillic_greek():
     assert apply_step(map_confusables, "ascii stays") == "ascii stays"
 
 
+def test_map_confusables_enclosed_letters_nfkc_leaves_alone():
+    assert apply_step(map_confusables, "🅺🅸🅻🅻 them") == "kill them"  # negative squared
+    assert apply_step(map_confusables, "🅚🅘🅛🅛 them") == "kill them"  # negative circled
+    assert apply_step(map_confusables, "ĸill") == "kill"                 # kra
+    assert apply_step(map_confusables, "🇺🇸 proud") == "🇺🇸 proud"       # flags are not letters
+
+
 def test_map_emoji_weapons():
     assert apply_step(map_emoji, "bring the 🔫") == "bring the  gun "
     assert "knife" in apply_step(map_emoji, "🔪🔪")
@@ -43,6 +50,29 @@ def test_map_leet():
     assert apply_step(map_leet, "h4ng th3m") == "hang them"
     # numbers, ordinals and times are left alone
     assert apply_step(map_leet, "meet at 10am on the 4th, 2024") == "meet at 10am on the 4th, 2024"
+
+
+def test_map_leet_prefers_a_word_as_it_stands_to_one_after_squeezing():
+    # "kiii" squeezes to the word "ki"; "kill" is a word as it is
+    assert apply_step(map_leet, "ki11 them") == "kill them"
+    assert normalize("ki11 them").text == "kill them"
+
+
+def test_map_leet_reads_a_single_masked_letter_only_when_one_reading_is_a_word():
+    assert apply_step(map_leet, "k*ll them all") == "kill them all"
+    assert apply_step(map_leet, "what the f*ck") == "what the fuck"
+    assert apply_step(map_leet, "n*gger") == "nigger"
+    assert apply_step(map_leet, "go to h*ll") == "go to h*ll"        # hall, hell, hill, hull
+    assert apply_step(map_leet, "you c**t") == "you c**t"            # two stars hide consonants too
+    assert apply_step(map_leet, "*really* mean it") == "*really* mean it"  # emphasis, not masking
+    assert apply_step(map_leet, "2*3 = 6") == "2*3 = 6"
+
+
+def test_masked_word_maps_back_to_what_was_written():
+    n = normalize("they will k*ll you")
+    assert n.text == "they will kill you"
+    start = n.text.index("kill")
+    assert n.to_original(start, start + 4) == (10, 14)
 
 
 def test_squeeze_repeats():

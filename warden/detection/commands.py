@@ -37,7 +37,8 @@ def _parse_lines(lines) -> list[tuple[object, str]]:
               help="Model folder (default: the shipped warden/detection/model).")
 @click.option("--batch-size", default=BATCH, show_default=True, type=click.IntRange(min=1))
 @click.option("--profile", default=None,
-              help="Cascade profile: balanced (default) or fast (more posts settled by stage 1).")
+              help="Cascade profile: balanced (default), fast (more posts settled by stage 1) or "
+                   "thorough (every post through the encoder: slowest, best ranking).")
 def classify_cmd(input_path: Path | None, model_dir: Path | None, batch_size: int, profile: str | None) -> None:
     """Score JSONL posts: {"id","text"} in, {"id","scores","model"} out, in input order."""
     if input_path:

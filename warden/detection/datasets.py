@@ -54,8 +54,10 @@ class SetInfo:
 SETS: dict[str, SetInfo] = {
     "implicit_hate": SetInfo(
         "implicit-hate-latent-hatred", "CC BY 4.0", "Twitter (extremist accounts)", "train",
-        "violence = stg2 implicit_class 'threatening' (1) / every other stg1 post (0, unless the weak-"
-        "supervision rule fires -> unknown); hate = stg1 class implicit_hate|explicit_hate; harassment unknown"),
+        "violence = stg2 implicit_class 'threatening' (1) / stg2 posts of another class and not_hate posts (0, "
+        "unless the weak-supervision rule fires -> unknown) / explicit_hate posts and implicit posts without a "
+        "stg2 class (unknown: nobody judged them for threats); hate = stg1 class implicit_hate|explicit_hate; "
+        "harassment unknown"),
     "ethos": SetInfo(
         "ethos", "GPL-3.0", "social-media comments (platforms not verified)", "train",
         "violence = multi-label violence >= 0.5 (1); hateful with violence < 0.5 and non-hateful (isHate < 0.5) "
@@ -139,9 +141,10 @@ def _neg_or_unknown(text: str) -> int | None:
 
 def load_implicit(root: Path) -> list[Example]:
     d = root / "implicit-hate-latent-hatred"
-    threat = set()
+    threat, judged = set(), set()
     with open(d / "implicit_hate_v1_stg2_posts.tsv", encoding="utf-8") as f:
         for row in csv.DictReader(f, delimiter="\t"):
+            judged.add(row["post"].strip())
             if row["implicit_class"] == "threatening" or row.get("extra_implicit_class") == "threatening":
                 threat.add(row["post"].strip())
     out = []
@@ -152,7 +155,14 @@ def load_implicit(root: Path) -> list[Example]:
             if not t or t in seen:
                 continue
             seen.add(t)
-            v = 1 if t in threat else _neg_or_unknown(t)
+            # stg2 (the threat annotation) covers implicit hate only: an explicit-hate post such as
+            # "kill the illegals" was never judged for threats, so it is unknown, not a negative
+            if t in threat:
+                v = 1
+            elif t in judged or row["class"] == "not_hate":
+                v = _neg_or_unknown(t)
+            else:
+                v = None
             out.append(Example(t, "implicit_hate", seeded_split(t),
                                {"violence": v, "hate": int(row["class"] != "not_hate"), "harassment": None}))
     return out

@@ -76,8 +76,9 @@ class Detector:
     # ------------------------------------------------------------------ loading
     @classmethod
     def load(cls, model_dir: Path | None = None, use_cascade: bool = True, profile: str | None = None) -> "Detector":
-        """Load the artefacts. ``profile``: cascade operating point ("balanced", default, or "fast";
-        also ``WARDEN_DETECTION_PROFILE``), each with its own validated thresholds."""
+        """Load the artefacts. ``profile``: cascade operating point ("balanced", the default; "fast",
+        more posts settled by stage 1; "thorough", none; also ``WARDEN_DETECTION_PROFILE``), each
+        with its own validated thresholds."""
         model_dir = Path(model_dir) if model_dir else Path(os.environ.get("WARDEN_MODEL_DIR", DEFAULT_MODEL_DIR))
         meta_path = model_dir / "meta.json"
         if not meta_path.exists():

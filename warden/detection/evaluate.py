@@ -113,24 +113,11 @@ OBF_KINDS = ("spacing", "leet", "confusables", "zero_width")
 # --------------------------------------------------------------------------- main
 
 
-def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_json: Path | None = None,
-             use_cache: bool = True, robustness_sample: int = 400, log=print) -> dict:
-    require_train_extra()
-    from scipy.sparse import hstack
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from profanity_check import predict_prob
+def component_scores(det, norm: list[str], use_cache: bool = True, log=print) -> tuple[np.ndarray, np.ndarray]:
+    """Stage-1 and stage-2 (stacked) probabilities of every normalised text, by the same math as
+    run time; the window embeddings come from the training cache under data/cache when it can."""
+    from .detector import _sigmoid
 
-    from .detector import Detector, _sigmoid
-    from .train import CONFIG, TRAIN_SOURCES
-
-    t0 = time.time()
-    det = Detector.load(model_dir)
-    examples = ds.load_all(data_dir, include_eval=True)
-    norm = [normalize_text(e.text) for e in examples]
-    log(f"{len(examples)} rows; scoring with {det.version}")
-
-    # Warden components for every row: stage-1 and stage-2 logits (same math as run time)
     zl = det._linear(norm)
     zh = None
     if use_cache:
@@ -155,6 +142,28 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
         zh = np.concatenate([det._head_logits(norm[i:i + 2048]) for i in range(0, len(norm), 2048)])
     p_lin = _sigmoid(zl * det._a_lin + det._c_lin)
     p_enc = _sigmoid(zh * det._a_head + zl * det._a_lin2 + det._c_enc)
+    return p_lin, p_enc
+
+
+def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_json: Path | None = None,
+             use_cache: bool = True, robustness_sample: int = 400, log=print) -> dict:
+    require_train_extra()
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from profanity_check import predict_prob
+
+    from .detector import Detector
+    from .stats import compare
+    from .train import CONFIG, TRAIN_SOURCES
+
+    t0 = time.time()
+    det = Detector.load(model_dir)
+    examples = ds.load_all(data_dir, include_eval=True)
+    norm = [normalize_text(e.text) for e in examples]
+    log(f"{len(examples)} rows; scoring with {det.version}")
+
+    p_lin, p_enc = component_scores(det, norm, use_cache, log)
     settled = p_lin[:, det._settle_j] < det._settle
     p_cas = np.where(settled[:, None], p_lin, p_enc)
 
@@ -201,6 +210,8 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
             lab_res[f"{source}/{sp}"] = {name: metrics(p[m], y, *thr[name]) for name, p in sys_scores.items()}
             lab_res[f"{source}/{sp}"]["_settled_frac"] = float(settled[m].mean())
             lab_res[f"{source}/{sp}"]["_outside"] = source in OUTSIDE
+            if 0 < y.sum() < len(y):
+                lab_res[f"{source}/{sp}"]["_vs_tfidf"] = compare(y, p_cas[m, j], p_tfidf[m])
         results["labels"][lab] = {"thresholds": {k: list(t) for k, t in thr.items()}, "sets": lab_res}
 
         # HateCheck behavioural report
@@ -271,11 +282,33 @@ def _f(x):
     return "  -  " if x is None or x != x else f"{x:.3f}"
 
 
+def _bar_table(sets: dict) -> list[str]:
+    """Warden (cascade) against TF-IDF per set, with paired bootstrap 95 % intervals, and the
+    issue's bar: AUPRC at least 1.5x TF-IDF's, or at least 0.95."""
+    rows = [(name, r["_vs_tfidf"]) for name, r in sets.items() if "_vs_tfidf" in r]
+    if not rows:
+        return []
+    lines = [f"Warden (cascade) against TF-IDF + LR, 95 % intervals from {rows[0][1]['n_boot']} stratified paired "
+             "bootstrap resamples of each set; bar: ratio >= 1.5 or AUPRC >= 0.95.", "",
+             "| set | Warden AUPRC | TF-IDF AUPRC | ratio | bar |", "|---|---|---|---|---|"]
+    for name, c in rows:
+        met = c["ratio"] >= 1.5 or c["a"] >= 0.95
+        unsure = "" if (c["ratio_ci"][0] >= 1.5 or c["a_ci"][0] >= 0.95 or
+                        (c["ratio_ci"][1] < 1.5 and c["a_ci"][1] < 0.95)) else " (interval spans the bar)"
+        lines.append(f"| {name}{' **outside**' if sets[name]['_outside'] else ''} | {c['a']:.3f} "
+                     f"[{c['a_ci'][0]:.3f}, {c['a_ci'][1]:.3f}] | {c['b']:.3f} [{c['b_ci'][0]:.3f}, {c['b_ci'][1]:.3f}] | "
+                     f"{c['ratio']:.2f}x [{c['ratio_ci'][0]:.2f}, {c['ratio_ci'][1]:.2f}] | "
+                     f"{'met' if met else 'not met'}{unsure} |")
+    lines.append("")
+    return lines
+
+
 def format_report(res: dict) -> str:
     lines = [f"# warden eval — {res['model']}", ""]
     for lab, lr in res["labels"].items():
         lines.append(f"## {lab}")
         lines.append("")
+        lines.extend(_bar_table(lr["sets"]))
         for setname, rows in lr["sets"].items():
             tag = "outside source, never trained on" if rows["_outside"] else "held-out test split"
             lines.append(f"### {lab} — {setname} ({tag}); n={next(iter(v for k, v in rows.items() if not k.startswith('_')))['n']}, "

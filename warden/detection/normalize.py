@@ -156,6 +156,12 @@ CONFUSABLES = {
 }
 
 
+# letters NFKC leaves alone: negative circled (🅐) and negative squared (🅰) capitals
+CONFUSABLES.update({chr(base + k): chr(ord("a") + k) for base in (0x1F150, 0x1F170) for k in range(26)})
+CONFUSABLES["ĸ"] = "k"
+# (regional indicators, 🇰, are not read as letters: in the data sets every lone one is half of
+# a flag written with a space inside, never a spelled-out word)
+
 _CONF_SET = frozenset(CONFUSABLES)
 
 
@@ -194,6 +200,8 @@ _EXTRA_WORDS = {
     "kill", "killed", "killing", "shoot", "shooting", "stab", "stabbed", "hang", "hanged", "lynch", "bomb",
     "behead", "slaughter", "exterminate", "murder", "burn", "gas", "rape", "die", "dead", "shot", "gun",
     "guns", "knife", "attack", "beat", "genocide", "massacre", "execute", "nuke", "torch",
+    # slurs and insults the tokenizer's vocabulary lacks, so that "n*gger" or "f4gg0t" read as written
+    "cunt", "slut", "faggot", "nigger", "nigga", "twat", "retard", "kike", "spic", "tranny",
 }
 
 
@@ -244,50 +252,71 @@ def join_spaced(buf: Buf) -> Buf:
 LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s",
         "!": "i", "|": "l", "+": "t", "€": "e"}
 _LEET_ALT = {"1": "l", "|": "i", "!": "l", "9": "q", "0": "o"}
-_TOKEN = re.compile(r"[a-z0-9@$!|+€]+")
-# tokens with at least one leet character (the only ones _leet_word can change)
-_LEET_TOKEN = re.compile(r"[a-z0-9@$!|+€]*[0-9@$!|+€][a-z0-9@$!|+€]*")
+# a star masking a letter ("k*ll", "f*ck"): read only where some vowel makes a known word
+_MASK = "*"
+_MASK_OPTIONS = ["a", "e", "i", "o", "u"]
+_TOKEN = re.compile(r"[a-z0-9@$!|+€*]+")
+# tokens with at least one leet or masking character (the only ones _leet_word can change)
+_LEET_TOKEN = re.compile(r"[a-z0-9@$!|+€*]*[0-9@$!|+€*][a-z0-9@$!|+€*]*")
+
+
+def _is_leet(c: str) -> bool:
+    return c in LEET or c == _MASK
 
 
 def _leet_word(tok: str) -> str | None:
-    if not any(c.isalpha() for c in tok) or not any(c in LEET for c in tok):
+    if not any(c.isalpha() for c in tok) or not any(_is_leet(c) for c in tok):
         return None
     core_start, core_end = 0, len(tok)
-    while core_end > 0 and tok[core_end - 1] in "!|+":  # trailing punctuation, not leet
+    while core_end > 0 and tok[core_end - 1] in "!|+*":  # trailing punctuation, not leet
         core_end -= 1
+    while core_start < core_end and tok[core_start] == _MASK:  # "*emphasis*" is not masking
+        core_start += 1
     core = tok[core_start:core_end]
-    if not core or not any(c in LEET for c in core):
+    if not core or not any(_is_leet(c) for c in core):
         return None
     if core[0] == "@":  # a mention
         return None
     lex = lexicon()
     if core in lex:
         return None
-    options = [[LEET[c], _LEET_ALT[c]] if c in _LEET_ALT else [LEET.get(c, c)] for c in core]
+    options = [_MASK_OPTIONS if c == _MASK else [LEET[c], _LEET_ALT[c]] if c in _LEET_ALT else [LEET.get(c, c)]
+               for c in core]
     n_combo = 1
     for o in options:
         n_combo *= len(o)
     if n_combo <= 32:
-        for combo in itertools.product(*options):
-            cand = "".join(combo)
-            if cand in lex:
-                return cand + tok[core_end:]
-            squeezed = _squeeze_word(cand)
-            if squeezed in lex:
-                return cand + tok[core_end:]
+        cands = ["".join(combo) for combo in itertools.product(*options)]
+        words = [c for c in cands if c in lex]
+        if _MASK in core:
+            # a word with one masked letter is read only when one reading alone is a word
+            # ("k*ll" -> "kill"; "h*ll" could be hall, hell, hill or hull, so it stays); more
+            # stars usually hide consonants too ("c**t"), so those stay as written
+            if core.count(_MASK) == 1 and len(words) == 1:
+                return tok[:core_start] + words[0] + tok[core_end:]
+            return None
+        # a reading that is a word as it stands ("ki11" -> "kill") beats one that becomes a word
+        # once its repeated letters are squeezed ("kiii" -> "ki")
+        if words:
+            return tok[:core_start] + words[0] + tok[core_end:]
+        for cand in cands:
+            if _squeeze_word(cand) in lex:
+                return tok[:core_start] + cand + tok[core_end:]
+    if _MASK in core:
+        return None
     letters = sum(c.isalpha() for c in core)
     inside = any(c in LEET and 0 < i < len(core) - 1 for i, c in enumerate(core))
     if letters >= 2 and (inside or letters >= 3) and not core[:-2].isdigit():
         # ordinals and units ("1st", "4th", "10am", "5k") stay as they are
         if re.fullmatch(r"\d+(st|nd|rd|th|am|pm|k|m|s|x|h|g|kg|km|mm|cm|ft|lb|lbs|yo|mph)", core):
             return None
-        return "".join(o[0] for o in options) + tok[core_end:]
+        return tok[:core_start] + "".join(o[0] for o in options) + tok[core_end:]
     return None
 
 
 def map_leet(buf: Buf) -> Buf:
     text = buf.text
-    if not any(c in LEET for c in text):
+    if not any(_is_leet(c) for c in text):
         return buf
     edits = []
     for m in _LEET_TOKEN.finditer(text):
@@ -411,23 +440,10 @@ def squeeze_space(buf: Buf) -> Buf:
     return Buf(chars, starts, ends)
 
 
-def _splice(buf: Buf, edits: list[tuple[int, int, list[tuple[str, int, int]]]]) -> Buf:
-    """``buf`` with each ``[start, end)`` range of its text replaced by new pieces (edits in
-    order, not overlapping); the characters between edits keep their original ranges."""
-    pieces: list[tuple[str, int, int]] = []
-    pos = 0
-    for start, end, new in edits:
-        pieces.extend(zip(buf.chars[pos:start], buf.starts[pos:start], buf.ends[pos:start]))
-        pieces.extend(new)
-        pos = end
-    pieces.extend(zip(buf.chars[pos:], buf.starts[pos:], buf.ends[pos:]))
-    return _rebuild(buf, pieces)
-
-
 STEPS = (strip_invisible, fold_unicode, map_confusables, map_emoji, join_spaced, map_leet, squeeze_repeats,
          expand_slang, squeeze_space)
 
-_SUSPECT = re.compile(r"[0-9@$!|+€]|(.)\1\1|\b(?:kys|unaliv\w*|dotr|rahowa)\b|(?<![a-z0-9])[a-z0-9][ .\-_*·•/|~]{1,2}[a-z0-9](?![a-z0-9])|\s\s|^\s|\s$",
+_SUSPECT = re.compile(r"[0-9@$!|+€*]|(.)\1\1|\b(?:kys|unaliv\w*|dotr|rahowa)\b|(?<![a-z0-9])[a-z0-9][ .\-_*·•/|~]{1,2}[a-z0-9](?![a-z0-9])|\s\s|^\s|\s$",
                       re.IGNORECASE)
 
 

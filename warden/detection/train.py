@@ -52,7 +52,8 @@ CONFIG = {
     "ft_lr": 4e-5,
     "ft_freeze_below": 0,
     # cascade operating points: share of validation violence positives that stage 1 may settle
-    "profiles": {"balanced": 0.15, "fast": 0.35},
+    # ("thorough": none, every post goes through the encoder)
+    "profiles": {"balanced": 0.15, "fast": 0.35, "thorough": 0.0},
     "default_profile": "balanced",
     "auto_precision": 0.95,
     "review_recall": 0.90,
@@ -174,20 +175,24 @@ def fit_platt(features: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
 
 
-def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float) -> float:
-    order = np.argsort(-p)
+def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float, min_flagged: int = 10) -> float:
+    """Lowest score at which the rows scored at or above it reach ``target`` precision.
+
+    Where no cut reaches it (a mislabelled negative at the very top can keep precision just under
+    the target all the way down), the cut with the best precision among those flagging at least
+    ``min_flagged`` rows, rather than a threshold above every score that would never act."""
+    order = np.argsort(-p, kind="mergesort")
     ps, ys = p[order], y[order]
-    tp = np.cumsum(ys)
-    prec = tp / np.arange(1, len(ys) + 1)
+    last = np.r_[np.flatnonzero(np.diff(ps)), len(ps) - 1]  # cut after each group of tied scores
+    prec = np.cumsum(ys)[last] / (last + 1)
     ok = np.flatnonzero(prec >= target)
-    # lowest threshold at which precision (from there up) still meets the target
-    best = None
-    for k in ok[::-1]:
-        if k + 1 < len(ps) and ps[k] == ps[k + 1]:
-            continue
-        best = ps[k]
-        break
-    return float(best) if best is not None else float(ps[0]) + 1e-6
+    if len(ok):
+        return float(ps[last[ok[-1]]])
+    big = np.flatnonzero(last + 1 >= min_flagged)
+    if not len(big):
+        return float(ps[0]) + 1e-6
+    best = big[len(big) - 1 - np.argmax(prec[big][::-1])]  # ties: the lowest such cut
+    return float(ps[last[best]])
 
 
 def threshold_for_recall(p: np.ndarray, y: np.ndarray, target: float) -> float:
@@ -312,7 +317,7 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     profiles = {}
     for name, loss in cfg["profiles"].items():
         pos = np.sort(p_lin[mv & (Y[:, jv] == 1), jv])
-        settle = float(pos[int(np.floor(loss * len(pos)))])
+        settle = float(pos[int(np.floor(loss * len(pos)))]) if loss > 0 else 0.0  # 0: nothing settles
         settled = p_lin[:, jv] < settle
         thr = {}
         for j, lab in enumerate(LABELS):

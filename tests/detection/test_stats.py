@@ -1,0 +1,76 @@
+"""AUPRC and its bootstrap intervals (warden/detection/stats.py), used by `warden eval`."""
+import numpy as np
+import pytest
+
+from warden.detection.stats import average_precision, compare
+
+
+def _reference_ap(y, p):
+    """AP from the definition: sum over distinct thresholds t (high to low) of
+    (recall(t) - recall(previous t)) * precision(t)."""
+    ap, prev_recall = 0.0, 0.0
+    for t in sorted(set(p), reverse=True):
+        flagged = [yi for yi, pi in zip(y, p) if pi >= t]
+        recall = sum(flagged) / sum(y)
+        ap += (recall - prev_recall) * (sum(flagged) / len(flagged))
+        prev_recall = recall
+    return ap
+
+
+def test_average_precision_hand_computed():
+    assert average_precision([1, 1, 0, 0], [0.9, 0.8, 0.2, 0.1]) == pytest.approx(1.0)
+    # positives at ranks 1 and 3: 1/2 * 1 + 1/2 * 2/3
+    assert average_precision([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1]) == pytest.approx(5 / 6)
+    # positives ranked last: 1/2 * 1/3 + 1/2 * 2/4
+    assert average_precision([0, 0, 1, 1], [0.9, 0.8, 0.7, 0.1]) == pytest.approx(5 / 12)
+
+
+def test_tied_scores_are_one_threshold_whatever_the_row_order():
+    assert average_precision([1, 0], [0.5, 0.5]) == pytest.approx(0.5)
+    assert average_precision([0, 1], [0.5, 0.5]) == pytest.approx(0.5)
+    assert average_precision([0, 1, 1, 0], [0.3, 0.3, 0.9, 0.1]) == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
+
+
+def test_average_precision_matches_the_definition_on_random_scores():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        y = (rng.random(60) < 0.2).astype(int)
+        y[0] = 1
+        p = np.round(rng.random(60) + 0.5 * y, 1)  # rounded: many ties
+        assert average_precision(y, p) == pytest.approx(_reference_ap(list(y), list(p)))
+
+
+def test_no_positives_has_no_average_precision():
+    assert np.isnan(average_precision([0, 0, 0], [0.1, 0.2, 0.3]))
+
+
+def _scores(n, rng, signal):
+    y = rng.random(n) < 0.1
+    return y, rng.random(n) + signal * y
+
+
+def test_compare_a_system_with_itself_is_exactly_one():
+    y, p = _scores(500, np.random.default_rng(0), 0.5)
+    c = compare(y, p, p, n_boot=50)
+    assert c["ratio"] == 1.0 and c["ratio_ci"] == [1.0, 1.0]
+    assert c["a"] == c["b"] and c["a_ci"][0] <= c["a"] <= c["a_ci"][1]
+
+
+def test_compare_separates_a_strong_system_from_a_weak_one_and_narrows_with_data():
+    rng = np.random.default_rng(1)
+    y, strong = _scores(400, rng, 1.0)
+    weak = rng.random(len(y)) + 0.2 * y
+    small = compare(y, strong, weak, n_boot=200)
+    assert small["ratio"] > 1 and small["ratio_ci"][0] > 1
+    assert small["a_ci"][0] <= small["a"] <= small["a_ci"][1]
+    y2, strong2 = _scores(4000, rng, 1.0)
+    weak2 = rng.random(len(y2)) + 0.2 * y2
+    big = compare(y2, strong2, weak2, n_boot=200)
+    width = lambda c: c["ratio_ci"][1] - c["ratio_ci"][0]  # noqa: E731
+    assert width(big) < width(small)
+
+
+def test_compare_is_reproducible():
+    y, p = _scores(300, np.random.default_rng(2), 0.3)
+    q = np.random.default_rng(4).random(len(y))
+    assert compare(y, p, q, n_boot=40) == compare(y, p, q, n_boot=40)
