@@ -144,9 +144,10 @@ def load_implicit(root: Path) -> list[Example]:
     threat, judged = set(), set()
     with open(d / "implicit_hate_v1_stg2_posts.tsv", encoding="utf-8") as f:
         for row in csv.DictReader(f, delimiter="\t"):
-            judged.add(row["post"].strip())
+            post = row["post"].strip()
+            judged.add(post)
             if row["implicit_class"] == "threatening" or row.get("extra_implicit_class") == "threatening":
-                threat.add(row["post"].strip())
+                threat.add(post)
     out = []
     seen = set()
     with open(d / "implicit_hate_v1_stg1_posts.tsv", encoding="utf-8") as f:

@@ -58,11 +58,13 @@ def keyword_scores(texts: list[str]) -> np.ndarray:
 
 
 def metrics(p: np.ndarray, y: np.ndarray, t_auto: float, t_review: float) -> dict:
-    from sklearn.metrics import average_precision_score, roc_auc_score
+    from sklearn.metrics import roc_auc_score
+
+    from .stats import average_precision
 
     out = {"n": int(len(y)), "pos": int(y.sum())}
     if 0 < y.sum() < len(y):
-        out["auprc"] = float(average_precision_score(y, p))
+        out["auprc"] = average_precision(y, p)
         out["roc_auc"] = float(roc_auc_score(y, p))
     for name, t in (("auto", t_auto), ("review", t_review)):
         f = p >= t
@@ -232,7 +234,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     results["cascade_settled_frac"] = {s: float(settled[src == s].mean()) for s in sorted(set(src))}
 
     # what the cascade costs: every profile (and encoder-only) on the violence sets
-    from sklearn.metrics import average_precision_score
+    from .stats import average_precision
 
     yv = np.array([np.nan if e.labels.get("violence") is None else e.labels["violence"] for e in examples])
     jv = LABELS.index("violence")
@@ -251,7 +253,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
         row = {"settled_stream": float(st[stream].mean()), "sets": {}}
         for source, sp in EVAL_SETS["violence"]:
             m = (src == source) & (split == sp) & ~np.isnan(yv)
-            r = {"auprc": float(average_precision_score(yv[m], p[m]))}
+            r = {"auprc": average_precision(yv[m], p[m])}
             if thr_r is not None:
                 r["recall_review"] = float((p[m & (yv == 1)] >= thr_r).mean())
             row["sets"][f"{source}/{sp}"] = r

@@ -164,8 +164,6 @@ def batch_indices(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return (allk & allk.dtype.type(N_BUCKETS - 1)).astype(np.int64), indptr
 
 
-
-
 CHUNK_CHARS = 400
 CHUNK_STEP = 200
 

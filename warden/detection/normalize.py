@@ -255,7 +255,6 @@ _LEET_ALT = {"1": "l", "|": "i", "!": "l", "9": "q", "0": "o"}
 # a star masking a letter ("k*ll", "f*ck"): read only where some vowel makes a known word
 _MASK = "*"
 _MASK_OPTIONS = ["a", "e", "i", "o", "u"]
-_TOKEN = re.compile(r"[a-z0-9@$!|+€*]+")
 # tokens with at least one leet or masking character (the only ones _leet_word can change)
 _LEET_TOKEN = re.compile(r"[a-z0-9@$!|+€*]*[0-9@$!|+€*][a-z0-9@$!|+€*]*")
 
@@ -294,15 +293,15 @@ def _leet_word(tok: str) -> str | None:
             # stars usually hide consonants too ("c**t"), so those stay as written
             if core.count(_MASK) == 1 and len(words) == 1:
                 return tok[:core_start] + words[0] + tok[core_end:]
-            return None
-        # a reading that is a word as it stands ("ki11" -> "kill") beats one that becomes a word
-        # once its repeated letters are squeezed ("kiii" -> "ki")
-        if words:
+        elif words:
+            # a reading that is a word as it stands ("ki11" -> "kill") beats one that becomes a
+            # word once its repeated letters are squeezed ("kiii" -> "ki")
             return tok[:core_start] + words[0] + tok[core_end:]
-        for cand in cands:
-            if _squeeze_word(cand) in lex:
-                return tok[:core_start] + cand + tok[core_end:]
-    if _MASK in core:
+        else:
+            for cand in cands:
+                if _squeeze_word(cand) in lex:
+                    return tok[:core_start] + cand + tok[core_end:]
+    if _MASK in core:  # no fallback reading for a masked letter
         return None
     letters = sum(c.isalpha() for c in core)
     inside = any(c in LEET and 0 < i < len(core) - 1 for i, c in enumerate(core))

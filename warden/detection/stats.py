@@ -10,6 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def cuts(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every way to flag the rows scored at or above a threshold, high to low, one cut per distinct
+    score (tied scores are flagged together): (the threshold, true positives, rows flagged)."""
+    order = np.argsort(-p, kind="mergesort")
+    p, y = p[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(p)), len(p) - 1]  # last row of each group of tied scores
+    return p[last], np.cumsum(y)[last], last + 1
+
+
 def average_precision(y: np.ndarray, p: np.ndarray) -> float:
     """Area under the precision-recall curve as a step sum, AP = sum_n (R_n - R_{n-1}) P_n over
     distinct score thresholds (tied scores are one threshold), as scikit-learn computes it."""
@@ -17,11 +26,8 @@ def average_precision(y: np.ndarray, p: np.ndarray) -> float:
     p = np.asarray(p, dtype=np.float64)
     if y.sum() == 0:
         return float("nan")
-    order = np.argsort(-p, kind="mergesort")
-    p, y = p[order], y[order]
-    last = np.r_[np.flatnonzero(np.diff(p)), len(p) - 1]  # last row of each group of tied scores
-    tp = np.cumsum(y)[last]
-    precision = tp / (last + 1)
+    _, tp, flagged = cuts(y, p)
+    precision = tp / flagged
     recall = tp / tp[-1]
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 

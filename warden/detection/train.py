@@ -181,18 +181,18 @@ def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float, min_fla
     Where no cut reaches it (a mislabelled negative at the very top can keep precision just under
     the target all the way down), the cut with the best precision among those flagging at least
     ``min_flagged`` rows, rather than a threshold above every score that would never act."""
-    order = np.argsort(-p, kind="mergesort")
-    ps, ys = p[order], y[order]
-    last = np.r_[np.flatnonzero(np.diff(ps)), len(ps) - 1]  # cut after each group of tied scores
-    prec = np.cumsum(ys)[last] / (last + 1)
+    from .stats import cuts
+
+    at, tp, flagged = cuts(y, p)
+    prec = tp / flagged
     ok = np.flatnonzero(prec >= target)
     if len(ok):
-        return float(ps[last[ok[-1]]])
-    big = np.flatnonzero(last + 1 >= min_flagged)
+        return float(at[ok[-1]])
+    big = np.flatnonzero(flagged >= min_flagged)
     if not len(big):
-        return float(ps[0]) + 1e-6
+        return float(at[0]) + 1e-6
     best = big[len(big) - 1 - np.argmax(prec[big][::-1])]  # ties: the lowest such cut
-    return float(ps[last[best]])
+    return float(at[best])
 
 
 def threshold_for_recall(p: np.ndarray, y: np.ndarray, target: float) -> float:
