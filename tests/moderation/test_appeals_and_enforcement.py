@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pytest
 from mastodon import MastodonAPIError
 
 from tests.helpers import LiveServer, eventually
 from tests.moderation.conftest import STAFF_SCOPES, Team, cases_for
+from warden.cases.cases import report_state
+from warden.store.models import Report
+from warden.store.moderation_models import ReportState
 
 
 def test_report_case_removal_appeal_refused_to_decider_and_overturned(mod_server: LiveServer, team: Team) -> None:
@@ -164,3 +169,41 @@ def test_mastodon_py_admin_functions_work_unchanged(mod_server: LiveServer, team
     assert admin.admin_account_unsuspend(author.id)["suspended"] is False
     assert admin.admin_report_reopen(report["id"])["action_taken"] is False
     assert admin.admin_report_resolve(report["id"])["action_taken"] is True
+
+
+def test_report_state_created_by_two_transactions_at_once_keeps_both_updates(mod_server: LiveServer,
+                                                                             team: Team) -> None:
+    """The case worker and a moderator may both be first to touch a new report (CI once saw the
+    moderator's assign fail with a duplicate key): neither fails, and neither update is lost."""
+    author, reporter = mod_server.user("target"), mod_server.user("reporter")
+    with mod_server.db.write() as session:  # no outbox event: the worker leaves this report alone
+        row = Report(account_id=int(reporter.id), target_account_id=int(author.id), status_ids=[], rule_ids=[],
+                     category="other", comment="")
+        session.add(row)
+        session.flush()
+        report_id = row.id
+    second_done = threading.Event()
+    errors: list[BaseException] = []
+
+    def second() -> None:  # the worker's side, creating the same row from its own transaction
+        try:
+            with mod_server.db.write() as session:
+                report_state(session, report_id).case_id = 424242
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            second_done.set()
+
+    with mod_server.db.write() as session:
+        report_state(session, report_id).assigned_account_id = int(team.moderator.id)
+        session.flush()  # this transaction now holds the new row, uncommitted
+        thread = threading.Thread(target=second)
+        thread.start()
+        # On PostgreSQL the second insert waits for this transaction; on SQLite for the write lock.
+        assert not second_done.wait(0.5)
+    thread.join(30)
+    assert errors == []
+    with mod_server.db.read() as session:
+        state = session.get(ReportState, report_id)
+        assert state is not None
+        assert (state.assigned_account_id, state.case_id) == (int(team.moderator.id), 424242)

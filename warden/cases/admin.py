@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from warden.cases import audit, decisions
-from warden.cases.cases import STAFF_ROLES
+from warden.cases.cases import STAFF_ROLES, report_state
 from warden.config import Settings
 from warden.errors import NotFound, ValidationFailed
 from warden.platform.pagination import paginate
@@ -51,17 +51,9 @@ def reports(session: Session, *, resolved: bool | None, account_id: int | None, 
     return [r[0] for r in rows]
 
 
-def _state(session: Session, report_id: int) -> ReportState:
-    state = session.get(ReportState, report_id)
-    if state is None:
-        state = ReportState(report_id=report_id)
-        session.add(state)
-    return state
-
-
 def assign(session: Session, report_id: Any, staff: Account | None) -> Report:
     row, _ = report(session, report_id)
-    state = _state(session, row.id)
+    state = report_state(session, row.id)
     state.assigned_account_id, state.updated_at = (staff.id if staff else None), utcnow()
     audit.append(session, action="report.assigned" if staff else "report.unassigned", subject=f"report:{row.id}",
                  actor_id=staff.id if staff else None)
@@ -70,7 +62,7 @@ def assign(session: Session, report_id: Any, staff: Account | None) -> Report:
 
 def resolve(session: Session, report_id: Any, staff: Account, *, decision: ModerationDecision | None = None) -> Report:
     row, _ = report(session, report_id)
-    state = _state(session, row.id)
+    state = report_state(session, row.id)
     row.action_taken_at = row.action_taken_at or utcnow()
     state.action_taken_by_account_id, state.updated_at = staff.id, utcnow()
     state.outcome = "actioned" if decision is not None and decision.action != "warn" else (state.outcome or "no_action")
@@ -83,7 +75,7 @@ def resolve(session: Session, report_id: Any, staff: Account, *, decision: Moder
 
 def reopen(session: Session, report_id: Any, staff: Account) -> Report:
     row, _ = report(session, report_id)
-    state = _state(session, row.id)
+    state = report_state(session, row.id)
     row.action_taken_at = None
     state.outcome, state.action_taken_by_account_id, state.updated_at = None, None, utcnow()
     audit.append(session, action="report.reopened", subject=f"report:{row.id}", actor_id=staff.id)

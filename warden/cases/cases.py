@@ -22,6 +22,7 @@ from warden.cases.lifecycle import CASE_STATES, CASE_UNDECIDED, advance
 from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from warden.policy.engine import CompiledPolicy
+from warden.store.db import insert_if_absent
 from warden.store.models import Account, Report, Status, utcnow
 from warden.store.moderation_models import (
     CaseSignal,
@@ -258,10 +259,23 @@ def answer_signals(session: Session, case: ModerationCase, decision: ModerationD
         if report is None:
             continue
         report.action_taken_at = report.action_taken_at or now
-        state = session.get(ReportState, report_id) or ReportState(report_id=report_id)
+        state = report_state(session, report_id)
         state.case_id, state.outcome, state.decision_id = case.id, "actioned" if actioned else "no_action", decision.id
         state.action_taken_by_account_id, state.updated_at = staff_id, now
-        session.add(state)
+
+
+def report_state(session: Session, report_id: int) -> ReportState:
+    """The report's moderation bookkeeping row, created if it is missing.
+
+    The case worker (linking the case) and a moderator (assigning, resolving) may both be first to
+    touch a new report; the row is made with INSERT ... ON CONFLICT DO NOTHING so neither fails on
+    the primary key, and each then updates only the columns it sets."""
+    state = session.get(ReportState, report_id)
+    if state is None:
+        insert_if_absent(session, ReportState, {"report_id": report_id, "updated_at": utcnow()}, ["report_id"])
+        state = session.get(ReportState, report_id, populate_existing=True)
+    assert state is not None
+    return state
 
 
 def listing(session: Session, *, state: str = "open", limit: int = 100, offset: int = 0) -> list[ModerationCase]:

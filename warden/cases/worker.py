@@ -351,11 +351,7 @@ class ModerationHandlers:
                                       source_ref=f"report:{report.id}" + (f":{status_id}" if status_id else ""),
                                       label=label, weight_factor=weight, detail=detail, scores=scores)
             first = first or case
-        from warden.store.moderation_models import ReportState
-
-        state = session.get(ReportState, report.id) or ReportState(report_id=report.id)
-        state.case_id = first.id if first else None
-        session.add(state)
+        cases.report_state(session, report.id).case_id = first.id if first else None
 
     def on_notices_received(self, session: Session, event: Event) -> None:
         compiled = self.store.active(session)
