@@ -1,7 +1,7 @@
 """Each normalisation step on its own, then the whole pipeline and its offset map."""
 from warden.detection.normalize import (
     apply_step, expand_slang, fold_unicode, join_spaced, map_confusables, map_emoji, map_leet, normalize,
-    squeeze_repeats, squeeze_space, strip_invisible,
+    split_hashtags, squeeze_repeats, squeeze_space, strip_invisible,
 )
 
 
@@ -9,6 +9,18 @@ def test_strip_invisible_zero_width_and_bidi():
     assert apply_step(strip_invisible, "ki\u200bl\u200dl") == "kill"
     assert apply_step(strip_invisible, "\u202ekill\u202c \ufeffthem") == "kill them"
     assert apply_step(strip_invisible, "plain text") == "plain text"
+
+
+def test_split_hashtags_spaces_out_camel_case_words():
+    assert apply_step(split_hashtags, "#HangTheTraitors now") == "#Hang The Traitors now"
+    assert apply_step(split_hashtags, "#NoDACA #DACAVote") == "#No DACA #DACA Vote"
+    # one-case hashtags and camel case outside a hashtag are left alone
+    assert apply_step(split_hashtags, "#therapist #BANISLAM McDonald") == "#therapist #BANISLAM McDonald"
+    # in the pipeline the words read as words and map back into the hashtag
+    n = normalize("so #KillTheElite today")
+    assert n.text == "so #kill the elite today"
+    at = n.text.index("elite")
+    assert n.original[slice(*n.to_original(at, at + 5))] == "Elite"
 
 
 def test_fold_unicode_nfkc_case_and_marks():
@@ -49,7 +61,10 @@ def test_map_leet():
     assert apply_step(map_leet, "5h00t") == "shoot"
     assert apply_step(map_leet, "h4ng th3m") == "hang them"
     # numbers, ordinals and times are left alone
-    assert apply_step(map_leet, "meet at 10am on the 4th, 2024") == "meet at 10am on the 4th, 2024"
+    assert apply_step(map_leet, "meet at 10am on the 4th, 2024: 100k of us") == "meet at 10am on the 4th, 2024: 100k of us"
+    # a word and a number run together stay, unless a reading is a word
+    assert apply_step(map_leet, "trump2020 covid19 people2014") == "trump2020 covid19 people2014"
+    assert apply_step(map_leet, "k1ll3d") == "killed"
 
 
 def test_map_leet_prefers_a_word_as_it_stands_to_one_after_squeezing():

@@ -3,6 +3,7 @@
 Pipeline (each step is a public function over a :class:`Buf` and is tested on its own):
 
 1. ``strip_invisible``  zero-width, bidi-control and other format characters, variation selectors
+   ``split_hashtags``   words run together in a camel-case hashtag: "#HangThemAll" -> "#Hang Them All"
 2. ``fold_unicode``     NFKC per character (fullwidth, math alphabets, ligatures), strip stacked
                         combining marks and accents, lower-case
 3. ``map_confusables``  Cyrillic / Greek / other look-alike letters -> Latin
@@ -106,6 +107,39 @@ def strip_invisible(buf: Buf) -> Buf:
         return buf
     keep = [i for i, ch in enumerate(buf.chars) if not _is_invisible(ch)]
     return Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
+
+
+# ---------------------------------------------------------------------------------------------
+# 1b. camel-case hashtags (before case is folded away)
+
+_CAMEL_TAG = re.compile(r"#\w*?(?:[a-z][A-Z]|[A-Z][A-Z][a-z])")
+_TAG = re.compile(r"#\w+")
+
+
+def _camel_breaks(tag: str) -> list[int]:
+    """Positions in ``tag`` where a new word starts: a capital after a small letter ("hangThem"),
+    or the last capital of a run followed by a small letter ("DACAVote" -> "DACA Vote")."""
+    out = []
+    for i in range(1, len(tag)):
+        a, b = tag[i - 1], tag[i]
+        if b.isupper() and (a.islower() or (a.isupper() and i + 1 < len(tag) and tag[i + 1].islower())):
+            out.append(i)
+    return out
+
+
+def split_hashtags(buf: Buf) -> Buf:
+    """Space out the words of camel-case hashtags: a threat written as "#HangTheTraitors" reads
+    like the words it is made of. Hashtags all in one case are left alone (no guessing where
+    "#therapist" breaks); the inserted spaces map to the capital they stand before."""
+    text = buf.text
+    if "#" not in text or not _CAMEL_TAG.search(text):
+        return buf
+    edits = []
+    for m in _TAG.finditer(text):
+        for i in _camel_breaks(m.group(0)):
+            at = m.start() + i
+            edits.append((at, at, [(" ", buf.starts[at], buf.ends[at])]))
+    return _splice(buf, edits) if edits else buf
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,6 +293,10 @@ _MASK_OPTIONS = ["a", "e", "i", "o", "u"]
 _LEET_TOKEN = re.compile(r"[a-z0-9@$!|+€*]*[0-9@$!|+€*][a-z0-9@$!|+€*]*")
 
 
+# ordinals, times and units ("1st", "4th", "10am", "100k", "5kg") are numbers, never leetspeak
+_NUMBER = re.compile(r"\d+(?:st|nd|rd|th|am|pm|k|m|s|x|h|g|kg|km|mm|cm|ft|lb|lbs|yo|mph)")
+
+
 def _is_leet(c: str) -> bool:
     return c in LEET or c == _MASK
 
@@ -277,7 +315,7 @@ def _leet_word(tok: str) -> str | None:
     if core[0] == "@":  # a mention
         return None
     lex = lexicon()
-    if core in lex:
+    if core in lex or _NUMBER.fullmatch(core):
         return None
     options = [_MASK_OPTIONS if c == _MASK else [LEET[c], _LEET_ALT[c]] if c in _LEET_ALT else [LEET.get(c, c)]
                for c in core]
@@ -306,8 +344,9 @@ def _leet_word(tok: str) -> str | None:
     letters = sum(c.isalpha() for c in core)
     inside = any(c in LEET and 0 < i < len(core) - 1 for i, c in enumerate(core))
     if letters >= 2 and (inside or letters >= 3) and not core[:-2].isdigit():
-        # ordinals and units ("1st", "4th", "10am", "5k") stay as they are
-        if re.fullmatch(r"\d+(st|nd|rd|th|am|pm|k|m|s|x|h|g|kg|km|mm|cm|ft|lb|lbs|yo|mph)", core):
+        # a word and a number run together stay ("trump2020", "covid19"), unless a reading is a
+        # word ("ki11" above)
+        if re.fullmatch(r"[a-z]+\d{2,}", core):
             return None
         return tok[:core_start] + "".join(o[0] for o in options) + tok[core_end:]
     return None
@@ -439,7 +478,7 @@ def squeeze_space(buf: Buf) -> Buf:
     return Buf(chars, starts, ends)
 
 
-STEPS = (strip_invisible, fold_unicode, map_confusables, map_emoji, join_spaced, map_leet, squeeze_repeats,
+STEPS = (strip_invisible, split_hashtags, fold_unicode, map_confusables, map_emoji, join_spaced, map_leet, squeeze_repeats,
          expand_slang, squeeze_space)
 
 _SUSPECT = re.compile(r"[0-9@$!|+€*]|(.)\1\1|\b(?:kys|unaliv\w*|dotr|rahowa)\b|(?<![a-z0-9])[a-z0-9][ .\-_*·•/|~]{1,2}[a-z0-9](?![a-z0-9])|\s\s|^\s|\s$",
@@ -448,7 +487,8 @@ _SUSPECT = re.compile(r"[0-9@$!|+€*]|(.)\1\1|\b(?:kys|unaliv\w*|dotr|rahowa)\b
 
 def normalize(text: str) -> Normalized:
     """Normalise ``text`` and keep the offset map to the original."""
-    if text.isascii() and not _SUSPECT.search(text) and "\t" not in text and "\n" not in text:
+    if (text.isascii() and not _SUSPECT.search(text) and "\t" not in text and "\n" not in text
+            and ("#" not in text or not _CAMEL_TAG.search(text))):
         low = text.lower()  # ASCII lower-casing keeps length: identity offset map
         n = len(low)
         return Normalized(text, low, tuple(range(n)), tuple(range(1, n + 1)))

@@ -4,7 +4,8 @@ Training-time only (torch, scikit-learn, onnx). Steps:
 
 1. read every set (datasets.py), normalise texts (normalize.py)
 2. stage 1: logistic regression per label on hashed n-gram features (features.py), train split
-3. stage 2: export MiniLM-L6 to int8 ONNX (export.py), embed every text window with that same
+3. stage 2: fine-tune MiniLM-L6 once per seed, in parallel processes, and average the weights
+   (finetune.py, ``soup``); export it to int8 ONNX (export.py), embed every text window with that same
    int8 model (cached under data/cache), fit a small multi-task MLP head on the embeddings plus
    the incitement-structure flags, train split
 4. on the pooled validation split: stack the head and linear logits and calibrate (Platt), choose
@@ -51,6 +52,9 @@ CONFIG = {
     "ft_epochs": 2,
     "ft_lr": 4e-5,
     "ft_freeze_below": 0,
+    # one fine-tune per seed (shuffling order and the throwaway classifier's initialisation), run
+    # side by side, their encoder weights averaged: a "model soup" of fine-tunes from one start
+    "ft_seeds": [13, 14],
     # cascade operating points: share of validation violence positives that stage 1 may settle
     # ("thorough": none, every post goes through the encoder)
     "profiles": {"balanced": 0.15, "fast": 0.35, "thorough": 0.0},
@@ -69,6 +73,47 @@ def _set_threads() -> None:
     import torch
 
     torch.set_num_threads(int(os.environ.get("WARDEN_TRAIN_THREADS", "1")))
+
+
+def _finetune_one(texts, Yf, Mf, idx, cfg, seed):
+    """One fine-tune from the pretrained weights (a worker process: one core, its own log prefix)."""
+    _set_threads()
+    from transformers import AutoModel, AutoTokenizer
+
+    from .export import minilm_dir
+    from .finetune import finetune
+
+    model = AutoModel.from_pretrained(str(minilm_dir()))
+    tok = AutoTokenizer.from_pretrained(str(minilm_dir()))
+    finetune(model, tok, texts, Yf, Mf, idx, epochs=cfg["ft_epochs"], lr=cfg["ft_lr"],
+             freeze_below=cfg["ft_freeze_below"], seed=seed, log=lambda m: log(f"[seed {seed}] {m.strip()}"))
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def soup(texts, Yf, Mf, idx, cfg):
+    """Fine-tune once per seed in ``cfg["ft_seeds"]`` (in parallel processes, one core each, at
+    most ``WARDEN_TRAIN_PROCS``) and average the weights. Each run is deterministic on its own, so
+    the average is too, however the runs are scheduled."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from transformers import AutoModel
+
+    from .export import minilm_dir
+
+    seeds = list(cfg.get("ft_seeds") or [SEED])
+    procs = max(1, min(len(seeds), int(os.environ.get("WARDEN_TRAIN_PROCS", str(os.cpu_count() or 1)))))
+    if procs == 1:
+        states = [_finetune_one(texts, Yf, Mf, idx, cfg, s) for s in seeds]
+    else:
+        with ProcessPoolExecutor(procs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            states = list(pool.map(_finetune_one, *zip(*[(texts, Yf, Mf, idx, cfg, s) for s in seeds])))
+    model = AutoModel.from_pretrained(str(minilm_dir()))
+    avg = {}
+    for k, v in states[0].items():
+        avg[k] = (sum(st[k].double() for st in states) / len(states)).to(v.dtype) if v.is_floating_point() else v
+    model.load_state_dict(avg)
+    return model.eval()
 
 
 def _sigmoid(z):
@@ -263,18 +308,13 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     zlin = chunked_linear_logits(W, b, texts)
 
     if cfg["finetune"]:
-        from transformers import AutoModel, AutoTokenizer
-
-        from .export import minilm_dir
-        from .finetune import curate, finetune
+        from .finetune import curate
 
         Yf, Mf = labels_matrix(examples)
         idx = curate(examples, texts, TRAIN_SOURCES, seed=SEED)
-        log(f"stage 2: fine-tuning MiniLM-L6 layers >= {cfg['ft_freeze_below']} on {len(idx)} curated rows")
-        model = AutoModel.from_pretrained(str(minilm_dir()))
-        tok = AutoTokenizer.from_pretrained(str(minilm_dir()))
-        finetune(model, tok, texts, Yf, Mf, idx, epochs=cfg["ft_epochs"], lr=cfg["ft_lr"],
-                 freeze_below=cfg["ft_freeze_below"], seed=SEED, log=log)
+        log(f"stage 2: fine-tuning MiniLM-L6 layers >= {cfg['ft_freeze_below']} on {len(idx)} curated rows, "
+            f"seeds {cfg.get('ft_seeds')} averaged")
+        model = soup(texts, Yf, Mf, idx, cfg)
         log("stage 2: exporting the fine-tuned encoder to int8 ONNX")
         export_encoder(out_dir, model)
     elif reexport or not (out_dir / ENCODER_FILE).exists():
