@@ -273,7 +273,7 @@ def report_state(session: Session, report_id: int) -> ReportState:
     state = session.get(ReportState, report_id)
     if state is None:
         insert_if_absent(session, ReportState, {"report_id": report_id, "updated_at": utcnow()}, ["report_id"])
-        state = session.get(ReportState, report_id, populate_existing=True)
+        state = session.get(ReportState, report_id)
     assert state is not None
     return state
 

@@ -116,6 +116,10 @@ _CAMEL_TAG = re.compile(r"#\w*?(?:[a-z][A-Z]|[A-Z][A-Z][a-z])")
 _TAG = re.compile(r"#\w+")
 
 
+def _has_camel_tag(text: str) -> bool:
+    return "#" in text and _CAMEL_TAG.search(text) is not None
+
+
 def _camel_breaks(tag: str) -> list[int]:
     """Positions in ``tag`` where a new word starts: a capital after a small letter ("hangThem"),
     or the last capital of a run followed by a small letter ("DACAVote" -> "DACA Vote")."""
@@ -132,7 +136,7 @@ def split_hashtags(buf: Buf) -> Buf:
     like the words it is made of. Hashtags all in one case are left alone (no guessing where
     "#therapist" breaks); the inserted spaces map to the capital they stand before."""
     text = buf.text
-    if "#" not in text or not _CAMEL_TAG.search(text):
+    if not _has_camel_tag(text):
         return buf
     edits = []
     for m in _TAG.finditer(text):
@@ -488,7 +492,7 @@ _SUSPECT = re.compile(r"[0-9@$!|+€*]|(.)\1\1|\b(?:kys|unaliv\w*|dotr|rahowa)\b
 def normalize(text: str) -> Normalized:
     """Normalise ``text`` and keep the offset map to the original."""
     if (text.isascii() and not _SUSPECT.search(text) and "\t" not in text and "\n" not in text
-            and ("#" not in text or not _CAMEL_TAG.search(text))):
+            and not _has_camel_tag(text)):
         low = text.lower()  # ASCII lower-casing keeps length: identity offset map
         n = len(low)
         return Normalized(text, low, tuple(range(n)), tuple(range(1, n + 1)))
