@@ -1,4 +1,5 @@
 """Behaviour of the shipped detection model (loads the committed artefacts; no training)."""
+import json
 import subprocess
 import sys
 import threading
@@ -106,7 +107,8 @@ def test_runtime_imports_no_training_libraries():
 def test_profiles_trade_speed_for_recall():
     fast = Detector.load(profile="fast")
     balanced = Detector.load(profile="balanced")
-    assert fast._settle >= balanced._settle
+    assert fast.cascade["hate_weight"] == balanced.cascade["hate_weight"]  # one gate, two cuts
+    assert fast.cascade["gate_below"] >= balanced.cascade["gate_below"]
     texts = ["Just finished reading a great book about bridges.", "We should kill all the immigrants tonight.",
              "Anyone watching the match tonight?", "The bus was late again"]
     settled_fast = sum(d.stage == "linear" for d in fast.score_batch(texts))
@@ -145,7 +147,12 @@ def test_score_many_matches_score_batch_in_order(detector):
     assert list(detector.score_many([])) == []
 
 
-def test_version_names_the_shipped_weights(detector):
+def test_version_names_the_shipped_weights_and_cascade(detector):
     from warden.detection.train import model_digest
 
-    assert detector.version.endswith("-" + model_digest(detector.model_dir))
+    scoring = {"calibration": detector.meta["calibration"], "profiles": detector.meta["profiles"]}
+    assert detector.version.endswith("-" + model_digest(detector.model_dir, scoring))
+    # another cut in a profile changes final scores, so it must change the version too
+    moved = json.loads(json.dumps(scoring))
+    moved["profiles"]["balanced"]["cascade"]["gate_below"] += 0.5
+    assert model_digest(detector.model_dir, moved) != model_digest(detector.model_dir, scoring)

@@ -36,3 +36,45 @@ def test_recall_threshold_keeps_the_target_share_of_positives():
     t = threshold_for_recall(p, y, 0.5)
     assert (p[y == 1] >= t).mean() >= 0.5
     assert t == 0.5
+
+
+# --------------------------------------------------------------------------- the cascade gate
+
+LABELS = ("violence", "hate", "harassment")
+
+
+def _gate_data(hate_informative: bool, n: int = 4000, seed: int = 3):
+    """Calibrated stage-1 logits of a synthetic validation split: violence positives get a higher
+    violence logit; where ``hate_informative`` their hate logit is higher too."""
+    rng = np.random.default_rng(seed)
+    y = rng.random(n) < 0.05
+    z = rng.normal(0.0, 1.0, (n, 3))
+    z[:, 0] += 1.5 * y
+    if hate_informative:
+        z[:, 1] += 2.0 * y
+    return z, np.ones(n, dtype=bool), y
+
+
+def test_gate_counts_the_hate_logit_only_when_it_tells_positives_apart():
+    from warden.detection.train import choose_gate
+
+    cfg = {"profiles": {"balanced": 0.15, "fast": 0.35, "thorough": 0.0}, "gate_hate_weights": [0.0, 0.3, 1.0]}
+    z, val, y = _gate_data(hate_informative=True)
+    assert choose_gate(z, val, y, cfg) > 0
+    z, val, y = _gate_data(hate_informative=False)
+    assert choose_gate(z, val, y, cfg) == 0.0
+
+
+def test_gate_cut_settles_the_given_share_of_positives():
+    from warden.detection.detector import settled_by_stage1
+    from warden.detection.train import gate_cut
+
+    z, _, y = _gate_data(hate_informative=True)
+    cut = gate_cut(z[y, 0] + 0.3 * z[y, 1], 0.2)
+    cascade = {"hate_weight": 0.3, "gate_below": cut}
+    settled = settled_by_stage1(z, LABELS, cascade)
+    assert settled[y].mean() == np.floor(0.2 * y.sum()) / y.sum()
+    assert settled[~y].mean() > settled[y].mean()        # the gate settles mostly negatives
+    # no recall loss: nothing is settled
+    assert gate_cut(z[y, 0], 0.0) is None
+    assert not settled_by_stage1(z, LABELS, {"hate_weight": 0.3, "gate_below": None}).any()

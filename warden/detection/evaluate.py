@@ -115,9 +115,11 @@ OBF_KINDS = ("spacing", "leet", "confusables", "zero_width")
 # --------------------------------------------------------------------------- main
 
 
-def component_scores(det, norm: list[str], use_cache: bool = True, log=print) -> tuple[np.ndarray, np.ndarray]:
-    """Stage-1 and stage-2 (stacked) probabilities of every normalised text, by the same math as
-    run time; the window embeddings come from the training cache under data/cache when it can."""
+def component_scores(det, norm: list[str], use_cache: bool = True,
+                     log=print) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stage-1 and stage-2 (stacked) probabilities of every normalised text and the calibrated
+    stage-1 logits the cascade's gate reads, by the same math as run time; the window embeddings
+    come from the training cache under data/cache when it can."""
     from .detector import _sigmoid
 
     zl = det._linear(norm)
@@ -142,9 +144,9 @@ def component_scores(det, norm: list[str], use_cache: bool = True, log=print) ->
             zh = None
     if zh is None:
         zh = np.concatenate([det._head_logits(norm[i:i + 2048]) for i in range(0, len(norm), 2048)])
-    p_lin = _sigmoid(zl * det._a_lin + det._c_lin)
+    z_cal = zl * det._a_lin + det._c_lin
     p_enc = _sigmoid(zh * det._a_head + zl * det._a_lin2 + det._c_enc)
-    return p_lin, p_enc
+    return _sigmoid(z_cal), p_enc, z_cal
 
 
 def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_json: Path | None = None,
@@ -155,7 +157,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     from sklearn.linear_model import LogisticRegression
     from profanity_check import predict_prob
 
-    from .detector import Detector
+    from .detector import Detector, settled_by_stage1
     from .stats import compare
     from .train import CONFIG, TRAIN_SOURCES
 
@@ -165,8 +167,8 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     norm = [normalize_text(e.text) for e in examples]
     log(f"{len(examples)} rows; scoring with {det.version}")
 
-    p_lin, p_enc = component_scores(det, norm, use_cache, log)
-    settled = p_lin[:, det._settle_j] < det._settle
+    p_lin, p_enc, z_lin = component_scores(det, norm, use_cache, log)
+    settled = settled_by_stage1(z_lin, det.labels, det.cascade)
     p_cas = np.where(settled[:, None], p_lin, p_enc)
 
     # baselines, trained in this run on the same training rows
@@ -247,7 +249,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
             st = np.zeros(len(src), dtype=bool)
             thr_r = None
         else:
-            st = p_lin[:, jv] < pr["cascade"]["p_linear_below"]
+            st = settled_by_stage1(z_lin, det.labels, pr["cascade"])
             thr_r = pr["thresholds"]["violence"]["review"]
         p = np.where(st, p_lin[:, jv], p_enc[:, jv])
         row = {"settled_stream": float(st[stream].mean()), "sets": {}}
