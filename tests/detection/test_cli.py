@@ -74,3 +74,13 @@ def test_eval_says_when_train_extra_is_missing(monkeypatch):
     res = CliRunner().invoke(_cli(), ["eval"])
     assert res.exit_code != 0
     assert "train extra" in res.output
+
+
+def test_train_keep_encoder_and_distill_from_exclude_each_other(tmp_path):
+    teacher = tmp_path / "encoder.int8.onnx"
+    teacher.write_bytes(b"not read")
+    res = CliRunner().invoke(_cli(), ["train", "--keep-encoder", "--distill-from", str(teacher), "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "exclude each other" in res.output
+    res = CliRunner().invoke(_cli(), ["train", "--distill-from", str(tmp_path / "missing.onnx")])
+    assert res.exit_code == 2 and "does not exist" in res.output

@@ -68,8 +68,15 @@ def classify_cmd(input_path: Path | None, model_dir: Path | None, batch_size: in
 @click.option("--keep-encoder", is_flag=True,
               help="Keep the encoder already in --out: skip the fine-tune (about 20 minutes on two cores) and "
                    "refit stage 1, the head, calibration, the cascade and thresholds (about a minute).")
-def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_encoder: bool) -> None:
+@click.option("--distill-from", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Skip the fine-tune: distil this int8 encoder (a teacher, such as a model folder's "
+                   "encoder.int8.onnx) into the configured student, then fit the rest. The distilled "
+                   "layers are cached under data/cache.")
+def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_encoder: bool,
+              distill_from: Path | None) -> None:
     """Train the detection cascade from the shared data sets (needs the train extra)."""
+    if keep_encoder and distill_from:
+        raise click.UsageError("--keep-encoder and --distill-from exclude each other")
     try:
         from .train import MODEL_DIR, train
     except ImportError as exc:  # pragma: no cover
@@ -80,8 +87,8 @@ def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_
     except ImportError as exc:
         raise click.ClickException(f"`warden train` needs the train extra: pip install -e '.[train]' ({exc})")
     try:
-        train(data_dir, out_dir or MODEL_DIR, reexport=reexport, keep_encoder=keep_encoder)
-    except FileNotFoundError as exc:
+        train(data_dir, out_dir or MODEL_DIR, reexport=reexport, keep_encoder=keep_encoder, distill_from=distill_from)
+    except (FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc))
 
 

