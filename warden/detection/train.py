@@ -27,6 +27,7 @@ import numpy as np
 
 from . import datasets as ds
 from .detector import gate_scores, settled_by_stage1
+from .distill import keep_layers
 from .features import N_BUCKETS, STRUCT_NAMES, batch_indices, chunked_linear_logits, structure_flags
 from .normalize import normalize_text
 
@@ -85,18 +86,6 @@ def _set_threads() -> None:
     import torch
 
     torch.set_num_threads(int(os.environ.get("WARDEN_TRAIN_THREADS", "1")))
-
-
-def keep_layers(model, layers):
-    """The pretrained encoder with only the given transformer layers (in order); all of them when
-    ``layers`` is None. A shallower encoder is proportionally faster at run time."""
-    if layers is None:
-        return model
-    import torch
-
-    model.encoder.layer = torch.nn.ModuleList([model.encoder.layer[i] for i in layers])
-    model.config.num_hidden_layers = len(layers)
-    return model
 
 
 def _finetune_one(texts, Yf, Mf, idx, cfg, seed):
