@@ -1,7 +1,7 @@
 """Each normalisation step on its own, then the whole pipeline and its offset map."""
 from warden.detection.normalize import (
-    apply_step, expand_slang, fold_unicode, join_spaced, map_confusables, map_emoji, map_leet, normalize,
-    split_hashtags, squeeze_repeats, squeeze_space, strip_invisible,
+    STEPS, Buf, apply_step, expand_slang, fold_unicode, join_spaced, map_confusables, map_emoji, map_leet, normalize,
+    read_hashtags, split_hashtags, squeeze_repeats, squeeze_space, strip_invisible,
 )
 
 
@@ -18,9 +18,48 @@ def test_split_hashtags_spaces_out_camel_case_words():
     assert apply_step(split_hashtags, "#therapist #BANISLAM McDonald") == "#therapist #BANISLAM McDonald"
     # in the pipeline the words read as words and map back into the hashtag
     n = normalize("so #KillTheElite today")
-    assert n.text == "so #kill the elite today"
+    assert n.text == "so kill the elite today"
     at = n.text.index("elite")
     assert n.original[slice(*n.to_original(at, at + 5))] == "Elite"
+
+
+def test_read_hashtags_drops_the_mark_and_spaces_out_one_case_words():
+    assert apply_step(read_hashtags, "#hangmikepence tomorrow") == "hang mike pence tomorrow"
+    assert apply_step(read_hashtags, "#killallmuslims #burnitdown") == "kill all muslims burn it down"
+    assert apply_step(read_hashtags, "#itsoktobewhite") == "its ok to be white"
+    assert apply_step(read_hashtags, "#kill_them_all") == "kill them all"
+    # a plural of a known word, and one piece the word list lacks (a name) where words cover most
+    assert apply_step(read_hashtags, "#hangthebitches") == "hang the bitches"
+    assert apply_step(read_hashtags, "#deportthemall") == "deport them all"
+
+
+def test_read_hashtags_leaves_words_short_tags_and_non_tags_whole():
+    # a hashtag that is a word is not cut into smaller ones ("the rapist")
+    assert apply_step(read_hashtags, "#therapist #nowhere") == "therapist nowhere"
+    # short tags, tags with digits and tags no known words cover stay as one word
+    assert apply_step(read_hashtags, "#maga #trump2020 #archillect") == "maga trump2020 archillect"
+    # a "#" that does not start a hashtag stays
+    assert apply_step(read_hashtags, "# of posts, #1, C# and &#8220;") == "# of posts, #1, C# and &#8220;"
+    assert apply_step(read_hashtags, "no tags here") == "no tags here"
+
+
+def test_plain_posts_with_hashtags_take_a_short_cut_to_the_same_result():
+    for text in ["Tomorrow we march #hangmikepence", "go #kysnow", "#therapist says hi", "a # b #c_d #",
+                 "#HangTheTraitors now", "#HANGMIKEPENCE", "so #deportthemall and #maga"]:
+        buf = Buf.of(text)
+        for step in STEPS:
+            buf = step(buf)
+        n = normalize(text)
+        assert (n.text, n.starts, n.ends) == (buf.text, tuple(buf.starts), tuple(buf.ends)), text
+    assert normalize("go #kysnow").text == "go kill yourself now"
+
+
+def test_read_hashtags_in_the_pipeline_maps_back_into_the_tag():
+    n = normalize("Tomorrow: #HANGMIKEPENCE!!")
+    assert n.text == "tomorrow: hang mike pence!!"
+    at = n.text.index("mike")
+    assert n.original[slice(*n.to_original(at, at + 4))] == "MIKE"
+    assert n.original[slice(*n.to_original(0, len(n.text)))] == n.original
 
 
 def test_fold_unicode_nfkc_case_and_marks():

@@ -89,8 +89,31 @@ _CONF = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "i": 
 _LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
 
 
+def _hashtag(words: list[str], rng: random.Random) -> list[str]:
+    """A run of two to four words, one of them a long one, written as one lower-case hashtag
+    ("we should #hangthetraitors tonight"), as slogans are."""
+    alpha = [i for i, w in enumerate(words) if w.isalpha()]
+    if len(alpha) < 2:
+        return words
+    key = max(alpha, key=lambda i: (len(words[i]), rng.random()))
+    lo, hi = key, key + 1
+    size = rng.randint(2, 4)
+    while hi - lo < size:
+        if hi < len(words) and words[hi].isalpha() and (lo == 0 or not words[lo - 1].isalpha() or rng.random() < 0.5):
+            hi += 1
+        elif lo > 0 and words[lo - 1].isalpha():
+            lo -= 1
+        else:
+            break
+    if hi - lo < 2:
+        return words
+    return words[:lo] + ["#" + "".join(words[lo:hi]).lower()] + words[hi:]
+
+
 def obfuscate(text: str, kind: str, rng: random.Random) -> str:
     words = text.split(" ")
+    if kind == "hashtag":
+        return " ".join(_hashtag(words, rng))
     # obfuscate the longer words, the ones a filter would key on
     cand = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
     pick = set(rng.sample(cand, max(1, len(cand) // 2))) if cand else set()
@@ -109,7 +132,7 @@ def obfuscate(text: str, kind: str, rng: random.Random) -> str:
     return " ".join(out)
 
 
-OBF_KINDS = ("spacing", "leet", "confusables", "zero_width")
+OBF_KINDS = ("spacing", "leet", "confusables", "zero_width", "hashtag")
 
 
 # --------------------------------------------------------------------------- main

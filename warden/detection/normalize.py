@@ -11,6 +11,9 @@ Pipeline (each step is a public function over a :class:`Buf` and is tested on it
 5. ``join_spaced``      letters spaced or dotted apart: "k i l l", "k.i.l.l" -> "kill"
 6. ``map_leet``         leetspeak inside words: "k1ll", "5h00t" -> "kill", "shoot"
 7. ``squeeze_repeats``  "kiiiill" -> "kill", "soooo" -> "so" (chosen with a word list)
+   ``read_hashtags``    hashtags read as words: the "#" dropped, and words run together in a
+                        one-case hashtag split with a word list ranked by frequency:
+                        "#hangmikepence" -> "hang mike pence" ("#therapist" stays one word)
 8. ``expand_slang``     violent slang and code words spelled out: "kys" -> "kill yourself",
                         "unalive" -> "kill", "dotr" -> "day of the rope"
 9. ``squeeze_space``    runs of white space -> one space, trimmed
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -437,6 +441,123 @@ def squeeze_repeats(buf: Buf) -> Buf:
 
 
 # ---------------------------------------------------------------------------------------------
+# 7b. hashtags read as words
+
+# two-letter words a hashtag may be cut into; other two-letter pieces ("de", "re") are more often
+# parts of a longer word the list lacks ("#deportthemall" is not "de port them all")
+_SHORT_WORDS = frozenset("a i am an as at be by do go he if in is it me my no of oh ok on or so to up us we".split())
+_HASHTAG = re.compile(r"(?<![\w&])#([a-z][a-z0-9_]*)")
+
+
+@lru_cache(maxsize=1)
+def _word_costs() -> dict[str, float]:
+    """Cost of each word of the tokenizer's whole-word vocabulary, ``log(rank)``-style (its ids
+    from 1996 on run roughly from the most to the least frequent English word), as in the
+    Zipf-law segmenters (wordninja): a split into common words beats one into rare words."""
+    path = Path(__file__).resolve().parent / "model" / "tokenizer.json"
+    try:
+        vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+    except (OSError, KeyError, ValueError):
+        vocab = {}
+    ranked = sorted((i, w) for w, i in vocab.items()
+                    if i >= 1996 and w.isascii() and w.isalpha() and not w.startswith("##"))
+    words = [w for _, w in ranked if len(w) > 2 or w in _SHORT_WORDS]
+    n = len(words) + len(_EXTRA_WORDS)
+    scale = math.log(max(n, 2))
+    costs = {w: math.log((r + 1) * scale) for r, w in enumerate(words)}
+    for w in (*_EXTRA_WORDS, *SLANG):  # words the vocabulary lacks ("hang", slurs, "kys"): moderately common
+        costs.setdefault(w, math.log(5000 * scale))
+    return costs
+
+
+_UNKNOWN_MIN = 4  # a piece the word list lacks (a name: "#hangmikepence") has at least 4 letters
+
+
+@lru_cache(maxsize=1)
+def _rarest_word_cost() -> float:
+    return max(_word_costs().values(), default=12.0)
+
+
+@lru_cache(maxsize=8192)
+def _split_words(s: str) -> tuple[str, ...] | None:
+    """The cheapest way to cut ``s`` into known words, allowing one piece of four or more letters
+    the list lacks (names, slang: "pence") at a cost that grows with its length, so that known
+    words win where they fit. A plural of a known word costs a little more than the word. None
+    when there is no such cut, or when the unknown piece would be most of ``s``."""
+    costs = _word_costs()
+    unknown_base = _rarest_word_cost()
+
+    def cost(w: str) -> float | None:
+        c = costs.get(w)
+        if c is not None:
+            return c
+        for suffix in ("es", "s"):
+            if w.endswith(suffix) and len(w) - len(suffix) >= 4 and w[:-len(suffix)] in costs:
+                return costs[w[:-len(suffix)]] + 1.0
+        return None
+
+    inf = (math.inf, 0, 0)
+    # best[k][end]: (cost, start of the last piece, unknown pieces used before it) with k unknown pieces
+    best = [[(0.0, 0, 0)] + [inf] * len(s), [inf] * (len(s) + 1)]
+    for end in range(1, len(s) + 1):
+        for start in range(max(0, end - 24), end):
+            piece = s[start:end]
+            c = cost(piece)
+            for k in (0, 1):
+                if best[k][start][0] == math.inf:
+                    continue
+                if c is not None:
+                    if best[k][start][0] + c < best[k][end][0]:
+                        best[k][end] = (best[k][start][0] + c, start, k)
+                elif k == 0 and len(piece) >= _UNKNOWN_MIN and len(piece) < len(s):
+                    u = unknown_base + 3.0 * len(piece)
+                    if best[0][start][0] + u < best[1][end][0]:
+                        best[1][end] = (best[0][start][0] + u, start, 0)
+    k = 0 if best[0][-1][0] <= best[1][-1][0] else 1
+    if best[k][-1][0] == math.inf:
+        return None
+    out, end = [], len(s)
+    while end > 0:
+        _, start, k_prev = best[k][end]
+        out.append(s[start:end])
+        end, k = start, k_prev
+    out.reverse()
+    unknown = sum(len(p) for p in out if cost(p) is None)
+    return None if unknown * 2 > len(s) else tuple(out)
+
+
+def read_hashtags(buf: Buf) -> Buf:
+    """Read hashtags as the words they are made of: the ``#`` goes, and a hashtag written in one
+    case is spaced into words ("#hangmikepence" -> "hang mike pence"), which the camel-case step
+    cannot do. A call to violence written as a hashtag otherwise reads to the models as a topic
+    label, not as words. Only hashtags of six letters or more that are not a word themselves are
+    cut ("#therapist" stays whole), and only where known words cover most of them; an inserted
+    space maps to the letter it stands before. A ``#`` not starting a hashtag ("#1", "C#",
+    "&#8220;") stays."""
+    text = buf.text
+    if "#" not in text:
+        return buf
+    edits = []
+    for m in _HASHTAG.finditer(text):
+        edits.append((m.start(), m.start() + 1, []))
+        body = m.group(1)
+        for k, ch in enumerate(body):  # "#kill_them_all": underscores part words
+            if ch == "_":
+                at = m.start(1) + k
+                edits.append((at, at + 1, [(" ", buf.starts[at], buf.ends[at])]))
+        if len(body) < 6 or not body.isalpha() or body in lexicon():
+            continue
+        parts = _split_words(body)
+        if not parts or len(parts) < 2:
+            continue
+        at = m.start(1)
+        for part in parts[:-1]:
+            at += len(part)
+            edits.append((at, at, [(" ", buf.starts[at], buf.ends[at])]))
+    return _splice(buf, edits) if edits else buf
+
+
+# ---------------------------------------------------------------------------------------------
 # 8. violent slang and code words, spelled out (every new character maps to the whole word)
 
 SLANG = {
@@ -483,10 +604,15 @@ def squeeze_space(buf: Buf) -> Buf:
 
 
 STEPS = (strip_invisible, split_hashtags, fold_unicode, map_confusables, map_emoji, join_spaced, map_leet, squeeze_repeats,
-         expand_slang, squeeze_space)
+         read_hashtags, expand_slang, squeeze_space)
 
 _SUSPECT = re.compile(r"[0-9@$!|+€*]|(.)\1\1|\b(?:kys|unaliv\w*|dotr|rahowa)\b|(?<![a-z0-9])[a-z0-9][ .\-_*·•/|~]{1,2}[a-z0-9](?![a-z0-9])|\s\s|^\s|\s$",
                       re.IGNORECASE)
+
+
+# what is left to do for a plain ASCII text with nothing suspect in it but hashtags (none in camel
+# case): every other step leaves such a text as lower-casing does
+_HASHTAG_STEPS = (read_hashtags, expand_slang, squeeze_space)
 
 
 def normalize(text: str) -> Normalized:
@@ -495,7 +621,12 @@ def normalize(text: str) -> Normalized:
             and not _has_camel_tag(text)):
         low = text.lower()  # ASCII lower-casing keeps length: identity offset map
         n = len(low)
-        return Normalized(text, low, tuple(range(n)), tuple(range(1, n + 1)))
+        if "#" not in low:
+            return Normalized(text, low, tuple(range(n)), tuple(range(1, n + 1)))
+        buf = Buf(list(low), list(range(n)), list(range(1, n + 1)))
+        for step in _HASHTAG_STEPS:
+            buf = step(buf)
+        return Normalized(text, buf.text, tuple(buf.starts), tuple(buf.ends))
     buf = Buf.of(text)
     for step in STEPS:
         buf = step(buf)
