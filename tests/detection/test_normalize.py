@@ -1,7 +1,7 @@
 """Each normalisation step on its own, then the whole pipeline and its offset map."""
 from warden.detection.normalize import (
-    STEPS, Buf, apply_step, expand_slang, fold_unicode, join_spaced, map_confusables, map_emoji, map_leet, normalize,
-    read_hashtags, split_hashtags, squeeze_repeats, squeeze_space, strip_invisible,
+    STEPS, Buf, apply_step, expand_slang, fold_unicode, join_broken, join_spaced, map_confusables, map_emoji, map_leet,
+    normalize, read_capital_i, read_hashtags, split_underscores, split_hashtags, squeeze_repeats, squeeze_space, strip_invisible,
 )
 
 
@@ -23,11 +23,36 @@ def test_split_hashtags_spaces_out_camel_case_words():
     assert n.original[slice(*n.to_original(at, at + 5))] == "Elite"
 
 
+def test_join_broken_violent_words():
+    assert apply_step(join_broken, "we should k-ill them") == "we should kill them"
+    assert apply_step(join_broken, "they are all de.ad, sho_ot them") == "they are all dead, shoot them"
+    assert apply_step(join_broken, "ki ll them, mur der them") == "kill them, murder them"
+    assert apply_step(join_broken, "sta_bbing") == "stabbing"
+
+
+def test_join_broken_leaves_words_and_other_joins_alone():
+    # two words stay two words even where together they would be violent ("be head", "gun shot")
+    assert apply_step(join_broken, "be head of it, a gun shot") == "be head of it, a gun shot"
+    assert apply_step(join_broken, "kill-them kill_them") == "kill-them kill_them"
+    assert normalize("we_should_kill_them").text == "we should kill them"
+    # only violent words are joined: "ex-wife", "e.g." and "dead-end" stay
+    assert apply_step(join_broken, "my ex-wife, e.g. a dead-end job") == "my ex-wife, e.g. a dead-end job"
+    n = normalize("Go K-ILL them")
+    assert n.text == "go kill them"
+    at = n.text.index("kill")
+    assert n.original[slice(*n.to_original(at, at + 4))] == "K-ILL"
+
+
+def test_split_underscores_between_words():
+    assert apply_step(split_underscores, "we_should_kill_them") == "we should kill them"
+    assert apply_step(split_underscores, "_private_ and __init") == "_private_ and __init"
+
+
 def test_read_hashtags_drops_the_mark_and_spaces_out_one_case_words():
     assert apply_step(read_hashtags, "#hangmikepence tomorrow") == "hang mike pence tomorrow"
     assert apply_step(read_hashtags, "#killallmuslims #burnitdown") == "kill all muslims burn it down"
     assert apply_step(read_hashtags, "#itsoktobewhite") == "its ok to be white"
-    assert apply_step(read_hashtags, "#kill_them_all") == "kill them all"
+    assert normalize("#kill_them_all").text == "kill them all"
     # a plural of a known word, and one piece the word list lacks (a name) where words cover most
     assert apply_step(read_hashtags, "#hangthebitches") == "hang the bitches"
     assert apply_step(read_hashtags, "#deportthemall") == "deport them all"
@@ -43,9 +68,10 @@ def test_read_hashtags_leaves_words_short_tags_and_non_tags_whole():
     assert apply_step(read_hashtags, "no tags here") == "no tags here"
 
 
-def test_plain_posts_with_hashtags_take_a_short_cut_to_the_same_result():
+def test_plain_posts_with_hashtags_or_broken_words_take_a_short_cut_to_the_same_result():
     for text in ["Tomorrow we march #hangmikepence", "go #kysnow", "#therapist says hi", "a # b #c_d #",
-                 "#HangTheTraitors now", "#HANGMIKEPENCE", "so #deportthemall and #maga"]:
+                 "#HangTheTraitors now", "#HANGMIKEPENCE", "so #deportthemall and #maga", "we should k-ill them",
+                 "mur der #them", "KiII them", "be head", "we_should_kill_them", "a_b #c_d"]:
         buf = Buf.of(text)
         for step in STEPS:
             buf = step(buf)
@@ -60,6 +86,13 @@ def test_read_hashtags_in_the_pipeline_maps_back_into_the_tag():
     at = n.text.index("mike")
     assert n.original[slice(*n.to_original(at, at + 4))] == "MIKE"
     assert n.original[slice(*n.to_original(0, len(n.text)))] == n.original
+
+
+def test_read_capital_i_as_l_where_that_makes_a_word():
+    assert apply_step(read_capital_i, "KiII them aII") == "Kill them all"
+    assert apply_step(read_capital_i, "go to heII") == "go to hell"
+    # a capital I that is an I: word starts, acronyms, names and camel case stay
+    assert apply_step(read_capital_i, "I said NoIslam to McIntyre at IBM") == "I said NoIslam to McIntyre at IBM"
 
 
 def test_fold_unicode_nfkc_case_and_marks():

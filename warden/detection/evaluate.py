@@ -110,10 +110,23 @@ def _hashtag(words: list[str], rng: random.Random) -> list[str]:
     return words[:lo] + ["#" + "".join(words[lo:hi]).lower()] + words[hi:]
 
 
+def _broken(word: str, rng: random.Random) -> str:
+    """A violent word broken in two by a hyphen, dot, underscore or space ("k-ill", "mur der")."""
+    from .features import violent_act
+
+    core = word.strip(".,!?;:\"'()").lower()
+    if len(core) < 3 or not core.isalpha() or not violent_act(core):
+        return word
+    at = word.lower().index(core) + rng.randint(1, len(core) - 1)
+    return word[:at] + rng.choice("-._ ") + word[at:]
+
+
 def obfuscate(text: str, kind: str, rng: random.Random) -> str:
     words = text.split(" ")
     if kind == "hashtag":
         return " ".join(_hashtag(words, rng))
+    if kind == "broken":  # every violent word, the ones a filter would key on
+        return " ".join(_broken(w, rng) for w in words)
     # obfuscate the longer words, the ones a filter would key on
     cand = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
     pick = set(rng.sample(cand, max(1, len(cand) // 2))) if cand else set()
@@ -132,7 +145,7 @@ def obfuscate(text: str, kind: str, rng: random.Random) -> str:
     return " ".join(out)
 
 
-OBF_KINDS = ("spacing", "leet", "confusables", "zero_width", "hashtag")
+OBF_KINDS = ("spacing", "leet", "confusables", "zero_width", "hashtag", "broken")
 
 
 # --------------------------------------------------------------------------- main

@@ -42,6 +42,11 @@ _RE = {k: re.compile(r"\b(?:" + v + r")\b") for k, v in
 STRUCT_NAMES = ("act", "call", "target", "time", "place", "meta", "call_act", "call_act_target", "plan", "meta_act")
 
 
+def violent_act(word: str) -> bool:
+    """Whether ``word`` (normalised, lower case) is one of the violent acts the flags look for."""
+    return _RE["act"].fullmatch(word) is not None
+
+
 def structure_flags(text: str) -> np.ndarray:
     """Ten 0/1 flags describing the structure of incitement in normalised text."""
     text = text[:MAX_CHARS]

@@ -4,6 +4,7 @@ Pipeline (each step is a public function over a :class:`Buf` and is tested on it
 
 1. ``strip_invisible``  zero-width, bidi-control and other format characters, variation selectors
    ``split_hashtags``   words run together in a camel-case hashtag: "#HangThemAll" -> "#Hang Them All"
+   ``read_capital_i``   a capital I standing for an l inside a word: "kiII" -> "kill"
 2. ``fold_unicode``     NFKC per character (fullwidth, math alphabets, ligatures), strip stacked
                         combining marks and accents, lower-case
 3. ``map_confusables``  Cyrillic / Greek / other look-alike letters -> Latin
@@ -11,6 +12,8 @@ Pipeline (each step is a public function over a :class:`Buf` and is tested on it
 5. ``join_spaced``      letters spaced or dotted apart: "k i l l", "k.i.l.l" -> "kill"
 6. ``map_leet``         leetspeak inside words: "k1ll", "5h00t" -> "kill", "shoot"
 7. ``squeeze_repeats``  "kiiiill" -> "kill", "soooo" -> "so" (chosen with a word list)
+   ``join_broken``      a violent word broken in two: "k-ill", "de.ad", "mur der" -> "kill", ...
+   ``split_underscores`` words joined by underscores: "kill_them_all" -> "kill them all"
    ``read_hashtags``    hashtags read as words: the "#" dropped, and words run together in a
                         one-case hashtag split with a word list ranked by frequency:
                         "#hangmikepence" -> "hang mike pence" ("#therapist" stays one word)
@@ -148,6 +151,31 @@ def split_hashtags(buf: Buf) -> Buf:
             at = m.start() + i
             edits.append((at, at, [(" ", buf.starts[at], buf.ends[at])]))
     return _splice(buf, edits) if edits else buf
+
+
+# ---------------------------------------------------------------------------------------------
+# 1c. a capital I standing for a lower-case l ("kiII", "sheII"), before case is folded away
+
+_I_TOKEN = re.compile(r"[A-Za-z]*[a-z][A-Za-z]*")
+
+
+def read_capital_i(buf: Buf) -> Buf:
+    """Read a capital I inside a word with lower-case letters as the l it looks like, where that
+    makes a word and the word as written is none ("kiII" -> "kill"; "NoIslam" and "McIntyre" stay).
+    One character for one: the offset map is unchanged."""
+    text = buf.text
+    if "I" not in text:
+        return buf
+    chars = None
+    for m in _I_TOKEN.finditer(text):
+        tok = m.group(0)
+        if "I" not in tok[1:]:
+            continue
+        read = tok[0] + tok[1:].replace("I", "l")
+        if read.lower() in lexicon() and tok.lower() not in lexicon():
+            chars = chars or list(buf.chars)
+            chars[m.start():m.end()] = list(read)
+    return Buf(chars, buf.starts, buf.ends) if chars else buf
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,6 +469,72 @@ def squeeze_repeats(buf: Buf) -> Buf:
 
 
 # ---------------------------------------------------------------------------------------------
+# 7a. a violent word broken in two ("k-ill", "de.ad", "mur der")
+
+_BREAKS = frozenset("-._* ")
+_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*")  # "i'll" is one token, so "ll" means someone broke a word
+
+
+def _is_word(w: str) -> bool:
+    return w in lexicon() and (len(w) > 2 or w in _SHORT_WORDS)
+
+
+@lru_cache(maxsize=1)
+def _violent_words() -> tuple[frozenset[str], frozenset[str]]:
+    """The violent acts in the word list (those stage 1's structure flags look for: "kill",
+    "dead", "murder", ...) and every half of one that is no word itself ("k", "ll", "mur")."""
+    from .features import violent_act
+
+    words = frozenset(w for w in lexicon() if violent_act(w))
+    halves = frozenset(h for w in words for i in range(1, len(w)) for h in (w[:i], w[i:]) if not _is_word(h))
+    return words, halves
+
+
+def _broken_at(text: str) -> list[int]:
+    """Positions of the characters that break a violent word in two (see :func:`join_broken`)."""
+    violent, halves = _violent_words()
+    if halves.isdisjoint(_TOKEN.findall(text)):
+        return []  # no token is part of a broken violent word: the common case
+    at = []
+    prev = None
+    for m in _TOKEN.finditer(text):
+        if prev is not None and m.start() == prev.end() + 1 and text[prev.end()] in _BREAKS:
+            a, b = prev.group(0), m.group(0)
+            if a + b in violent and not (_is_word(a) and _is_word(b)):
+                at.append(prev.end())
+        prev = m
+    return at
+
+
+def join_broken(buf: Buf) -> Buf:
+    """Join the two halves of a violent word broken by a hyphen, dot, underscore, star or space,
+    where a half is no word ("k-ill", "de.ad", "sho_ot", "ki ll", "mur der" -> "kill", "dead",
+    "shoot", "kill", "murder"). Two words stay two words even where together they would be
+    violent ("be head", "gun shot"), and only a violent word of the word list is made."""
+    text = buf.text
+    gone = set(_broken_at(text))
+    if not gone:
+        return buf
+    keep = [i for i in range(len(text)) if i not in gone]
+    return Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
+
+
+_JOINED = re.compile(r"(?<=[a-z0-9])_(?=[a-z0-9])")
+
+
+def split_underscores(buf: Buf) -> Buf:
+    """Words joined by underscores read as words: "we_should_kill_them" -> "we should kill them"
+    (one character for one)."""
+    text = buf.text
+    if "_" not in text:
+        return buf
+    chars = list(buf.chars)
+    for m in _JOINED.finditer(text):
+        chars[m.start()] = " "
+    return Buf(chars, buf.starts, buf.ends)
+
+
+# ---------------------------------------------------------------------------------------------
 # 7b. hashtags read as words
 
 # two-letter words a hashtag may be cut into; other two-letter pieces ("de", "re") are more often
@@ -541,10 +635,6 @@ def read_hashtags(buf: Buf) -> Buf:
     for m in _HASHTAG.finditer(text):
         edits.append((m.start(), m.start() + 1, []))
         body = m.group(1)
-        for k, ch in enumerate(body):  # "#kill_them_all": underscores part words
-            if ch == "_":
-                at = m.start(1) + k
-                edits.append((at, at + 1, [(" ", buf.starts[at], buf.ends[at])]))
         if len(body) < 6 or not body.isalpha() or body in lexicon():
             continue
         parts = _split_words(body)
@@ -603,28 +693,29 @@ def squeeze_space(buf: Buf) -> Buf:
     return Buf(chars, starts, ends)
 
 
-STEPS = (strip_invisible, split_hashtags, fold_unicode, map_confusables, map_emoji, join_spaced, map_leet, squeeze_repeats,
-         read_hashtags, expand_slang, squeeze_space)
+STEPS = (strip_invisible, split_hashtags, read_capital_i, fold_unicode, map_confusables, map_emoji, join_spaced, map_leet,
+         squeeze_repeats, join_broken, split_underscores, read_hashtags, expand_slang, squeeze_space)
 
 _SUSPECT = re.compile(r"[0-9@$!|+€*]|(.)\1\1|\b(?:kys|unaliv\w*|dotr|rahowa)\b|(?<![a-z0-9])[a-z0-9][ .\-_*·•/|~]{1,2}[a-z0-9](?![a-z0-9])|\s\s|^\s|\s$",
                       re.IGNORECASE)
 
 
 # what is left to do for a plain ASCII text with nothing suspect in it but hashtags (none in camel
-# case): every other step leaves such a text as lower-casing does
-_HASHTAG_STEPS = (read_hashtags, expand_slang, squeeze_space)
+# case), underscores or a broken violent word: every other step leaves such a text as lower-casing does
+_PLAIN_STEPS = (join_broken, split_underscores, read_hashtags, expand_slang, squeeze_space)
+_CAPITAL_I = re.compile(r"[a-z]I")
 
 
 def normalize(text: str) -> Normalized:
     """Normalise ``text`` and keep the offset map to the original."""
     if (text.isascii() and not _SUSPECT.search(text) and "\t" not in text and "\n" not in text
-            and not _has_camel_tag(text)):
+            and not _has_camel_tag(text) and not _CAPITAL_I.search(text)):
         low = text.lower()  # ASCII lower-casing keeps length: identity offset map
         n = len(low)
-        if "#" not in low:
+        if "#" not in low and "_" not in low and not _broken_at(low):
             return Normalized(text, low, tuple(range(n)), tuple(range(1, n + 1)))
         buf = Buf(list(low), list(range(n)), list(range(1, n + 1)))
-        for step in _HASHTAG_STEPS:
+        for step in _PLAIN_STEPS:
             buf = step(buf)
         return Normalized(text, buf.text, tuple(buf.starts), tuple(buf.ends))
     buf = Buf.of(text)
