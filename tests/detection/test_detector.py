@@ -54,6 +54,15 @@ def test_calls_outscore_their_benign_twins(detector):
     assert call > idiom
 
 
+def test_a_threat_in_a_reply_or_a_hashtag_scores_as_the_plain_threat(detector):
+    plain = detector.score("I am going to kill you tomorrow").scores["violence"]
+    assert plain >= detector.thresholds["violence"]["review"]
+    for dressed in ("@bob@mastodon.social I am going to kill you tomorrow",
+                    "RT @news: I am going to kill you tomorrow https://example.com/x",
+                    "#IAmGoingToKillYouTomorrow", "#iamgoingtokillyoutomorrow"):
+        assert detector.score(dressed).scores["violence"] == pytest.approx(plain, abs=0.05), dressed
+
+
 def test_spans_point_into_the_original_text(detector):
     text = "We should k1ll them all tonight, bring the 🔫"
     d = detector.score(text)

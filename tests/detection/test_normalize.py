@@ -1,6 +1,6 @@
 """Each normalisation step on its own, then the whole pipeline and its offset map."""
 from warden.detection.normalize import (
-    STEPS, Buf, apply_step, expand_slang, fold_unicode, join_broken, join_spaced, map_confusables, map_emoji, map_leet,
+    STEPS, Buf, apply_step, drop_mentions_and_links, expand_slang, fold_unicode, join_broken, join_spaced, map_confusables, map_emoji, map_leet,
     normalize, read_capital_i, read_hashtags, split_underscores, split_hashtags, squeeze_repeats, squeeze_space, strip_invisible,
 )
 
@@ -9,6 +9,22 @@ def test_strip_invisible_zero_width_and_bidi():
     assert apply_step(strip_invisible, "ki\u200bl\u200dl") == "kill"
     assert apply_step(strip_invisible, "\u202ekill\u202c \ufeffthem") == "kill them"
     assert apply_step(strip_invisible, "plain text") == "plain text"
+
+
+def test_drop_mentions_and_links():
+    assert apply_step(drop_mentions_and_links, "@bob I am going to kill you") == " I am going to kill you"
+    assert apply_step(drop_mentions_and_links, "@bob@mastodon.social @amy_2 die") == "  die"
+    assert apply_step(drop_mentions_and_links, "RT @news: hang them https://t.co/x1.") == " hang them ."
+    assert apply_step(drop_mentions_and_links, "(see www.example.com/a?b=1)") == "(see )"
+    # e-mail addresses, a lone "@" and leetspeak ("@ll" is "all") are not mentions
+    assert apply_step(drop_mentions_and_links, "bob@example.com @ 5pm, k1ll @ll") == "bob@example.com @ 5pm, k1ll @ll"
+
+
+def test_a_reply_reads_like_the_same_words_unaddressed():
+    n = normalize("@bob@mastodon.social I'm going to KILL you https://example.com/x")
+    assert n.text == "i'm going to kill you"
+    at = n.text.index("kill")
+    assert n.original[slice(*n.to_original(at, at + 4))] == "KILL"
 
 
 def test_split_hashtags_spaces_out_camel_case_words():
@@ -71,7 +87,8 @@ def test_read_hashtags_leaves_words_short_tags_and_non_tags_whole():
 def test_plain_posts_with_hashtags_or_broken_words_take_a_short_cut_to_the_same_result():
     for text in ["Tomorrow we march #hangmikepence", "go #kysnow", "#therapist says hi", "a # b #c_d #",
                  "#HangTheTraitors now", "#HANGMIKEPENCE", "so #deportthemall and #maga", "we should k-ill them",
-                 "mur der #them", "KiII them", "be head", "we_should_kill_them", "a_b #c_d"]:
+                 "mur der #them", "KiII them", "be head", "we_should_kill_them", "a_b #c_d",
+                 "hang them https://example.com/a", "see www.example.com"]:
         buf = Buf.of(text)
         for step in STEPS:
             buf = step(buf)
