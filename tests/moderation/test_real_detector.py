@@ -49,3 +49,18 @@ def test_real_detector_stops_plain_incitement_and_publishes_politics(real_server
     assert reader.get(f"/api/v1/statuses/{politics.json()['id']}").status_code == 200
     idiom = author.post("/api/v1/statuses", data={"status": "I would kill for a decent croissant right now."})
     assert idiom.status_code == 200 and reader.get(f"/api/v1/statuses/{idiom.json()['id']}").status_code == 200
+
+
+def test_real_detector_holds_a_threat_made_as_a_reply(real_server: LiveServer) -> None:
+    # A reply starts with its mention; the mention must not make a threat look harmless (it did:
+    # this reply scored 0.002 before mentions were dropped from what the detector reads).
+    author = real_server.user("replier")
+    target = real_server.user("target")
+    post = target.post("/api/v1/statuses", data={"status": "Council meeting on the new bike lanes is tonight."})
+    assert post.status_code == 200, post.text
+    reply = author.post("/api/v1/statuses", data={
+        "status": f"@{target.username} I am going to kill you tomorrow", "in_reply_to_id": post.json()["id"]})
+    assert reply.status_code in (200, 422), reply.text
+    if reply.status_code == 200:  # not refused outright: then held for a moderator, not published
+        assert reply.json()["warden"]["state"] == "held"
+        assert target.get(f"/api/v1/statuses/{reply.json()['id']}").status_code == 404
