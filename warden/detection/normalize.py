@@ -83,6 +83,11 @@ def _rebuild(buf: Buf, pieces: list[tuple[str, int, int]]) -> Buf:
     return Buf(chars, starts, ends)
 
 
+def _keep(buf: Buf, keep: list[int]) -> Buf:
+    """``buf`` with only the characters at the positions in ``keep`` (in order)."""
+    return Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
+
+
 def _splice(buf: Buf, edits: list[tuple[int, int, list[tuple[str, int, int]]]]) -> Buf:
     """``buf`` with each ``[start, end)`` range of its text replaced by new pieces (edits in
     order, not overlapping); the characters between edits keep their original ranges."""
@@ -114,7 +119,7 @@ def strip_invisible(buf: Buf) -> Buf:
     if all(c.isascii() for c in buf.chars) or not any(_is_invisible(c) for c in set(buf.chars)):
         return buf
     keep = [i for i, ch in enumerate(buf.chars) if not _is_invisible(ch)]
-    return Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
+    return _keep(buf, keep)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,14 +307,19 @@ _EXTRA_WORDS = {
 
 
 @lru_cache(maxsize=1)
-def lexicon() -> frozenset[str]:
-    words = set(_EXTRA_WORDS)
+def _vocab() -> dict[str, int]:
+    """The encoder tokenizer's vocabulary (word piece -> id); empty if the file is missing."""
     path = Path(__file__).resolve().parent / "model" / "tokenizer.json"
     try:
-        vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
-        words.update(w for w in vocab if w.isalpha() and w.isascii() and not w.startswith("##") and len(w) > 1)
+        return json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
     except (OSError, KeyError, ValueError):
-        pass
+        return {}
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> frozenset[str]:
+    words = set(_EXTRA_WORDS)
+    words.update(w for w in _vocab() if w.isalpha() and w.isascii() and not w.startswith("##") and len(w) > 1)
     words.update({"a", "i"})
     return frozenset(words)
 
@@ -339,7 +349,7 @@ def join_spaced(buf: Buf) -> Buf:
     if not drop:
         return buf
     keep = [i for i in range(len(text)) if i not in drop]
-    return Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
+    return _keep(buf, keep)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,7 +480,7 @@ def squeeze_repeats(buf: Buf) -> Buf:
             keep.extend(range(pos, m.start() + 1))
             pos = m.end()
         keep.extend(range(pos, len(text)))
-        buf = Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
+        buf = _keep(buf, keep)
         text = buf.text
     if not any(m.group(1).isalpha() for m in runs):
         return buf
@@ -542,7 +552,7 @@ def join_broken(buf: Buf) -> Buf:
     if not gone:
         return buf
     keep = [i for i in range(len(text)) if i not in gone]
-    return Buf([buf.chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
+    return _keep(buf, keep)
 
 
 _JOINED = re.compile(r"(?<=[a-z0-9])_(?=[a-z0-9])")
@@ -574,12 +584,7 @@ def _word_costs() -> dict[str, float]:
     """Cost of each word of the tokenizer's whole-word vocabulary, ``log(rank)``-style (its ids
     from 1996 on run roughly from the most to the least frequent English word), as in the
     Zipf-law segmenters (wordninja): a split into common words beats one into rare words."""
-    path = Path(__file__).resolve().parent / "model" / "tokenizer.json"
-    try:
-        vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
-    except (OSError, KeyError, ValueError):
-        vocab = {}
-    ranked = sorted((i, w) for w, i in vocab.items()
+    ranked = sorted((i, w) for w, i in _vocab().items()
                     if i >= 1996 and w.isascii() and w.isalpha() and not w.startswith("##"))
     words = [w for _, w in ranked if len(w) > 2 or w in _SHORT_WORDS]
     n = len(words) + len(_EXTRA_WORDS)
