@@ -46,6 +46,21 @@ def test_join_broken_violent_words():
     assert apply_step(join_broken, "sta_bbing") == "stabbing"
 
 
+def test_join_broken_at_an_apostrophe_or_a_tilde_and_in_three_pieces():
+    assert apply_step(join_broken, "i am going to k'ill you, ki'll you, k’ill you") == \
+        "i am going to kill you, kill you, kill you"
+    assert apply_step(join_broken, "k~ill them, sh'oot them") == "kill them, shoot them"
+    assert apply_step(join_broken, "k-il-l them, mu-rd-er them") == "kill them, murder them"
+
+
+def test_join_broken_leaves_contractions_and_possessives_alone():
+    # "she'll" is not "shell", "ga's vote" is not "gas vote", and the tail of a contraction does
+    # not start a word ("it's hot" is not "it shot", with either apostrophe)
+    text = "she'll win, ga's vote, it's hot, she’s hot, don't, i'll go, we'd"
+    assert apply_step(join_broken, text) == text
+    assert normalize(text).text == text
+
+
 def test_join_broken_leaves_words_and_other_joins_alone():
     # two words stay two words even where together they would be violent ("be head", "gun shot")
     assert apply_step(join_broken, "be head of it, a gun shot") == "be head of it, a gun shot"
@@ -57,6 +72,14 @@ def test_join_broken_leaves_words_and_other_joins_alone():
     assert n.text == "go kill them"
     at = n.text.index("kill")
     assert n.original[slice(*n.to_original(at, at + 4))] == "K-ILL"
+
+
+def test_expand_slang_reads_misspelt_violent_words():
+    assert apply_step(expand_slang, "i will kil you, kll them, mrdr them all") == \
+        "i will kill you, kill them, murder them all"
+    assert normalize("He KILED them").text == "he killed them"
+    # words that merely contain one, and words of the word list, stay
+    assert normalize("a skilled kilometre, kill").text == "a skilled kilometre, kill"
 
 
 def test_split_underscores_between_words():
@@ -129,6 +152,8 @@ def test_map_confusables_enclosed_letters_nfkc_leaves_alone():
     assert apply_step(map_confusables, "🅺🅸🅻🅻 them") == "kill them"  # negative squared
     assert apply_step(map_confusables, "🅚🅘🅛🅛 them") == "kill them"  # negative circled
     assert apply_step(map_confusables, "ĸill") == "kill"                 # kra
+    # an inverted exclamation mark inside a word is an i; as punctuation it stays
+    assert apply_step(map_confusables, "k¡ll them ¡ya!") == "kill them ¡ya!"
     assert apply_step(map_confusables, "🇺🇸 proud") == "🇺🇸 proud"       # flags are not letters
 
 
@@ -143,6 +168,19 @@ def test_join_spaced_and_dotted_letters():
     assert apply_step(join_spaced, "k.i.l.l them") == "kill them"
     assert apply_step(join_spaced, "s-h-o-o-t") == "shoot"
     assert apply_step(join_spaced, "i am a teacher") == "i am a teacher"
+
+
+def test_join_spaced_keeps_the_words_a_spaced_out_run_spells():
+    assert apply_step(join_spaced, "k i l l t h e m all") == "kill them all"
+    assert apply_step(join_spaced, "im gonna k i l l u") == "im gonna kill u"
+    assert apply_step(join_spaced, "people are a c a n c e r") == "people are a cancer"
+    n = normalize("K I L L T H E M")
+    assert n.text == "kill them"
+    assert n.original[slice(*n.to_original(5, 9))] == "T H E M"
+    # one word stays one word; acronyms stay whole, dotted ("a.s.a.p", "r.i.n.o") or not
+    # ("m a g a" is not "mag a")
+    assert apply_step(join_spaced, "s h o o t them") == "shoot them"
+    assert apply_step(join_spaced, "a.s.a.p r.i.n.o m a g a") == "asap rino maga"
 
 
 def test_map_leet():

@@ -45,7 +45,7 @@ def test_98_partner_notices_become_98_cases_and_98_answered_decisions(mod_server
     assert httpx.post(f"{mod_server.url}/api/warden/v1/notices", json={"notices": items[:1]}).status_code == 401
 
     open_cases = eventually(lambda: (lambda c: c if len(c) == 98 else None)(cases_for(team.moderator, status_ids)),
-                            what="98 cases")
+                            what="98 cases", timeout=60)  # a worker on a loaded 2-core machine
     assert {c["status_ids"][0] for c in open_cases} == status_ids
     assert all(c["sources"] == ["trusted_flagger"] for c in open_cases)
     # A trusted flagger's violence notice is due within the hour (the policy's SLA).

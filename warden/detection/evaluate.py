@@ -111,14 +111,36 @@ def _hashtag(words: list[str], rng: random.Random) -> list[str]:
 
 
 def _broken(word: str, rng: random.Random) -> str:
-    """A violent word broken in two by a hyphen, dot, underscore or space ("k-ill", "mur der")."""
+    """A violent word broken in two or three by a hyphen, dot, underscore, tilde, apostrophe or
+    space ("k-ill", "mur der", "ki'll", "k-il-l")."""
     from .features import violent_act
 
     core = word.strip(".,!?;:\"'()").lower()
     if len(core) < 3 or not core.isalpha() or not violent_act(core):
         return word
-    at = word.lower().index(core) + rng.randint(1, len(core) - 1)
-    return word[:at] + rng.choice("-._ ") + word[at:]
+    first = word.lower().index(core)
+    cuts = sorted(rng.sample(range(1, len(core)), 2 if len(core) >= 5 and rng.random() < 0.3 else 1))
+    sep = rng.choice("-._ '~")
+    out, prev = [], 0
+    for c in cuts:
+        out.append(word[prev:first + c])
+        prev = first + c
+    out.append(word[prev:])
+    return sep.join(out)
+
+
+def _spaced_run(words: list[str], rng: random.Random) -> list[str]:
+    """Two or three words in a row, one of them a long one, spelled out letter by letter as one
+    run ("k i l l t h e m"), where a filter would see no word at all."""
+    alpha = [i for i, w in enumerate(words) if w.isalpha()]
+    if not alpha:
+        return words
+    key = max(alpha, key=lambda i: (len(words[i]), rng.random()))
+    lo, hi = key, key + 1
+    size = rng.randint(2, 3)
+    while hi - lo < size and hi < len(words) and words[hi].isalpha():
+        hi += 1
+    return words[:lo] + [" ".join("".join(words[lo:hi]))] + words[hi:]
 
 
 def obfuscate(text: str, kind: str, rng: random.Random) -> str:
@@ -127,6 +149,8 @@ def obfuscate(text: str, kind: str, rng: random.Random) -> str:
         return " ".join(_hashtag(words, rng))
     if kind == "broken":  # every violent word, the ones a filter would key on
         return " ".join(_broken(w, rng) for w in words)
+    if kind == "spaced_run":
+        return " ".join(_spaced_run(words, rng))
     # obfuscate the longer words, the ones a filter would key on
     cand = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
     pick = set(rng.sample(cand, max(1, len(cand) // 2))) if cand else set()
@@ -145,7 +169,7 @@ def obfuscate(text: str, kind: str, rng: random.Random) -> str:
     return " ".join(out)
 
 
-OBF_KINDS = ("spacing", "leet", "confusables", "zero_width", "hashtag", "broken")
+OBF_KINDS = ("spacing", "leet", "confusables", "zero_width", "hashtag", "broken", "spaced_run")
 
 
 # --------------------------------------------------------------------------- main

@@ -267,6 +267,10 @@ _CONF_SET = frozenset(CONFUSABLES)
 
 
 def map_confusables(buf: Buf) -> Buf:
+    if "¡" in buf.chars:  # an inverted exclamation mark inside a word is an i ("k¡ll")
+        t = buf.chars
+        buf = Buf([("i" if c == "¡" and 0 < k < len(t) - 1 and t[k - 1].isalpha() and t[k + 1].isalpha() else c)
+                   for k, c in enumerate(t)], buf.starts, buf.ends)
     if _CONF_SET.isdisjoint(buf.chars):
         return buf
     return _rebuild(buf, [(CONFUSABLES.get(c, c), a, b) for c, a, b in zip(buf.chars, buf.starts, buf.ends)])
@@ -302,7 +306,7 @@ _EXTRA_WORDS = {
     "behead", "slaughter", "exterminate", "murder", "burn", "gas", "rape", "die", "dead", "shot", "gun",
     "guns", "knife", "attack", "beat", "genocide", "massacre", "execute", "nuke", "torch",
     # slurs and insults the tokenizer's vocabulary lacks, so that "n*gger" or "f4gg0t" read as written
-    "cunt", "slut", "faggot", "nigger", "nigga", "twat", "retard", "kike", "spic", "tranny",
+    "cunt", "slut", "faggot", "nigger", "nigga", "twat", "retard", "kike", "spic", "tranny", "wetback", "shemale", "jihadi",
 }
 
 
@@ -333,23 +337,55 @@ _SPACED = re.compile(
 )
 
 
+def _spaced_words(letters: str) -> tuple[str, ...]:
+    """How a run of spaced-out letters reads: one word, or where the run is no word but is made
+    of words ("k i l l t h e m", "i h a t e", "k i l l u"), those words. Acronyms stay whole
+    ("r.i.n.o", "m.a.g.a"): a cut may leave "a" or "i" alone only before another word and "u"
+    only at the end, and no other piece shorter than two letters."""
+    if not letters.isalpha() or letters in lexicon() or len(letters) < 4:
+        return (letters,)
+    words = _split_words(letters, texting=True)
+    if words is None:
+        return (letters,)
+    costs = _word_costs()
+    last = len(words) - 1
+    for k, w in enumerate(words):
+        known = (w in costs or w in _TEXTING
+                 or any(w.endswith(x) and len(w) - len(x) >= 4 and w[:-len(x)] in costs for x in ("es", "s")))
+        if not known or (w in ("a", "i") and k == last) or (w == "u" and k != last) or (len(w) < 2 and w not in "aiu"):
+            return (letters,)
+    return words
+
+
 def join_spaced(buf: Buf) -> Buf:
+    """Join letters spaced or dotted apart ("k i l l", "k.i.l.l"); a run that spells several words
+    keeps a space between them ("k i l l t h e m" -> "kill them")."""
     text = buf.text
     if not _SPACED.search(text):
         return buf
-    drop = set()
+    edits = []
     for m in _SPACED.finditer(text):
         seg = m.group(0)
-        letters = sum(ch.isalpha() for ch in seg)
-        if letters < 2:
+        if sum(ch.isalpha() for ch in seg) < 2:
             continue
-        for i in range(m.start(), m.end()):
-            if text[i] in _SEP:
-                drop.add(i)
-    if not drop:
+        pos = [m.start() + k for k, ch in enumerate(seg) if ch not in _SEP]
+        letters = "".join(text[i] for i in pos)
+        # only letters spaced by spaces are read as several words; dotted ones are acronyms ("a.s.a.p")
+        words = _spaced_words(letters) if m.group("sep").strip() == "" else (letters,)
+        cuts = set()
+        n = 0
+        for w in words[:-1]:
+            n += len(w)
+            cuts.add(n)  # a space before the n-th letter
+        new = []
+        for k, i in enumerate(pos):
+            if k in cuts:
+                new.append((" ", buf.starts[i - 1], buf.ends[i - 1]))
+            new.append((buf.chars[i], buf.starts[i], buf.ends[i]))
+        edits.append((m.start(), m.end(), new))
+    if not edits:
         return buf
-    keep = [i for i in range(len(text)) if i not in drop]
-    return _keep(buf, keep)
+    return _splice(buf, edits)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -505,10 +541,16 @@ def squeeze_repeats(buf: Buf) -> Buf:
 
 
 # ---------------------------------------------------------------------------------------------
-# 7a. a violent word broken in two ("k-ill", "de.ad", "mur der")
+# 7a. a violent word broken into pieces ("k-ill", "de.ad", "mur der", "ki'll", "k-il-l")
 
-_BREAKS = frozenset("-._* ")
-_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*")  # "i'll" is one token, so "ll" means someone broke a word
+_BREAKS = frozenset("-._*~ '’")
+_TOKEN = re.compile(r"[a-z]+")
+# the tokens the quick check looks at: not the tail of a contraction ("it's", "i'll", "don't"),
+# since a word broken before "ll" ("ki'll") has a piece before it that no word is
+_HEAD_TOKEN = re.compile(r"(?<![a-z'’])[a-z]+|(?<=['’])(?!(?:s|ll|re|ve|d|t|m)(?![a-z]))[a-z]+")
+_APOSTROPHES = frozenset("'’")
+# what follows the apostrophe of a contraction ("she'll", "it's", "we'd", "don't"): not a break
+_CONTRACTED = frozenset(["s", "ll", "re", "ve", "d", "t", "m"])
 
 
 def _is_word(w: str) -> bool:
@@ -521,32 +563,81 @@ def _violent_words() -> tuple[frozenset[str], frozenset[str]]:
     "dead", "murder", ...) and every half of one that is no word itself ("k", "ll", "mur")."""
     from .features import violent_act
 
-    words = frozenset(w for w in lexicon() if violent_act(w))
+    words = frozenset({w for w in lexicon() if violent_act(w)} | _inflections(_VIOLENT_VERBS))
     halves = frozenset(h for w in words for i in range(1, len(w)) for h in (w[:i], w[i:]) if not _is_word(h))
     return words, halves
 
 
-def _broken_at(text: str) -> list[int]:
-    """Positions of the characters that break a violent word in two (see :func:`join_broken`)."""
+# violent verbs whose inflections the word list may lack ("exterminated", "massacred", "lynched")
+_VIOLENT_VERBS = ("kill", "shoot", "stab", "hang", "lynch", "bomb", "behead", "slaughter", "exterminate", "murder",
+                  "burn", "gas", "rape", "attack", "beat", "massacre", "execute", "nuke", "torch", "assassinate",
+                  "poison", "strangle", "drown", "choke", "torture", "butcher", "eliminate", "annihilate", "purge")
+
+
+def _inflections(verbs: tuple[str, ...]) -> set[str]:
+    out = set()
+    for v in verbs:
+        if v.endswith("e"):
+            out.update((v, v + "d", v + "s", v[:-1] + "ing"))
+        elif len(v) <= 4 and v[-1] in "bgmnpst" and v[-2] in "aeiou" and v[-3] not in "aeiou":  # stab, gas -> stabbed
+            out.update((v, v + v[-1] + "ed", v + ("es" if v.endswith("s") else "s"), v + v[-1] + "ing"))
+        elif v.endswith(("ch", "sh", "s")):
+            out.update((v, v + "ed", v + "es", v + "ing"))
+        else:
+            out.update((v, v + "ed", v + "s", v + "ing"))
+    return out
+
+
+def _contraction(a: str, sep: str, b: str) -> bool:
+    """``a'b`` is a contraction or a possessive ("it's", "she'll", "ga's"), not a broken word.
+    After what is no word, an apostrophe before anything but an "s" breaks a word ("ki'll",
+    "dea'd"); before an "s" it is still a possessive ("GA's vote" is not "gas vote")."""
+    if sep not in _APOSTROPHES or b not in _CONTRACTED:
+        return False
+    return b == "s" or _is_word(a) or a in ("i", "u")
+
+
+def _broken_at(text: str, heads: list[str] | None = None) -> list[int]:
+    """Positions of the characters that break a violent word into two or three pieces (see
+    :func:`join_broken`). ``heads``: ``_HEAD_TOKEN.findall(text)`` where the caller has it."""
     violent, halves = _violent_words()
-    if halves.isdisjoint(_TOKEN.findall(text)):
+    if halves.isdisjoint(_HEAD_TOKEN.findall(text) if heads is None else heads):
         return []  # no token is part of a broken violent word: the common case
-    at = []
-    prev = None
-    for m in _TOKEN.finditer(text):
-        if prev is not None and m.start() == prev.end() + 1 and text[prev.end()] in _BREAKS:
-            a, b = prev.group(0), m.group(0)
-            if a + b in violent and not (_is_word(a) and _is_word(b)):
-                at.append(prev.end())
-        prev = m
+    toks = list(_TOKEN.finditer(text))
+    words = [m.group(0) for m in toks]
+    # a run of pieces that is no run of words holds a piece that is part of a violent word
+    starts = sorted({j for k, w in enumerate(words) if w in halves for j in (k - 2, k - 1, k) if j >= 0})
+    at: list[int] = []
+    done = -1  # the last token joined so far
+    for i in starts:
+        if i <= done:
+            continue
+        for n in (3, 2):  # the longest run of pieces that makes a violent word
+            if i + n > len(toks) or "".join(words[i:i + n]) not in violent:
+                continue
+            gaps = [toks[i + k].end() for k in range(n - 1)]
+            if any(toks[i + k + 1].start() != gaps[k] + 1 or text[gaps[k]] not in _BREAKS for k in range(n - 1)):
+                continue
+            first = toks[i].start()
+            if first >= 2 and text[first - 1] in _APOSTROPHES and text[first - 2].isalpha():
+                continue  # the tail of "it's" does not start a word ("it's hot" is not "it shot")
+            pieces = words[i:i + n]
+            if any(_contraction(pieces[k], text[gaps[k]], pieces[k + 1]) for k in range(n - 1)):
+                continue
+            if all(_is_word(w) for w in pieces):
+                continue
+            at.extend(gaps)
+            done = i + n - 1
+            break
     return at
 
 
 def join_broken(buf: Buf) -> Buf:
-    """Join the two halves of a violent word broken by a hyphen, dot, underscore, star or space,
-    where a half is no word ("k-ill", "de.ad", "sho_ot", "ki ll", "mur der" -> "kill", "dead",
-    "shoot", "kill", "murder"). Two words stay two words even where together they would be
-    violent ("be head", "gun shot"), and only a violent word of the word list is made."""
+    """Join the pieces of a violent word broken by a hyphen, dot, underscore, star, tilde,
+    apostrophe or space, where a piece is no word ("k-ill", "de.ad", "sho_ot", "ki ll", "k'ill",
+    "mur der", "k-il-l" -> "kill", "dead", "shoot", "kill", "kill", "murder", "kill"). Words stay
+    apart where together they would be violent ("be head", "gun shot"), a contraction stays as it
+    is ("she'll" is not "shell"), and only a violent word of the word list is made."""
     text = buf.text
     gone = set(_broken_at(text))
     if not gone:
@@ -592,7 +683,7 @@ def _word_costs() -> dict[str, float]:
     costs = {w: math.log((r + 1) * scale) for r, w in enumerate(words)}
     for w in ("a", "i"):  # single letters sit below id 1996 in the vocabulary; both are common
         costs[w] = math.log(10 * scale)
-    for w in (*_EXTRA_WORDS, *SLANG):  # words the vocabulary lacks ("hang", slurs, "kys"): moderately common
+    for w in (*_EXTRA_WORDS, *(w for w in SLANG if w not in MISSPELT)):  # words the vocabulary lacks ("hang", slurs, "kys"): moderately common
         costs.setdefault(w, math.log(5000 * scale))
     return costs
 
@@ -605,8 +696,12 @@ def _rarest_word_cost() -> float:
     return max(_word_costs().values(), default=12.0)
 
 
+# texting words a run of spaced-out letters may end in ("k i l l u"); not used for hashtags
+_TEXTING = {"u": 8.0, "ur": 9.0}
+
+
 @lru_cache(maxsize=8192)
-def _split_words(s: str) -> tuple[str, ...] | None:
+def _split_words(s: str, texting: bool = False) -> tuple[str, ...] | None:
     """The cheapest way to cut ``s`` into known words, allowing one piece of four or more letters
     the list lacks (names, slang: "pence") at a cost that grows with its length, so that known
     words win where they fit. A plural of a known word costs a little more than the word. None
@@ -618,6 +713,8 @@ def _split_words(s: str) -> tuple[str, ...] | None:
         c = costs.get(w)
         if c is not None:
             return c
+        if texting and w in _TEXTING:
+            return _TEXTING[w]
         for suffix in ("es", "s"):
             if w.endswith(suffix) and len(w) - len(suffix) >= 4 and w[:-len(suffix)] in costs:
                 return costs[w[:-len(suffix)]] + 1.0
@@ -687,6 +784,20 @@ SLANG = {
     "kys": "kill yourself", "unalive": "kill", "unalived": "killed", "unaliving": "killing", "unalives": "kills",
     "dotr": "day of the rope", "rahowa": "racial holy war",
 }
+# violent words misspelt to slip past a word filter: a doubled letter written once ("kil",
+# "stabed") or the vowels left out ("kll", "mrdr"). Only spellings that are no word of the word
+# list and, for the vowel-less ones, the skeleton of no other word ("stb" could be "stub", "bhd"
+# and "dth" are abbreviations, so those are not read)
+MISSPELT = {
+    "kil": "kill", "kils": "kills", "kiled": "killed", "kiling": "killing", "kiler": "killer", "kilers": "killers",
+    "kll": "kill", "klls": "kills", "klld": "killed", "kllng": "killing", "kllrs": "killers",
+    "shoting": "shooting", "stabed": "stabbed", "stabing": "stabbing", "stbbd": "stabbed", "stbbng": "stabbing",
+    "mrdr": "murder", "mrdrd": "murdered", "mrdrng": "murdering", "mrdrr": "murderer",
+    "slghtr": "slaughter", "masacre": "massacre", "msscr": "massacre", "extrmnt": "exterminate",
+    "lynchd": "lynched", "bulet": "bullet", "bulets": "bullets", "hngd": "hanged", "bmbd": "bombed", "bmbng": "bombing",
+}
+SLANG.update(MISSPELT)
+_SLANG_WORDS = frozenset(SLANG)
 _SLANG = re.compile(r"(?<![a-z0-9'])(?:" + "|".join(sorted(SLANG, key=len, reverse=True)) + r")(?![a-z0-9'])")
 
 
@@ -729,12 +840,13 @@ def squeeze_space(buf: Buf) -> Buf:
 STEPS = (strip_invisible, drop_mentions_and_links, split_hashtags, read_capital_i, fold_unicode, map_confusables, map_emoji, join_spaced, map_leet,
          squeeze_repeats, join_broken, split_underscores, read_hashtags, expand_slang, squeeze_space)
 
-_SUSPECT = re.compile(r"[0-9@$!|+€*]|(.)\1\1|\b(?:kys|unaliv\w*|dotr|rahowa)\b|(?<![a-z0-9])[a-z0-9][ .\-_*·•/|~]{1,2}[a-z0-9](?![a-z0-9])|\s\s|^\s|\s$",
+_SUSPECT = re.compile(r"[0-9@$!|+€*]|(.)\1\1|\bunaliv\w*|(?<![a-z0-9])[a-z0-9][ .\-_*·•/|~]{1,2}[a-z0-9](?![a-z0-9])|\s\s|^\s|\s$",
                       re.IGNORECASE)
 
 
 # what is left to do for a plain ASCII text with nothing suspect in it but hashtags (none in camel
-# case), underscores or a broken violent word: every other step leaves such a text as lower-casing does
+# case), underscores, slang or a misspelt violent word, or a broken violent word: every other step
+# leaves such a text as lower-casing does
 _PLAIN_STEPS = (join_broken, split_underscores, read_hashtags, expand_slang, squeeze_space)
 _CAPITAL_I = re.compile(r"[a-z]I")
 
@@ -746,7 +858,8 @@ def normalize(text: str) -> Normalized:
             and "www." not in text):
         low = text.lower()  # ASCII lower-casing keeps length: identity offset map
         n = len(low)
-        if "#" not in low and "_" not in low and not _broken_at(low):
+        heads = _HEAD_TOKEN.findall(low)
+        if "#" not in low and "_" not in low and _SLANG_WORDS.isdisjoint(heads) and not _broken_at(low, heads):
             return Normalized(text, low, tuple(range(n)), tuple(range(1, n + 1)))
         buf = Buf(list(low), list(range(n)), list(range(1, n + 1)))
         for step in _PLAIN_STEPS:
