@@ -350,9 +350,7 @@ def _spaced_words(letters: str) -> tuple[str, ...]:
     costs = _word_costs()
     last = len(words) - 1
     for k, w in enumerate(words):
-        known = (w in costs or w in _TEXTING
-                 or any(w.endswith(x) and len(w) - len(x) >= 4 and w[:-len(x)] in costs for x in ("es", "s")))
-        if not known or (w in ("a", "i") and k == last) or (w == "u" and k != last) or (len(w) < 2 and w not in "aiu"):
+        if _piece_cost(w, costs, texting=True) is None or (w in ("a", "i") and k == last) or (w == "u" and k != last) or (len(w) < 2 and w not in "aiu"):
             return (letters,)
     return words
 
@@ -683,7 +681,7 @@ def _word_costs() -> dict[str, float]:
     costs = {w: math.log((r + 1) * scale) for r, w in enumerate(words)}
     for w in ("a", "i"):  # single letters sit below id 1996 in the vocabulary; both are common
         costs[w] = math.log(10 * scale)
-    for w in (*_EXTRA_WORDS, *(w for w in SLANG if w not in MISSPELT)):  # words the vocabulary lacks ("hang", slurs, "kys"): moderately common
+    for w in (*_EXTRA_WORDS, *SLANG):  # words the vocabulary lacks ("hang", slurs, "kys"): moderately common
         costs.setdefault(w, math.log(5000 * scale))
     return costs
 
@@ -700,6 +698,21 @@ def _rarest_word_cost() -> float:
 _TEXTING = {"u": 8.0, "ur": 9.0}
 
 
+def _piece_cost(w: str, costs: dict[str, float], texting: bool = False) -> float | None:
+    """The cost of ``w`` as one piece of a cut into words (``costs``: :func:`_word_costs`): a known
+    word's, a little more for the plural of one, a texting word's where ``texting``; None for a
+    piece the word list lacks."""
+    c = costs.get(w)
+    if c is not None:
+        return c
+    if texting and w in _TEXTING:
+        return _TEXTING[w]
+    for suffix in ("es", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4 and w[:-len(suffix)] in costs:
+            return costs[w[:-len(suffix)]] + 1.0
+    return None
+
+
 @lru_cache(maxsize=8192)
 def _split_words(s: str, texting: bool = False) -> tuple[str, ...] | None:
     """The cheapest way to cut ``s`` into known words, allowing one piece of four or more letters
@@ -710,15 +723,7 @@ def _split_words(s: str, texting: bool = False) -> tuple[str, ...] | None:
     unknown_base = _rarest_word_cost()
 
     def cost(w: str) -> float | None:
-        c = costs.get(w)
-        if c is not None:
-            return c
-        if texting and w in _TEXTING:
-            return _TEXTING[w]
-        for suffix in ("es", "s"):
-            if w.endswith(suffix) and len(w) - len(suffix) >= 4 and w[:-len(suffix)] in costs:
-                return costs[w[:-len(suffix)]] + 1.0
-        return None
+        return _piece_cost(w, costs, texting)
 
     inf = (math.inf, 0, 0)
     # best[k][end]: (cost, start of the last piece, unknown pieces used before it) with k unknown pieces
@@ -796,16 +801,16 @@ MISSPELT = {
     "slghtr": "slaughter", "masacre": "massacre", "msscr": "massacre", "extrmnt": "exterminate",
     "lynchd": "lynched", "bulet": "bullet", "bulets": "bullets", "hngd": "hanged", "bmbd": "bombed", "bmbng": "bombing",
 }
-SLANG.update(MISSPELT)
-_SLANG_WORDS = frozenset(SLANG)
-_SLANG = re.compile(r"(?<![a-z0-9'])(?:" + "|".join(sorted(SLANG, key=len, reverse=True)) + r")(?![a-z0-9'])")
+_SPELLED_OUT = {**SLANG, **MISSPELT}  # what expand_slang writes for each (hashtags are cut with SLANG only)
+_SLANG_WORDS = frozenset(_SPELLED_OUT)
+_SLANG = re.compile(r"(?<![a-z0-9'])(?:" + "|".join(sorted(_SPELLED_OUT, key=len, reverse=True)) + r")(?![a-z0-9'])")
 
 
 def expand_slang(buf: Buf) -> Buf:
     text = buf.text
     if not _SLANG.search(text):
         return buf
-    return _splice(buf, [(m.start(), m.end(), [(SLANG[m.group(0)], buf.starts[m.start()], buf.ends[m.end() - 1])])
+    return _splice(buf, [(m.start(), m.end(), [(_SPELLED_OUT[m.group(0)], buf.starts[m.start()], buf.ends[m.end() - 1])])
                          for m in _SLANG.finditer(text)])
 
 
