@@ -82,7 +82,10 @@ def test_batch_matches_single_and_keeps_order(detector):
 
 
 def test_everyday_posts_settled_by_stage_one(detector):
-    for text in ("Just finished reading a great book about bridges.", "I love my cat", "hello world"):
+    # (the gate weighs a post's cost too: a two-word post such as "hello world" is cheap enough that
+    # the balanced profile may send it to the encoder, which scores it 0.0001)
+    for text in ("Just finished reading a great book about bridges.", "I love my cat",
+                 "Anyone watching the match tonight?"):
         d = detector.score(text)
         assert d.stage == "linear", text
         assert d.scores["violence"] < detector.thresholds["violence"]["review"], text
@@ -93,6 +96,39 @@ def test_long_text_is_read_in_full(detector):
     threat = "We should kill all the immigrants at the border tonight. Bring your guns."
     assert detector.score(filler).scores["violence"] < detector.thresholds["violence"]["review"]
     assert detector.score(filler + threat).scores["violence"] >= detector.thresholds["violence"]["review"]
+
+
+def test_window_spans_cover_the_text_in_overlapping_windows(detector):
+    from warden.detection.normalize import normalize
+
+    text = normalize("The council met on Tuesday to discuss the new bike lanes. " * 30).text
+    wins, owner, spans = detector.encoder.windows_with_spans([text, "hello world"])
+    plain_wins, plain_owner = detector.encoder.windows([text, "hello world"])
+    assert wins == plain_wins and owner.tolist() == plain_owner.tolist()
+    long_spans = [sp for sp, o in zip(spans, owner) if o == 0]
+    assert len(long_spans) > 4 and spans[-1] == (0, len("hello world"))
+    assert long_spans[0][0] == 0 and long_spans[-1][1] == len(text)
+    assert all(a[0] < b[0] < a[1] for a, b in zip(long_spans, long_spans[1:]))  # each overlaps the next
+
+
+def test_encoder_reads_the_most_suspicious_windows_of_a_long_post(detector):
+    from warden.detection.normalize import normalize
+
+    filler = "The council met on Tuesday to discuss the new bike lanes and the library budget. " * 20
+    threat = "We should kill all the immigrants at the border tonight. Bring your guns. "
+    post = filler + threat + filler
+    text = normalize(post).text
+    _, owner, spans = detector.encoder.windows_with_spans([text])
+    keep = detector.suspicious_windows([text], owner, spans)
+    assert len(owner) > 6 and keep.sum() == detector.cascade["read_windows"] == 2
+    assert all("kill" in text[slice(*spans[k])] for k in keep.nonzero()[0])
+    # the threat's window gives the post's score: the same as reading every window
+    thorough = Detector.load(profile="thorough")
+    assert thorough.reads_every_window and not detector.reads_every_window
+    got, every = detector.score(post), thorough.score(post)
+    assert got.stage == every.stage == "encoder"
+    assert got.scores["violence"] == pytest.approx(every.scores["violence"], abs=1e-6)
+    assert got.scores["violence"] >= detector.thresholds["violence"]["review"]
 
 
 def test_get_detector_is_a_thread_safe_singleton():
@@ -116,7 +152,7 @@ def test_runtime_imports_no_training_libraries():
 def test_profiles_trade_speed_for_recall():
     fast = Detector.load(profile="fast")
     balanced = Detector.load(profile="balanced")
-    assert fast.cascade["hate_weight"] == balanced.cascade["hate_weight"]  # one gate, two cuts
+    assert fast.cascade["length_weight"] == balanced.cascade["length_weight"]  # one gate, two cuts
     assert fast.cascade["gate_below"] >= balanced.cascade["gate_below"]
     texts = ["Just finished reading a great book about bridges.", "We should kill all the immigrants tonight.",
              "Anyone watching the match tonight?", "The bus was late again"]

@@ -20,3 +20,23 @@ def test_obfuscated_positives_score_within_0_1(detector):
         assert obf != sample
         s = np.array([d.scores["violence"] for d in detector.score_batch(obf)])
         assert np.abs(s - base).mean() <= 0.1, kind
+
+
+def test_threats_padded_with_everyday_posts_still_reach_review(detector):
+    """Burying a threat in filler must not hide it: the cascade gate weighs a post's length (the
+    encoder's cost), but stage 1 reads a long post chunk by chunk, so the chunk with the threat
+    still scores. (The shipped model: 100 exemplar threats padded with 12 filler sentences, 95 %
+    at or above review; 92 % with the previous gate, which sent every one to the encoder.)"""
+    rng = random.Random(11)
+    filler = ["Lovely morning, coffee and a long walk.", "Anyone watching the match tonight?",
+              "New blog post about our garden is up!", "The bus was late again, classic monday.",
+              "Reading a great book about the history of bridges.", "My cat knocked the plant over again."]
+    pos = rng.sample([t for t, v in exemplars() if v == 1], 40)
+    padded = []
+    for t in pos:
+        f = [rng.choice(filler) for _ in range(12)]
+        k = rng.randint(0, 12)
+        padded.append(" ".join(f[:k] + [t] + f[k:]))
+    review = detector.thresholds["violence"]["review"]
+    got = detector.score_batch(padded, spans=False)
+    assert np.mean([d.scores["violence"] >= review for d in got]) >= 0.85

@@ -41,23 +41,45 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
-def gate_scores(z_lin: np.ndarray, labels: tuple[str, ...] | list[str], hate_weight: float) -> np.ndarray:
-    """The cascade's gate: stage 1's calibrated violence logit plus ``hate_weight`` times its
-    calibrated hate logit (``z_lin``: calibrated stage-1 logits, one column per label). Many calls
-    to violence are hateful before they are violent in wording, so counting the hate signal lets
-    stage 1 settle more posts for the same share of violence positives kept (chosen in training)."""
-    g = z_lin[:, list(labels).index("violence")].astype(np.float64)
-    if hate_weight:
-        g = g + hate_weight * z_lin[:, list(labels).index("hate")]
-    return g
+ONE_WINDOW_CHARS = 550  # about as many characters as the encoder's one-window posts (126 word pieces)
 
 
-def settled_by_stage1(z_lin: np.ndarray, labels: tuple[str, ...] | list[str], cascade: dict) -> np.ndarray:
-    """Mask of the posts a cascade profile settles at stage 1: gate score below ``gate_below``
-    (``None``: the profile sends every post to the encoder)."""
+def gate_scores(z_gate: np.ndarray, n_chars: np.ndarray, length_weight: float) -> np.ndarray:
+    """The cascade's gate: ``z_gate``, stage 1's estimate of the encoder's final violence logit (a
+    ridge regression on the same hashed n-grams, trained on what the encoder scored the training
+    posts), less ``length_weight`` times the log of the post's length in characters (``n_chars``,
+    counted up to one window). The encoder's cost grows with a post's length, so between two posts
+    that look alike to stage 1 the shorter one is sent first; a long post's stage-1 logit is already
+    the maximum over its chunks (``chunked_linear_logits``), so padding does not dilute a threat in it."""
+    return z_gate.astype(np.float64) - length_weight * np.log(np.minimum(n_chars, ONE_WINDOW_CHARS) + 10.0)
+
+
+def suspicious_windows(W: np.ndarray, b: np.ndarray, norm_texts: list[str], owner: np.ndarray,
+                       spans: list[tuple[int, int]], read_windows: int) -> np.ndarray:
+    """Mask of the windows the encoder reads under a cascade profile's cut: every window of a post
+    that has at most ``read_windows``; of a longer post, the ``read_windows`` whose own text has the
+    highest gate logit (stage 1's ``W``, ``b``, last column, reading that window alone; ties: the
+    earlier). So a long post costs the encoder little more than a short one, spent on its most
+    suspicious parts. ``owner``, ``spans``: each window's text and its characters there
+    (``Encoder.windows_with_spans``)."""
+    keep = np.ones(len(owner), dtype=bool)
+    many = np.flatnonzero(np.bincount(owner, minlength=len(norm_texts))[owner] > read_windows)
+    if not len(many):
+        return keep
+    g = chunked_linear_logits(W, b, [norm_texts[owner[k]][slice(*spans[k])] for k in many])[:, -1]
+    order = np.lexsort((-g, owner[many]))  # post by post, the most suspicious window first
+    posts = owner[many][order]
+    rank = np.arange(len(order)) - np.searchsorted(posts, posts, side="left")
+    keep[many[order[rank >= read_windows]]] = False
+    return keep
+
+
+def settled_by_stage1(gate: np.ndarray, cascade: dict) -> np.ndarray:
+    """Mask of the posts a cascade profile settles at stage 1: gate score (``gate_scores``) below
+    ``gate_below`` (``None``: the profile sends every post to the encoder)."""
     if cascade.get("gate_below") is None:
-        return np.zeros(len(z_lin), dtype=bool)
-    return gate_scores(z_lin, labels, cascade.get("hate_weight", 0.0)) < cascade["gate_below"]
+        return np.zeros(len(gate), dtype=bool)
+    return gate < cascade["gate_below"]
 
 
 class Detector:
@@ -87,9 +109,9 @@ class Detector:
         self._a_lin2 = np.array([cal[lab]["encoder"]["a_lin"] for lab in self.labels])
         self._c_enc = np.array([cal[lab]["encoder"]["c"] for lab in self.labels])
         self.cascade = dict(profiles[profile]["cascade"])
-        if "gate_below" not in self.cascade:
-            raise ValueError(f"the model in {model_dir} predates the cascade gate (no gate_below in its "
-                             "meta.json); retrain it with `warden train`")
+        if "read_windows" not in self.cascade or self.W.shape[1] != len(self.labels) + 1:
+            raise ValueError(f"the model in {model_dir} predates the cascade gate of this version (no gate "
+                             "column in its linear.npz); retrain it with `warden train`")
         self.use_cascade = use_cascade
         self._word_cache: dict[str, np.ndarray] = {}
 
@@ -124,25 +146,57 @@ class Detector:
 
     # ------------------------------------------------------------------ scoring
     def _linear(self, norm_texts: list[str]) -> np.ndarray:
+        """Stage-1 logits: one column per label, then the gate's."""
         return chunked_linear_logits(self.W, self.b, norm_texts)
 
-    def _head_logits(self, norm_texts: list[str]) -> np.ndarray:
-        emb, owner = self.encoder.embed(norm_texts)
+    def window_logits(self, emb: np.ndarray, norm_texts: list[str], owner: np.ndarray) -> np.ndarray:
+        """The MLP head's logits for window embeddings ``emb`` (window k of text ``owner[k]``)."""
         flags = np.stack([structure_flags(t) for t in norm_texts])
         X = np.concatenate([emb, flags[owner]], axis=1)
         h = self.head
-        z = np.maximum(((X - h["mu"]) / h["sd"]) @ h["W1"] + h["b1"], 0) @ h["W2"] + h["b2"]
-        out = np.full((len(norm_texts), z.shape[1]), -np.inf, dtype=np.float32)
+        return np.maximum(((X - h["mu"]) / h["sd"]) @ h["W1"] + h["b1"], 0) @ h["W2"] + h["b2"]
+
+    @staticmethod
+    def post_max(z: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+        """Per text, the maximum of its windows' logits."""
+        out = np.full((n, z.shape[1]), -np.inf, dtype=np.float32)
         np.maximum.at(out, owner, z.astype(np.float32))
         return out
 
-    def _stage1(self, norm_texts: list[str], force_encoder: bool = False):
+    @property
+    def reads_every_window(self) -> bool:
+        """Whether the encoder reads every window of a long post (``thorough``, or the cascade off);
+        otherwise only the profile's ``read_windows`` most suspicious (``suspicious_windows``)."""
+        return not self.use_cascade or self.cascade["read_windows"] is None
+
+    def suspicious_windows(self, norm_texts: list[str], owner: np.ndarray, spans: list[tuple[int, int]],
+                           cascade: dict | None = None) -> np.ndarray:
+        """``suspicious_windows`` under this detector's profile (or the ``cascade`` given)."""
+        read = (cascade or self.cascade)["read_windows"]
+        if read is None:
+            return np.ones(len(owner), dtype=bool)
+        return suspicious_windows(self.W, self.b, norm_texts, owner, spans, read)
+
+    def _head_logits(self, norm_texts: list[str]) -> np.ndarray:
+        wins, owner, spans = self.encoder.windows_with_spans(norm_texts)
+        if not self.reads_every_window:
+            keep = self.suspicious_windows(norm_texts, owner, spans)
+            wins, owner = [w for w, k in zip(wins, keep) if k], owner[keep]
+        z = self.window_logits(self.encoder.embed_windows(wins), norm_texts, owner)
+        return self.post_max(z, owner, len(norm_texts))
+
+    def gate(self, z_all: np.ndarray, norm_texts: list[str]) -> np.ndarray:
+        """The cascade gate's score of each post (``gate_scores``) from its stage-1 logits (``_linear``)."""
+        return gate_scores(z_all[:, len(self.labels)], np.array([len(t) for t in norm_texts]),
+                           self.cascade["length_weight"])
+
+    def _stage1(self, norm_texts: list[str]):
         """Stage-1 logits, calibrated stage-1 probabilities and the settled-by-stage-1 mask."""
-        zl = self._linear(norm_texts)
-        z_cal = zl * self._a_lin + self._c_lin
-        p_lin = _sigmoid(z_cal)
-        settled = settled_by_stage1(z_cal, self.labels, self.cascade)
-        if force_encoder or not self.use_cascade:
+        z_all = self._linear(norm_texts)
+        zl = z_all[:, :len(self.labels)]
+        p_lin = _sigmoid(zl * self._a_lin + self._c_lin)
+        settled = settled_by_stage1(self.gate(z_all, norm_texts), self.cascade)
+        if not self.use_cascade:
             settled[:] = False
         return zl, p_lin, settled
 
@@ -155,9 +209,9 @@ class Detector:
             probs[rest] = _sigmoid(zh * self._a_head + zl[rest] * self._a_lin2 + self._c_enc)
         return probs
 
-    def probabilities(self, norm_texts: list[str], force_encoder: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def probabilities(self, norm_texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities (n, labels), settled-by-stage-1 mask) for normalised texts."""
-        zl, p_lin, settled = self._stage1(norm_texts, force_encoder)
+        zl, p_lin, settled = self._stage1(norm_texts)
         return self._stage2(norm_texts, zl, p_lin, settled), settled
 
     def _word_weights(self, word: str, idx: np.ndarray) -> np.ndarray:

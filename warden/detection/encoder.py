@@ -60,25 +60,33 @@ class Encoder:
 
     def windows(self, texts: list[str]) -> tuple[list[list[int]], np.ndarray]:
         """Token-id windows for each text and the index of the text each window belongs to."""
+        wins, owner, _ = self.windows_with_spans(texts)
+        return wins, owner
+
+    def windows_with_spans(self, texts: list[str]) -> tuple[list[list[int]], np.ndarray, list[tuple[int, int]]]:
+        """:meth:`windows`, and the characters (start, end) of its text that each window covers."""
         encs = self.tokenizer.encode_batch(texts, add_special_tokens=False)
         body = self.max_len - 2
         long_body = LONG_WINDOW - 2
         wins: list[list[int]] = []
         owner: list[int] = []
+        spans: list[tuple[int, int]] = []
         for i, e in enumerate(encs):
             ids = e.ids
             if len(ids) <= body:
                 wins.append([self.cls_id, *ids, self.sep_id])
                 owner.append(i)
+                spans.append((0, len(texts[i])))
                 continue
             start = 0
             while True:
                 wins.append([self.cls_id, *ids[start:start + long_body], self.sep_id])
                 owner.append(i)
+                spans.append((e.offsets[start][0], e.offsets[min(start + long_body, len(ids)) - 1][1]))
                 if start + long_body >= len(ids):
                     break
                 start += self.stride
-        return wins, np.asarray(owner, dtype=np.int64)
+        return wins, np.asarray(owner, dtype=np.int64), spans
 
     def _run_one(self, session: ort.InferenceSession, win: list[int]) -> np.ndarray:
         ids = np.asarray([win], dtype=np.int64)

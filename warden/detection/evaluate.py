@@ -176,37 +176,44 @@ OBF_KINDS = ("spacing", "leet", "confusables", "zero_width", "hashtag", "broken"
 
 
 def component_scores(det, norm: list[str], use_cache: bool = True,
-                     log=print) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Stage-1 and stage-2 (stacked) probabilities of every normalised text and the calibrated
-    stage-1 logits the cascade's gate reads, by the same math as run time; the window embeddings
-    come from the training cache under data/cache when it can."""
+                     log=print) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """By the same math as run time, for every normalised text: stage 1's probabilities; stage 2's
+    (stacked) reading every window, as ``thorough`` does; stage 2's reading the windows that the
+    profiles with a cut let the encoder read (``suspicious_windows``: differs only for long
+    posts); and the cascade gate's score. The window embeddings come from the training cache under data/cache when
+    it can."""
     from .detector import _sigmoid
 
-    zl = det._linear(norm)
-    zh = None
+    z_all = det._linear(norm)
+    zl = z_all[:, :len(det.labels)]
+    gate = det.gate(z_all, norm)
+    wins, owner, spans = det.encoder.windows_with_spans(norm)
+    emb = None
     if use_cache:
         try:
             from .embcache import EmbCache, file_digest
-            from .features import structure_flags
 
             cache = EmbCache(Path(__file__).resolve().parents[2] / "data" / "cache", det.encoder,
                              file_digest(det.model_dir / det.meta["encoder"]["file"]))
             cache.ensure(norm, log=log)
-            emb, owner = cache.get(norm)
-            flags = np.stack([structure_flags(t) for t in norm])
-            X = np.concatenate([emb, flags[owner]], 1)
-            h = det.head
-            z = np.maximum(((X - h["mu"]) / h["sd"]) @ h["W1"] + h["b1"], 0) @ h["W2"] + h["b2"]
-            zh = np.full((len(norm), z.shape[1]), -np.inf, dtype=np.float32)
-            np.maximum.at(zh, owner, z.astype(np.float32))
+            emb, cached_owner = cache.get(norm)
+            assert np.array_equal(cached_owner, owner)
         except Exception as exc:  # pragma: no cover - fall back to the encoder directly
             log(f"embedding cache unavailable ({exc}); running the encoder")
-            zh = None
-    if zh is None:
-        zh = np.concatenate([det._head_logits(norm[i:i + 2048]) for i in range(0, len(norm), 2048)])
-    z_cal = zl * det._a_lin + det._c_lin
-    p_enc = _sigmoid(zh * det._a_head + zl * det._a_lin2 + det._c_enc)
-    return _sigmoid(z_cal), p_enc, z_cal
+            emb = None
+    if emb is None:
+        emb = det.encoder.embed_windows(wins)
+    z = det.window_logits(emb, norm, owner)
+    # the profiles with a cut share one read_windows (training's config)
+    cut = next((pr["cascade"] for pr in det.meta["profiles"].values() if pr["cascade"]["read_windows"]), det.cascade)
+    keep = det.suspicious_windows(norm, owner, spans, cut)
+    zh_all = det.post_max(z, owner, len(norm))
+    zh_read = det.post_max(z[keep], owner[keep], len(norm))
+
+    def stacked(zh):
+        return _sigmoid(zh * det._a_head + zl * det._a_lin2 + det._c_enc)
+
+    return _sigmoid(zl * det._a_lin + det._c_lin), stacked(zh_all), stacked(zh_read), gate
 
 
 def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_json: Path | None = None,
@@ -227,9 +234,9 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     norm = [normalize_text(e.text) for e in examples]
     log(f"{len(examples)} rows; scoring with {det.version}")
 
-    p_lin, p_enc, z_lin = component_scores(det, norm, use_cache, log)
-    settled = settled_by_stage1(z_lin, det.labels, det.cascade)
-    p_cas = np.where(settled[:, None], p_lin, p_enc)
+    p_lin, p_enc, p_read, gate = component_scores(det, norm, use_cache, log)
+    settled = settled_by_stage1(gate, det.cascade)
+    p_cas = np.where(settled[:, None], p_lin, p_enc if det.reads_every_window else p_read)
 
     # baselines, trained in this run on the same training rows
     split = np.array([e.split for e in examples])
@@ -309,9 +316,10 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
             st = np.zeros(len(src), dtype=bool)
             thr_r = None
         else:
-            st = settled_by_stage1(z_lin, det.labels, pr["cascade"])
+            st = settled_by_stage1(gate, pr["cascade"])
             thr_r = pr["thresholds"]["violence"]["review"]
-        p = np.where(st, p_lin[:, jv], p_enc[:, jv])
+        reads_all = pr is None or pr["cascade"]["read_windows"] is None
+        p = np.where(st, p_lin[:, jv], (p_enc if reads_all else p_read)[:, jv])
         row = {"settled_stream": float(st[stream].mean()), "sets": {}}
         for source, sp in EVAL_SETS["violence"]:
             m = (src == source) & (split == sp) & ~np.isnan(yv)

@@ -8,9 +8,10 @@ Training-time only (torch, scikit-learn, onnx). Steps:
    (finetune.py, ``soup``); export it to int8 ONNX (export.py), embed every text window with that same
    int8 model (cached under data/cache), fit a small multi-task MLP head on the embeddings plus
    the incitement-structure flags, train split
-4. on the pooled validation split: stack the head and linear logits and calibrate (Platt), choose
-   the cascade's gate (the weight of the hate logit beside the violence logit) and each profile's
-   cut, the auto (>= 95 % precision) and review (>= 90 % recall) thresholds
+4. on the pooled validation split: stack the head and linear logits and calibrate (Platt); fit the
+   cascade's gate on the train split (a fourth stage-1 column estimating the encoder's violence
+   logit, ``fit_gate``); on validation, each profile's cut, the auto (>= 95 % precision) and
+   review (>= 90 % recall) thresholds
    (``--keep-encoder`` skips the fine-tune and export of step 3 and keeps the encoder on disk;
    ``--distill-from`` replaces them by distilling a given encoder into a smaller one, distill.py)
 5. write model/linear.npz, model/head.npz, model/meta.json
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets as ds
-from .detector import gate_scores, settled_by_stage1
+from .detector import gate_scores, settled_by_stage1, suspicious_windows
 from .distill import keep_layers
 from .features import N_BUCKETS, STRUCT_NAMES, batch_indices, chunked_linear_logits, structure_flags
 from .normalize import normalize_text
@@ -66,11 +67,15 @@ CONFIG = {
     "distill": {"layers": [0, 2, 4, 5], "epochs": 12, "lr": 1e-4, "batch_size": 64, "seed": 13, "mask_prob": 0.1},
     # cascade operating points: share of validation violence positives that stage 1 may settle
     # ("thorough": none, every post goes through the encoder)
-    "profiles": {"balanced": 0.15, "fast": 0.35, "thorough": 0.0},
-    # candidate weights of stage 1's hate logit in the cascade gate, chosen on validation
-    # (measured: 0.3 sends 12 % fewer validation posts and 20 % fewer stream posts to the encoder
-    # than the violence logit alone at the balanced profile's recall loss, held-out AUPRC unchanged)
-    "gate_hate_weights": [0.0, 0.15, 0.3, 0.45, 0.6, 1.0],
+    "profiles": {"balanced": 0.14, "fast": 0.35, "thorough": 0.0},
+    # the cascade gate (fit_gate, detector.gate_scores): stage 1's estimate of the encoder's violence
+    # logit, floored, less length_weight x log(word pieces). Measured against the previous gate
+    # (stage 1's violence logit + 0.15 x its hate logit) at the balanced profile: the encoder reads
+    # about half the word pieces of the bench stream for the same validation AUPRC (model card)
+    "gate": {"alpha": 1.0, "floor": -5.0, "length_weight": 0.75},
+    # under a cut, the encoder reads at most this many windows of a long post, those stage 1 finds
+    # most suspicious (detector.suspicious_windows); `thorough` reads them all
+    "read_windows": 2,
     "default_profile": "balanced",
     "auto_precision": 0.95,
     "review_recall": 0.90,
@@ -271,18 +276,17 @@ def gate_cut(gate_pos: np.ndarray, loss: float) -> float | None:
     return float(pos[int(np.floor(loss * len(pos)))])
 
 
-def choose_gate(z_cal: np.ndarray, val: np.ndarray, vpos: np.ndarray, cfg=CONFIG) -> float:
-    """The hate weight of the cascade gate (see ``detector.gate_scores``): of ``cfg["gate_hate_weights"]``,
-    the one that sends the fewest validation posts to the encoder while the profiles settle the
-    same share of validation violence positives (summed over the profiles; ties: the smaller weight)."""
-    losses = [loss for loss in cfg["profiles"].values() if loss > 0]
-    best = None
-    for w in cfg["gate_hate_weights"]:
-        g = gate_scores(z_cal, LABELS, w)
-        share = sum(float((g[val] >= gate_cut(g[vpos], loss)).mean()) for loss in losses)
-        if best is None or share < best[0] - 1e-12:
-            best = (share, w)
-    return float(best[1])
+def fit_gate(X, z_target: np.ndarray, rows: np.ndarray, cfg=CONFIG) -> tuple[np.ndarray, float]:
+    """The cascade gate's stage-1 column: ridge regression, on stage 1's hashed features ``X``, of
+    the encoder's final violence logit ``z_target`` on the training ``rows`` (labels are not needed:
+    it learns which posts the encoder would score high), floored at ``cfg["gate"]["floor"]`` because
+    how the encoder ranks posts far below any threshold does not matter to the gate."""
+    from sklearn.linear_model import Ridge
+
+    g = cfg["gate"]
+    r = Ridge(alpha=g["alpha"], solver="sparse_cg", max_iter=300, tol=1e-6)
+    r.fit(X[rows], np.maximum(z_target[rows], g["floor"]))
+    return r.coef_.astype(np.float32), float(r.intercept_)
 
 
 def model_digest(model_dir: Path, scoring: dict | None = None) -> str:
@@ -427,27 +431,44 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     z_cal = (zlin * np.array([calib[lab]["linear"]["a"] for lab in LABELS])
              + np.array([calib[lab]["linear"]["c"] for lab in LABELS]))
     p_lin = _sigmoid(z_cal)
-    p_enc = _sigmoid(zhead * np.array([calib[lab]["encoder"]["a_head"] for lab in LABELS])
-                     + zlin * np.array([calib[lab]["encoder"]["a_lin"] for lab in LABELS])
-                     + np.array([calib[lab]["encoder"]["c"] for lab in LABELS]))
-    # cascade profiles: stage 1 settles a post when its gate score is below the value that
+
+    def stacked(zh):  # stage 2's calibrated probabilities from per-text head logits
+        return _sigmoid(zh * np.array([calib[lab]["encoder"]["a_head"] for lab in LABELS])
+                        + zlin * np.array([calib[lab]["encoder"]["a_lin"] for lab in LABELS])
+                        + np.array([calib[lab]["encoder"]["c"] for lab in LABELS]))
+
+    p_enc = stacked(zhead)
+    # the cascade gate: stage 1's estimate of the stacked encoder violence logit, fitted on the
+    # training rows; the profiles settle a post when its gate score is below the value that
     # `recall_loss` of the validation violence positives fall under
     jv = LABELS.index("violence")
+    z_enc = (zhead[:, jv] * calib["violence"]["encoder"]["a_head"] + zlin[:, jv] * calib["violence"]["encoder"]["a_lin"]
+             + calib["violence"]["encoder"]["c"])
+    wg, bg = fit_gate(X, z_enc, np.flatnonzero(split == "train"), cfg)
+    W = np.concatenate([W, wg.astype(np.float16).astype(np.float32)[:, None]], axis=1)  # as shipped
+    b = np.append(b, np.float32(bg)).astype(np.float32)
+    z_gate = chunked_linear_logits(W, b, texts)[:, len(LABELS)]
+    gate = gate_scores(z_gate, np.array([len(t) for t in texts]), cfg["gate"]["length_weight"])
+    log(f"  cascade gate: correlation with the encoder's violence logit on validation "
+        f"{np.corrcoef(z_gate[val], z_enc[val])[0, 1]:.3f}")
+    # under a cascade cut the encoder reads only the most suspicious windows of a long post
+    _, win_owner, spans = enc.windows_with_spans(texts)
+    assert np.array_equal(win_owner, owner)
+    keep = suspicious_windows(W, b, texts, owner, spans, cfg["read_windows"])
+    p_read = stacked(window_max(head_logits(head, Xw[keep]), owner[keep], len(examples)))
     mv = val & (M[:, jv] == 1)
     vpos = mv & (Y[:, jv] == 1)
-    hate_weight = choose_gate(z_cal, val, vpos, cfg)
-    gate = gate_scores(z_cal, LABELS, hate_weight)
-    log(f"  cascade gate: violence logit + {hate_weight} x hate logit")
     profiles = {}
     for name, loss in cfg["profiles"].items():
         settle = gate_cut(gate[vpos], loss)
-        cascade = {"label": "violence", "recall_loss": loss, "hate_weight": hate_weight, "gate_below": settle}
-        settled = settled_by_stage1(z_cal, LABELS, cascade)
+        cascade = {"label": "violence", "recall_loss": loss, "length_weight": cfg["gate"]["length_weight"],
+                   "gate_below": settle, "read_windows": None if settle is None else cfg["read_windows"]}
+        settled = settled_by_stage1(gate, cascade)
         cascade["val_settled_frac"] = float(settled[val].mean())
         thr = {}
         for j, lab in enumerate(LABELS):
             m = val & (M[:, j] == 1)
-            p_cas = np.where(settled[m], p_lin[m, j], p_enc[m, j])
+            p_cas = np.where(settled[m], p_lin[m, j], (p_enc if settle is None else p_read)[m, j])
             y = Y[m, j]
             review = threshold_for_recall(p_cas, y, cfg["review_recall"])
             # auto-action never below review (where positives dominate, 95 % precision is reached low)
