@@ -4,6 +4,7 @@ import subprocess
 import sys
 import threading
 
+import numpy as np
 import pytest
 
 from warden.detection import Detection, Detector, Span, get_detector
@@ -129,6 +130,25 @@ def test_encoder_reads_the_most_suspicious_windows_of_a_long_post(detector):
     assert got.stage == every.stage == "encoder"
     assert got.scores["violence"] == pytest.approx(every.scores["violence"], abs=1e-6)
     assert got.scores["violence"] >= detector.thresholds["violence"]["review"]
+
+
+def test_settled_violence_score_reads_the_gates_estimate_of_the_encoder(detector):
+    """A post stage 1 settles is scored by Platt scaling of its violence logit and the gate's
+    estimate of the encoder's logit (only violence reads the gate)."""
+    from warden.detection.normalize import normalize
+
+    text = "Just finished reading a great book about bridges."
+    d = detector.score(text)
+    assert d.stage == "linear"
+    z = detector._linear([normalize(text).text])
+    cal = detector.meta["calibration"]
+    assert cal["violence"]["linear"]["a_gate"] > 0 and "a_gate" not in cal["hate"]["linear"]
+    v = cal["violence"]["linear"]
+    expected = 1 / (1 + np.exp(-(v["a"] * z[0, 0] + v["a_gate"] * z[0, -1] + v["c"])))
+    assert d.scores["violence"] == pytest.approx(expected, abs=1e-6)
+    without = detector.stage1_probabilities(np.concatenate([z[:, :-1], z[:, -1:] - 3.0], axis=1))
+    assert without[0, 0] < d.scores["violence"]          # a lower estimate, a lower score
+    assert without[0, 1] == pytest.approx(d.scores["hate"], abs=1e-6)
 
 
 def test_get_detector_is_a_thread_safe_singleton():

@@ -104,6 +104,7 @@ class Detector:
         self._enc_lock = threading.Lock()
         cal = meta["calibration"]
         self._a_lin = np.array([cal[lab]["linear"]["a"] for lab in self.labels])
+        self._a_gate = np.array([cal[lab]["linear"].get("a_gate", 0.0) for lab in self.labels])
         self._c_lin = np.array([cal[lab]["linear"]["c"] for lab in self.labels])
         self._a_head = np.array([cal[lab]["encoder"]["a_head"] for lab in self.labels])
         self._a_lin2 = np.array([cal[lab]["encoder"]["a_lin"] for lab in self.labels])
@@ -190,11 +191,17 @@ class Detector:
         return gate_scores(z_all[:, len(self.labels)], np.array([len(t) for t in norm_texts]),
                            self.cascade["length_weight"])
 
+    def stage1_probabilities(self, z_all: np.ndarray) -> np.ndarray:
+        """Stage 1's calibrated probabilities from its logits (``_linear``): per label, Platt
+        scaling of the label's logit and (for violence) the gate's estimate of the encoder's logit."""
+        n = len(self.labels)
+        return _sigmoid(z_all[:, :n] * self._a_lin + z_all[:, n:n + 1] * self._a_gate + self._c_lin)
+
     def _stage1(self, norm_texts: list[str]):
         """Stage-1 logits, calibrated stage-1 probabilities and the settled-by-stage-1 mask."""
         z_all = self._linear(norm_texts)
         zl = z_all[:, :len(self.labels)]
-        p_lin = _sigmoid(zl * self._a_lin + self._c_lin)
+        p_lin = self.stage1_probabilities(z_all)
         settled = settled_by_stage1(self.gate(z_all, norm_texts), self.cascade)
         if not self.use_cascade:
             settled[:] = False

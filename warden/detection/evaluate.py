@@ -213,7 +213,7 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
     def stacked(zh):
         return _sigmoid(zh * det._a_head + zl * det._a_lin2 + det._c_enc)
 
-    return _sigmoid(zl * det._a_lin + det._c_lin), stacked(zh_all), stacked(zh_read), gate
+    return det.stage1_probabilities(z_all), stacked(zh_all), stacked(zh_read), gate
 
 
 def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_json: Path | None = None,

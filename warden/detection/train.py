@@ -428,9 +428,6 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
         calib[lab] = {"linear": {"a": float(a_lin[0]), "c": c_lin},
                       "encoder": {"a_head": float(a_enc[0]), "a_lin": float(a_enc[1]), "c": c_enc},
                       "val_n": int(m.sum()), "val_pos": int(y.sum())}
-    z_cal = (zlin * np.array([calib[lab]["linear"]["a"] for lab in LABELS])
-             + np.array([calib[lab]["linear"]["c"] for lab in LABELS]))
-    p_lin = _sigmoid(z_cal)
 
     def stacked(zh):  # stage 2's calibrated probabilities from per-text head logits
         return _sigmoid(zh * np.array([calib[lab]["encoder"]["a_head"] for lab in LABELS])
@@ -451,6 +448,14 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     gate = gate_scores(z_gate, np.array([len(t) for t in texts]), cfg["gate"]["length_weight"])
     log(f"  cascade gate: correlation with the encoder's violence logit on validation "
         f"{np.corrcoef(z_gate[val], z_enc[val])[0, 1]:.3f}")
+    # stage 1's violence probability (what a settled post scores) reads the gate's estimate of
+    # the encoder's logit beside the violence logit: refitted, the other labels keep theirs
+    m = val & (M[:, jv] == 1)
+    a_v, c_v = fit_platt(np.stack([zlin[m, jv], z_gate[m]], 1), Y[m, jv])
+    calib["violence"]["linear"] = {"a": float(a_v[0]), "a_gate": float(a_v[1]), "c": c_v}
+    p_lin = _sigmoid(zlin * np.array([calib[lab]["linear"]["a"] for lab in LABELS])
+                     + z_gate[:, None] * np.array([calib[lab]["linear"].get("a_gate", 0.0) for lab in LABELS])
+                     + np.array([calib[lab]["linear"]["c"] for lab in LABELS]))
     # under a cascade cut the encoder reads only the most suspicious windows of a long post
     _, win_owner, spans = enc.windows_with_spans(texts)
     assert np.array_equal(win_owner, owner)
