@@ -69,7 +69,7 @@ CONFIG = {
     # ("thorough": none, every post goes through the encoder)
     "profiles": {"balanced": 0.14, "fast": 0.35, "thorough": 0.0},
     # the cascade gate (fit_gate, detector.gate_scores): stage 1's estimate of the encoder's violence
-    # logit, floored, less length_weight x log(word pieces). Measured against the previous gate
+    # logit, floored, less length_weight x ln(characters + 10). Measured against the previous gate
     # (stage 1's violence logit + 0.15 x its hate logit) at the balanced profile: the encoder reads
     # about half the word pieces of the bench stream for the same validation AUPRC (model card)
     "gate": {"alpha": 1.0, "floor": -5.0, "length_weight": 0.75},
@@ -450,8 +450,8 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
         f"{np.corrcoef(z_gate[val], z_enc[val])[0, 1]:.3f}")
     # stage 1's violence probability (what a settled post scores) reads the gate's estimate of
     # the encoder's logit beside the violence logit: refitted, the other labels keep theirs
-    m = val & (M[:, jv] == 1)
-    a_v, c_v = fit_platt(np.stack([zlin[m, jv], z_gate[m]], 1), Y[m, jv])
+    mv = val & (M[:, jv] == 1)
+    a_v, c_v = fit_platt(np.stack([zlin[mv, jv], z_gate[mv]], 1), Y[mv, jv])
     calib["violence"]["linear"] = {"a": float(a_v[0]), "a_gate": float(a_v[1]), "c": c_v}
     p_lin = _sigmoid(zlin * np.array([calib[lab]["linear"]["a"] for lab in LABELS])
                      + z_gate[:, None] * np.array([calib[lab]["linear"].get("a_gate", 0.0) for lab in LABELS])
@@ -461,7 +461,6 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     assert np.array_equal(win_owner, owner)
     keep = suspicious_windows(W, b, texts, owner, spans, cfg["read_windows"])
     p_read = stacked(window_max(head_logits(head, Xw[keep]), owner[keep], len(examples)))
-    mv = val & (M[:, jv] == 1)
     vpos = mv & (Y[:, jv] == 1)
     profiles = {}
     for name, loss in cfg["profiles"].items():
