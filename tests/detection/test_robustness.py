@@ -25,7 +25,7 @@ def test_obfuscated_positives_score_within_0_1(detector):
 def test_threats_padded_with_everyday_posts_still_reach_review(detector):
     """Burying a threat in filler must not hide it: the cascade gate weighs a post's length (the
     encoder's cost), but stage 1 reads a long post chunk by chunk, so the chunk with the threat
-    still scores. (The shipped model: 100 exemplar threats padded with 12 filler sentences, 96 %
+    still scores. (The shipped model: 100 exemplar threats padded with 12 filler sentences, 97 %
     at or above review; 92 % with the previous gate, which sent every one to the encoder.)"""
     rng = random.Random(11)
     filler = ["Lovely morning, coffee and a long walk.", "Anyone watching the match tonight?",
