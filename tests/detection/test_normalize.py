@@ -2,6 +2,7 @@
 from warden.detection.normalize import (
     STEPS, Buf, apply_step, drop_mentions_and_links, expand_slang, fold_unicode, join_broken, join_spaced, map_confusables, map_emoji, map_leet,
     normalize, read_capital_i, read_hashtags, split_underscores, split_hashtags, squeeze_repeats, squeeze_space, strip_invisible,
+    unwrap_letters,
 )
 
 
@@ -168,6 +169,21 @@ def test_join_spaced_and_dotted_letters():
     assert apply_step(join_spaced, "k.i.l.l them") == "kill them"
     assert apply_step(join_spaced, "s-h-o-o-t") == "shoot"
     assert apply_step(join_spaced, "i am a teacher") == "i am a teacher"
+
+
+def test_unwrap_letters_written_one_to_a_bracket():
+    assert apply_step(unwrap_letters, "(k)(i)(l)(l) them all") == "kill them all"
+    assert apply_step(unwrap_letters, "we will [k][i][l][l] (t)(h)(e)(m)") == "we will kill them"
+    assert apply_step(unwrap_letters, "{s}{h}{o}{o}{t} him") == "shoot him"
+    # spaced ones become spaced letters, which join_spaced reads
+    assert apply_step(unwrap_letters, "(k) (i) (l) (l) them") == "k i l l them"
+    assert normalize("(K) (I) (L) (L) the traitors").text == "kill the traitors"
+    # two in a row, or brackets inside a word, stay as written
+    assert apply_step(unwrap_letters, "option (a) or (b)") == "option (a) or (b)"
+    assert apply_step(unwrap_letters, "f(x)(y)(z)") == "f(x)(y)(z)"
+    n = normalize("they must (h)(a)(n)(g) tonight")
+    assert n.text == "they must hang tonight"
+    assert n.original[slice(*n.to_original(10, 14))] == "(h)(a)(n)(g)"
 
 
 def test_join_spaced_keeps_the_words_a_spaced_out_run_spells():

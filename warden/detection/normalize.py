@@ -337,6 +337,29 @@ _SPACED = re.compile(
 )
 
 
+# three or more letters each in brackets, side by side or spaced: "(k)(i)(l)(l)", "[k] [i] [l] [l]"
+_WRAPPED = re.compile(r"(?<![a-z0-9])(?:[(\[{][a-z][)\]}] ?){3,}")
+
+
+def unwrap_letters(buf: Buf) -> Buf:
+    """Letters written one to a bracket lose their brackets: "(k)(i)(l)(l)" -> "kill"; spaced
+    ones, "(k) (i) (l) (l)", become spaced letters for ``join_spaced``. Two in a row ("(a) or
+    (b)") are left as written."""
+    text = buf.text
+    if not _WRAPPED.search(text):
+        return buf
+    edits = []
+    for m in _WRAPPED.finditer(text):
+        new = []
+        for i in range(m.start(), m.end()):
+            if text[i] == " ":
+                new.append((" ", buf.starts[i], buf.ends[i]))
+            elif text[i] not in "()[]{}":  # the letter stands for its brackets too
+                new.append((buf.chars[i], buf.starts[i - 1], buf.ends[i + 1]))
+        edits.append((m.start(), m.end(), new))
+    return _splice(buf, edits)
+
+
 def _spaced_words(letters: str) -> tuple[str, ...]:
     """How a run of spaced-out letters reads: one word, or where the run is no word but is made
     of words ("k i l l t h e m", "i h a t e", "k i l l u"), those words. Acronyms stay whole
@@ -842,10 +865,12 @@ def squeeze_space(buf: Buf) -> Buf:
     return Buf(chars, starts, ends)
 
 
-STEPS = (strip_invisible, drop_mentions_and_links, split_hashtags, read_capital_i, fold_unicode, map_confusables, map_emoji, join_spaced, map_leet,
+STEPS = (strip_invisible, drop_mentions_and_links, split_hashtags, read_capital_i, fold_unicode, map_confusables, map_emoji,
+         unwrap_letters, join_spaced, map_leet,
          squeeze_repeats, join_broken, split_underscores, read_hashtags, expand_slang, squeeze_space)
 
-_SUSPECT = re.compile(r"[0-9@$!|+€*]|(.)\1\1|\bunaliv\w*|(?<![a-z0-9])[a-z0-9][ .\-_*·•/|~]{1,2}[a-z0-9](?![a-z0-9])|\s\s|^\s|\s$",
+_SUSPECT = re.compile(r"[0-9@$!|+€*]|(.)\1\1|\bunaliv\w*|(?<![a-z0-9])[a-z0-9][ .\-_*·•/|~]{1,2}[a-z0-9](?![a-z0-9])|\s\s|^\s|\s$"
+                      r"|(?:[(\[{][a-z][)\]}] ?){3}",
                       re.IGNORECASE)
 
 
