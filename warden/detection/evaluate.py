@@ -165,11 +165,13 @@ def obfuscate(text: str, kind: str, rng: random.Random) -> str:
                 w = "".join(_CONF.get(c, c) for c in w)
             elif kind == "zero_width":
                 w = "\u200b".join(w)
+            elif kind == "brackets":
+                w = "".join(f"({c})" for c in w)
         out.append(w)
     return " ".join(out)
 
 
-OBF_KINDS = ("spacing", "leet", "confusables", "zero_width", "hashtag", "broken", "spaced_run")
+OBF_KINDS = ("spacing", "leet", "confusables", "zero_width", "hashtag", "broken", "spaced_run", "brackets")
 
 
 # --------------------------------------------------------------------------- main
