@@ -41,6 +41,19 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
+def head_logits(head: dict, X: np.ndarray) -> np.ndarray:
+    """The MLP head's logits for its inputs ``X`` (a window's embedding and its text's structure
+    flags, one row a window)."""
+    return np.maximum(((X - head["mu"]) / head["sd"]) @ head["W1"] + head["b1"], 0) @ head["W2"] + head["b2"]
+
+
+def window_max(z: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Per text, the maximum of its windows' logits ``z`` (window k belongs to text ``owner[k]``)."""
+    out = np.full((n, z.shape[1]), -np.inf, dtype=np.float32)
+    np.maximum.at(out, owner, z.astype(np.float32))
+    return out
+
+
 ONE_WINDOW_CHARS = 550  # about as many characters as the encoder's one-window posts (126 word pieces)
 
 
@@ -153,16 +166,7 @@ class Detector:
     def window_logits(self, emb: np.ndarray, norm_texts: list[str], owner: np.ndarray) -> np.ndarray:
         """The MLP head's logits for window embeddings ``emb`` (window k of text ``owner[k]``)."""
         flags = np.stack([structure_flags(t) for t in norm_texts])
-        X = np.concatenate([emb, flags[owner]], axis=1)
-        h = self.head
-        return np.maximum(((X - h["mu"]) / h["sd"]) @ h["W1"] + h["b1"], 0) @ h["W2"] + h["b2"]
-
-    @staticmethod
-    def post_max(z: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-        """Per text, the maximum of its windows' logits."""
-        out = np.full((n, z.shape[1]), -np.inf, dtype=np.float32)
-        np.maximum.at(out, owner, z.astype(np.float32))
-        return out
+        return head_logits(self.head, np.concatenate([emb, flags[owner]], axis=1))
 
     @property
     def reads_every_window(self) -> bool:
@@ -184,7 +188,7 @@ class Detector:
             keep = self.suspicious_windows(norm_texts, owner, spans)
             wins, owner = [w for w, k in zip(wins, keep) if k], owner[keep]
         z = self.window_logits(self.encoder.embed_windows(wins), norm_texts, owner)
-        return self.post_max(z, owner, len(norm_texts))
+        return window_max(z, owner, len(norm_texts))
 
     def gate(self, z_all: np.ndarray, norm_texts: list[str]) -> np.ndarray:
         """The cascade gate's score of each post (``gate_scores``) from its stage-1 logits (``_linear``)."""
@@ -196,6 +200,11 @@ class Detector:
         scaling of the label's logit and (for violence) the gate's estimate of the encoder's logit."""
         n = len(self.labels)
         return _sigmoid(z_all[:, :n] * self._a_lin + z_all[:, n:n + 1] * self._a_gate + self._c_lin)
+
+    def stage2_probabilities(self, zh: np.ndarray, zl: np.ndarray) -> np.ndarray:
+        """Stage 2's calibrated probabilities: per label, the head's logit (``zh``, the maximum over
+        the windows read) stacked with stage 1's logit (``zl``)."""
+        return _sigmoid(zh * self._a_head + zl * self._a_lin2 + self._c_enc)
 
     def _stage1(self, norm_texts: list[str]):
         """Stage-1 logits, calibrated stage-1 probabilities and the settled-by-stage-1 mask."""
@@ -213,7 +222,7 @@ class Detector:
         rest = np.flatnonzero(~settled)
         if len(rest):
             zh = self._head_logits([norm_texts[i] for i in rest])
-            probs[rest] = _sigmoid(zh * self._a_head + zl[rest] * self._a_lin2 + self._c_enc)
+            probs[rest] = self.stage2_probabilities(zh, zl[rest])
         return probs
 
     def probabilities(self, norm_texts: list[str]) -> tuple[np.ndarray, np.ndarray]:

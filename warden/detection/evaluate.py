@@ -182,9 +182,9 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
     """By the same math as run time, for every normalised text: stage 1's probabilities; stage 2's
     (stacked) reading every window, as ``thorough`` does; stage 2's reading the windows that the
     profiles with a cut let the encoder read (``suspicious_windows``: differs only for long
-    posts); and the cascade gate's score. The window embeddings come from the training cache under data/cache when
-    it can."""
-    from .detector import _sigmoid
+    posts); and the cascade gate's score. The window embeddings come from the training cache
+    under data/cache when it can."""
+    from .detector import window_max
 
     z_all = det._linear(norm)
     zl = z_all[:, :len(det.labels)]
@@ -209,13 +209,10 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
     # the profiles with a cut share one read_windows (training's config)
     cut = next((pr["cascade"] for pr in det.meta["profiles"].values() if pr["cascade"]["read_windows"]), det.cascade)
     keep = det.suspicious_windows(norm, owner, spans, cut)
-    zh_all = det.post_max(z, owner, len(norm))
-    zh_read = det.post_max(z[keep], owner[keep], len(norm))
-
-    def stacked(zh):
-        return _sigmoid(zh * det._a_head + zl * det._a_lin2 + det._c_enc)
-
-    return det.stage1_probabilities(z_all), stacked(zh_all), stacked(zh_read), gate
+    zh_all = window_max(z, owner, len(norm))
+    zh_read = window_max(z[keep], owner[keep], len(norm))
+    return (det.stage1_probabilities(z_all), det.stage2_probabilities(zh_all, zl),
+            det.stage2_probabilities(zh_read, zl), gate)
 
 
 def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_json: Path | None = None,

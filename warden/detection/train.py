@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets as ds
-from .detector import gate_scores, settled_by_stage1, suspicious_windows
+from .detector import gate_scores, head_logits, settled_by_stage1, suspicious_windows, window_max
 from .distill import keep_layers
 from .features import N_BUCKETS, STRUCT_NAMES, batch_indices, chunked_linear_logits, structure_flags
 from .normalize import normalize_text
@@ -214,17 +214,6 @@ def fit_head(Xw: np.ndarray, Yw: np.ndarray, Mw: np.ndarray, Sw: np.ndarray, cfg
     W2 = net[4].weight.detach().numpy().T.copy()
     b2 = net[4].bias.detach().numpy().copy()
     return {"mu": mu.astype(np.float32), "sd": sd.astype(np.float32), "W1": W1, "b1": b1, "W2": W2, "b2": b2}
-
-
-def head_logits(head: dict, X: np.ndarray) -> np.ndarray:
-    h = np.maximum(((X - head["mu"]) / head["sd"]) @ head["W1"] + head["b1"], 0)
-    return h @ head["W2"] + head["b2"]
-
-
-def window_max(z: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    out = np.full((n, z.shape[1]), -np.inf, dtype=np.float32)
-    np.maximum.at(out, owner, z)
-    return out
 
 
 # --------------------------------------------------------------------------- calibration / thresholds
