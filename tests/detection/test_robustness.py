@@ -25,8 +25,9 @@ def test_obfuscated_positives_score_within_0_1(detector):
 def test_threats_padded_with_everyday_posts_still_reach_review(detector):
     """Burying a threat in filler must not hide it: the cascade gate weighs a post's length (the
     encoder's cost), but stage 1 reads a long post chunk by chunk, so the chunk with the threat
-    still scores. (The shipped model: 100 exemplar threats padded with 12 filler sentences, 97 %
-    at or above review; 92 % with the previous gate, which sent every one to the encoder.)"""
+    still scores, and the encoder is fine-tuned on padded posts too. (The shipped model: the 169
+    test-split exemplar threats padded with 12 filler sentences, 100 % at or above review; 97 %
+    before the padded fine-tune.)"""
     rng = random.Random(11)
     filler = ["Lovely morning, coffee and a long walk.", "Anyone watching the match tonight?",
               "New blog post about our garden is up!", "The bus was late again, classic monday.",
@@ -40,3 +41,32 @@ def test_threats_padded_with_everyday_posts_still_reach_review(detector):
     review = detector.thresholds["violence"]["review"]
     got = detector.score_batch(padded, spans=False)
     assert np.mean([d.scores["violence"] >= review for d in got]) >= 0.85
+
+
+def test_held_out_threats_among_everyday_posts_are_held_by_the_default_policy(detector):
+    """The encoder is fine-tuned on padded copies too (finetune.padded_copies), so a threat among
+    six everyday sentences is not averaged away: the default policy holds from 0.2
+    (warden/policy/default.yaml). Exemplars of the test split only, never trained on. (The
+    shipped model: 78 % of 169 held, hard negatives so padded 3 %; 28 % held before padded
+    copies were trained on.)"""
+    from warden.detection import datasets as ds
+
+    rng = random.Random(11)
+    filler = ["Lovely morning, coffee and a long walk.", "Anyone watching the match tonight?",
+              "New blog post about our garden is up!", "The bus was late again, classic monday.",
+              "Reading a great book about the history of bridges.", "My cat knocked the plant over again."]
+    test = [e for e in ds.load_exemplars() if e.split == "test"]
+
+    def padded(label: int) -> list[float]:
+        posts = []
+        for e in test:
+            if e.labels["violence"] == label:
+                f = [rng.choice(filler) for _ in range(6)]
+                k = rng.randint(0, 6)
+                posts.append(" ".join(f[:k] + [e.text] + f[k:]))
+        return [d.scores["violence"] for d in detector.score_batch(posts, spans=False)]
+
+    threats, benign = np.array(padded(1)), np.array(padded(0))
+    assert len(threats) > 100 and len(benign) > 100
+    assert (threats >= 0.2).mean() >= 0.65
+    assert (benign >= 0.2).mean() <= 0.10

@@ -1,4 +1,6 @@
 """Choosing the auto (precision) and review (recall) thresholds on validation scores."""
+import re
+
 import numpy as np
 import pytest
 
@@ -87,3 +89,33 @@ def test_gate_cut_settles_the_given_share_of_positives():
     # no recall loss: nothing is settled
     assert gate_cut(gate[y], 0.0) is None
     assert not settled_by_stage1(gate, {"gate_below": None}).any()
+
+
+# --------------------------------------------------------------------------- fine-tune data
+
+def test_padded_copies_place_a_row_among_everyday_posts_and_keep_its_labels():
+    from warden.detection.finetune import padded_copies
+
+    texts = [f"post number {i} says something" for i in range(400)]
+    Y = np.zeros((400, 3), dtype=np.float32)
+    Y[::7, 0] = 1
+    M = np.ones((400, 3), dtype=np.float32)
+    M[::5, 2] = 0
+    fillers = ["lovely morning.", "anyone watching the match?", "the bus was late again.", "new blog post is up!",
+               "my cat knocked the plant over."]
+    everyday = re.compile("(?:" + "|".join(re.escape(f) for f in fillers) + ")(?: (?:" + "|".join(re.escape(f) for f in fillers) + "))*")
+    idx = list(range(0, 400, 2))
+    t2, Y2, M2, idx2 = padded_copies(texts, Y, M, idx, fillers, rate=0.3, counts=(1, 3), max_chars=70, seed=5)
+    assert t2[:400] == texts and idx2[:len(idx)] == idx            # the originals stay as they were
+    new = idx2[len(idx):]
+    assert new == list(range(400, len(t2)))
+    assert 0.2 * len(idx) < len(new) < 0.4 * len(idx)              # about `rate` of the given rows
+    for k in new:
+        (orig,) = [i for i in idx if texts[i] in t2[k]]            # exactly one row, among fillers
+        assert t2[k] != texts[orig] and len(t2[k]) <= 70
+        before, after = t2[k].split(texts[orig])
+        assert (before + after).strip()
+        assert all(everyday.fullmatch(part.strip()) for part in (before, after) if part.strip())
+        assert np.array_equal(Y2[k], Y[orig]) and np.array_equal(M2[k], M[orig])
+    again = padded_copies(texts, Y, M, idx, fillers, rate=0.3, counts=(1, 3), max_chars=70, seed=5)
+    assert again[0] == t2                                          # seeded: training is reproducible

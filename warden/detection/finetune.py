@@ -34,6 +34,33 @@ def curate(examples, texts, train_sources, seed: int = 13, n_other: int = 9000, 
     return vio + ex + hate[:n_hate] + other[:n_other]
 
 
+def padded_copies(texts, Y, M, idx, fillers, rate: float, counts=(1, 2, 3, 5), max_chars: int = 450,
+                  seed: int = 13):
+    """Copies of a share (``rate``) of the fine-tune rows with everyday posts (``fillers``) placed
+    around them, labelled as the row. A threat inside a longer post is then learnt as a threat:
+    the encoder's mean pooling otherwise dilutes it. Every label is copied, so padding carries no
+    label by itself. Returns (texts, Y, M, idx) extended with the copies."""
+    import numpy as np
+
+    rng = random.Random(seed)
+    new_texts, src = [], []
+    for i in idx:
+        if rng.random() >= rate:
+            continue
+        k = rng.choice(counts)
+        parts = rng.sample(fillers, k)
+        while parts and len(texts[i]) + sum(len(f) + 1 for f in parts) > max_chars:
+            parts.pop()
+        if not parts:
+            continue
+        j = rng.randint(0, len(parts))
+        new_texts.append(" ".join(parts[:j] + [texts[i]] + parts[j:]))
+        src.append(i)
+    n = len(texts)
+    return (list(texts) + new_texts, np.concatenate([Y, Y[src]]), np.concatenate([M, M[src]]),
+            list(idx) + list(range(n, n + len(src))))
+
+
 def finetune(model, tokenizer, texts, Y, M, idx, epochs: int = 1, lr: float = 4e-5, freeze_below: int = 3,
              max_len: int = 128, batch_size: int = 32, pos_weight=(6.0, 2.0, 1.0), seed: int = 13, log=print):
     import torch
