@@ -3,7 +3,7 @@ import random
 
 import numpy as np
 
-from warden.detection.evaluate import OBF_KINDS, obfuscate
+from warden.detection.evaluate import EVERYDAY_POSTS, OBF_KINDS, obfuscate, pad_among
 from warden.detection.exemplars import exemplars
 
 
@@ -29,15 +29,8 @@ def test_threats_padded_with_everyday_posts_still_reach_review(detector):
     test-split exemplar threats padded with 12 filler sentences, 100 % at or above review; 97 %
     before the padded fine-tune.)"""
     rng = random.Random(11)
-    filler = ["Lovely morning, coffee and a long walk.", "Anyone watching the match tonight?",
-              "New blog post about our garden is up!", "The bus was late again, classic monday.",
-              "Reading a great book about the history of bridges.", "My cat knocked the plant over again."]
     pos = rng.sample([t for t, v in exemplars() if v == 1], 40)
-    padded = []
-    for t in pos:
-        f = [rng.choice(filler) for _ in range(12)]
-        k = rng.randint(0, 12)
-        padded.append(" ".join(f[:k] + [t] + f[k:]))
+    padded = [pad_among(t, [rng.choice(EVERYDAY_POSTS[:6]) for _ in range(12)], rng) for t in pos]
     review = detector.thresholds["violence"]["review"]
     got = detector.score_batch(padded, spans=False)
     assert np.mean([d.scores["violence"] >= review for d in got]) >= 0.85
@@ -52,21 +45,26 @@ def test_held_out_threats_among_everyday_posts_are_held_by_the_default_policy(de
     from warden.detection import datasets as ds
 
     rng = random.Random(11)
-    filler = ["Lovely morning, coffee and a long walk.", "Anyone watching the match tonight?",
-              "New blog post about our garden is up!", "The bus was late again, classic monday.",
-              "Reading a great book about the history of bridges.", "My cat knocked the plant over again."]
     test = [e for e in ds.load_exemplars() if e.split == "test"]
 
     def padded(label: int) -> list[float]:
-        posts = []
-        for e in test:
-            if e.labels["violence"] == label:
-                f = [rng.choice(filler) for _ in range(6)]
-                k = rng.randint(0, 6)
-                posts.append(" ".join(f[:k] + [e.text] + f[k:]))
+        posts = [pad_among(e.text, [rng.choice(EVERYDAY_POSTS[:6]) for _ in range(6)], rng)
+                 for e in test if e.labels["violence"] == label]
         return [d.scores["violence"] for d in detector.score_batch(posts, spans=False)]
 
     threats, benign = np.array(padded(1)), np.array(padded(0))
     assert len(threats) > 100 and len(benign) > 100
     assert (threats >= 0.2).mean() >= 0.65
     assert (benign >= 0.2).mean() <= 0.10
+
+
+def test_pad_among_places_the_post_whole_among_the_others_in_order():
+    rng = random.Random(2)
+    others = ["one.", "two.", "three."]
+    seen = set()
+    for _ in range(50):
+        out = pad_among("the post", others, rng)
+        assert out.replace("the post", "").split() == others       # the others, in their order
+        seen.add(out.split().index("the"))
+    assert seen == {0, 1, 2, 3}                                     # every position is used
+    assert pad_among("alone", [], rng) == "alone"

@@ -1,5 +1,5 @@
 """`warden eval`: per-set held-out tables for Warden and baselines, HateCheck behavioural report,
-Parler flag rates and an obfuscation-robustness check. Needs the `train` extra (scikit-learn,
+Parler flag rates, an obfuscation-robustness check and threats inside longer posts (padding). Needs the `train` extra (scikit-learn,
 alt-profanity-check) for the baselines.
 """
 from __future__ import annotations
@@ -173,6 +173,48 @@ def obfuscate(text: str, kind: str, rng: random.Random) -> str:
 
 OBF_KINDS = ("spacing", "leet", "confusables", "zero_width", "hashtag", "broken", "spaced_run", "brackets")
 
+# everyday sentences (written for Warden) to bury a post among: a threat inside a longer post
+EVERYDAY_POSTS = ("Lovely morning, coffee and a long walk.", "Anyone watching the match tonight?",
+                  "New blog post about our garden is up!", "The bus was late again, classic monday.",
+                  "Reading a great book about the history of bridges.", "My cat knocked the plant over again.",
+                  "Can't believe how expensive groceries are now.", "Happy birthday to my little sister!",
+                  "Does anyone know a good plumber in town?", "The new season of that show is great.")
+
+
+def pad_among(text: str, others: list[str], rng: random.Random) -> str:
+    """``text`` placed at a random point among ``others`` (joined by spaces, in their order)."""
+    k = rng.randint(0, len(others))
+    return " ".join([*others[:k], text, *others[k:]])
+
+
+def padding_report(det, examples, rng: random.Random, n_gab_negatives: int = 1500) -> dict:
+    """Violence scores of held-out posts placed among other posts, per number of others: the
+    exemplar test split among ``EVERYDAY_POSTS``, and Gab's calls for violence with a sample of its
+    other posts, each among other Gab posts (real text around real text). AUPRC, the positives'
+    mean score and their share at or above review and auto, the negatives' share at review."""
+    thr = det.thresholds["violence"]
+    ex_test = [e for e in examples if e.source == "exemplars" and e.split == "test" and e.labels.get("violence") is not None]
+    gab = [e for e in examples if e.source == "ghc" and e.labels.get("violence") is not None]
+    gab_neg = [e for e in gab if e.labels["violence"] == 0]
+    gab_rows = [e for e in gab if e.labels["violence"] == 1] + rng.sample(gab_neg, min(n_gab_negatives, len(gab_neg)))
+    gab_fill = [e.text for e in rng.sample(gab_neg, min(3000, len(gab_neg))) if len(e.text) <= 200]
+    from .stats import average_precision
+
+    out = {}
+    for name, rows, counts, others in (
+            ("exemplars/test among everyday posts", ex_test, (0, 3, 6, 12),
+             lambda k: [rng.choice(EVERYDAY_POSTS) for _ in range(k)]),
+            ("ghc/heldout among other Gab posts", gab_rows, (0, 2, 5), lambda k: rng.sample(gab_fill, k))):
+        y = np.array([e.labels["violence"] for e in rows])
+        for k in counts:
+            texts = [pad_among(e.text, others(k), rng) for e in rows]
+            p = np.array([d.scores["violence"] for d in det.score_batch(texts, spans=False)])
+            out.setdefault(name, {})[str(k)] = {
+                "n": len(rows), "pos": int(y.sum()), "auprc": average_precision(y, p),
+                "pos_mean": float(p[y == 1].mean()), "pos_review": float((p[y == 1] >= thr["review"]).mean()),
+                "pos_auto": float((p[y == 1] >= thr["auto"]).mean()), "neg_review": float((p[y == 0] >= thr["review"]).mean())}
+    return out
+
 
 # --------------------------------------------------------------------------- main
 
@@ -343,6 +385,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
         s = np.array([d.scores["violence"] for d in det.score_batch(obf)])
         rob[kind] = {"mean_abs_diff": float(np.abs(s - base).mean()), "n": len(texts)}
     results["robustness"] = rob
+    results["padding"] = padding_report(det, examples, random.Random(11))
     results["seconds"] = round(time.time() - t0, 1)
     if out_json:
         Path(out_json).write_text(json.dumps(results, indent=1), encoding="utf-8")
@@ -424,5 +467,15 @@ def format_report(res: dict) -> str:
     for k, v in res["robustness"].items():
         lines.append(f"- {k}: {v['mean_abs_diff']:.3f} (n={v['n']})")
     lines.append("")
+    if "padding" in res:
+        lines.append("## Threats inside longer posts (violence, default profile): each post among k others")
+        lines.append("")
+        lines.append("| set | k | n / pos | AUPRC | positives: mean score | at review | at auto | negatives at review |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+        for name, by_k in res["padding"].items():
+            for k, r in by_k.items():
+                lines.append(f"| {name} | {k} | {r['n']} / {r['pos']} | {r['auprc']:.3f} | {r['pos_mean']:.2f} | "
+                             f"{r['pos_review']:.1%} | {r['pos_auto']:.1%} | {r['neg_review']:.1%} |")
+        lines.append("")
     lines.append(f"eval took {res['seconds']}s")
     return "\n".join(lines)
