@@ -87,6 +87,32 @@ def suspicious_windows(W: np.ndarray, b: np.ndarray, norm_texts: list[str], owne
     return keep
 
 
+class Calibration:
+    """Per-label calibration (meta.json's "calibration", fitted by ``train``): Platt scaling of
+    stage 1's logit (for violence beside the gate's estimate of the encoder's logit), and stage 2's
+    stacking of the head's logit with stage 1's. Training and run time both score through it."""
+
+    def __init__(self, calib: dict, labels: tuple[str, ...] | list[str]):
+        self.a_lin = np.array([calib[lab]["linear"]["a"] for lab in labels])
+        self.a_gate = np.array([calib[lab]["linear"].get("a_gate", 0.0) for lab in labels])
+        self.c_lin = np.array([calib[lab]["linear"]["c"] for lab in labels])
+        self.a_head = np.array([calib[lab]["encoder"]["a_head"] for lab in labels])
+        self.a_lin2 = np.array([calib[lab]["encoder"]["a_lin"] for lab in labels])
+        self.c_enc = np.array([calib[lab]["encoder"]["c"] for lab in labels])
+
+    def stage1(self, zl: np.ndarray, z_gate: np.ndarray) -> np.ndarray:
+        """Stage 1's probabilities from its label logits ``zl`` and gate logit ``z_gate``."""
+        return _sigmoid(zl * self.a_lin + z_gate[:, None] * self.a_gate + self.c_lin)
+
+    def stage2_logits(self, zh: np.ndarray, zl: np.ndarray) -> np.ndarray:
+        """Stage 2's stacked logits: the head's (``zh``, the maximum over the windows read) with
+        stage 1's (``zl``)."""
+        return zh * self.a_head + zl * self.a_lin2 + self.c_enc
+
+    def stage2(self, zh: np.ndarray, zl: np.ndarray) -> np.ndarray:
+        return _sigmoid(self.stage2_logits(zh, zl))
+
+
 def settled_by_stage1(gate: np.ndarray, cascade: dict) -> np.ndarray:
     """Mask of the posts a cascade profile settles at stage 1: gate score (``gate_scores``) below
     ``gate_below`` (``None``: the profile sends every post to the encoder)."""
@@ -115,13 +141,7 @@ class Detector:
         self.head = head
         self._encoder = encoder
         self._enc_lock = threading.Lock()
-        cal = meta["calibration"]
-        self._a_lin = np.array([cal[lab]["linear"]["a"] for lab in self.labels])
-        self._a_gate = np.array([cal[lab]["linear"].get("a_gate", 0.0) for lab in self.labels])
-        self._c_lin = np.array([cal[lab]["linear"]["c"] for lab in self.labels])
-        self._a_head = np.array([cal[lab]["encoder"]["a_head"] for lab in self.labels])
-        self._a_lin2 = np.array([cal[lab]["encoder"]["a_lin"] for lab in self.labels])
-        self._c_enc = np.array([cal[lab]["encoder"]["c"] for lab in self.labels])
+        self.calibration = Calibration(meta["calibration"], self.labels)
         self.cascade = dict(profiles[profile]["cascade"])
         if "read_windows" not in self.cascade or self.W.shape[1] != len(self.labels) + 1:
             raise ValueError(f"the model in {model_dir} predates the cascade gate of this version (no gate "
@@ -199,12 +219,12 @@ class Detector:
         """Stage 1's calibrated probabilities from its logits (``_linear``): per label, Platt
         scaling of the label's logit and (for violence) the gate's estimate of the encoder's logit."""
         n = len(self.labels)
-        return _sigmoid(z_all[:, :n] * self._a_lin + z_all[:, n:n + 1] * self._a_gate + self._c_lin)
+        return self.calibration.stage1(z_all[:, :n], z_all[:, n])
 
     def stage2_probabilities(self, zh: np.ndarray, zl: np.ndarray) -> np.ndarray:
         """Stage 2's calibrated probabilities: per label, the head's logit (``zh``, the maximum over
         the windows read) stacked with stage 1's logit (``zl``)."""
-        return _sigmoid(zh * self._a_head + zl * self._a_lin2 + self._c_enc)
+        return self.calibration.stage2(zh, zl)
 
     def _stage1(self, norm_texts: list[str]):
         """Stage-1 logits, calibrated stage-1 probabilities and the settled-by-stage-1 mask."""

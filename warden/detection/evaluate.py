@@ -1,6 +1,6 @@
 """`warden eval`: per-set held-out tables for Warden and baselines, HateCheck behavioural report,
-Parler flag rates, an obfuscation-robustness check and threats inside longer posts (padding). Needs the `train` extra (scikit-learn,
-alt-profanity-check) for the baselines.
+Parler flag rates, an obfuscation-robustness check and threats inside longer posts (padding).
+Needs the `train` extra (scikit-learn, alt-profanity-check) for the baselines.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import numpy as np
 
 from . import datasets as ds
 from .normalize import normalize_text
+from .stats import average_precision, compare
 
 LABELS = ds.LABELS
 
@@ -59,8 +60,6 @@ def keyword_scores(texts: list[str]) -> np.ndarray:
 
 def metrics(p: np.ndarray, y: np.ndarray, t_auto: float, t_review: float) -> dict:
     from sklearn.metrics import roc_auc_score
-
-    from .stats import average_precision
 
     out = {"n": int(len(y)), "pos": int(y.sum())}
     if 0 < y.sum() < len(y):
@@ -198,8 +197,6 @@ def padding_report(det, examples, rng: random.Random, n_gab_negatives: int = 150
     gab_neg = [e for e in gab if e.labels["violence"] == 0]
     gab_rows = [e for e in gab if e.labels["violence"] == 1] + rng.sample(gab_neg, min(n_gab_negatives, len(gab_neg)))
     gab_fill = [e.text for e in rng.sample(gab_neg, min(3000, len(gab_neg))) if len(e.text) <= 200]
-    from .stats import average_precision
-
     out = {}
     for name, rows, counts, others in (
             ("exemplars/test among everyday posts", ex_test, (0, 3, 6, 12),
@@ -266,7 +263,6 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     from profanity_check import predict_prob
 
     from .detector import Detector, settled_by_stage1
-    from .stats import compare
     from .train import CONFIG, TRAIN_SOURCES
 
     t0 = time.time()
@@ -344,8 +340,6 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     results["cascade_settled_frac"] = {s: float(settled[src == s].mean()) for s in sorted(set(src))}
 
     # what the cascade costs: every profile (and encoder-only) on the violence sets
-    from .stats import average_precision
-
     yv = np.array([np.nan if e.labels.get("violence") is None else e.labels["violence"] for e in examples])
     jv = LABELS.index("violence")
     stream = np.isin(src, ["parler", "ghc", "davidson", "hatexplain", "tweeteval"])

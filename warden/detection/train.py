@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets as ds
-from .detector import gate_scores, head_logits, settled_by_stage1, suspicious_windows, window_max
+from .detector import Calibration, gate_scores, head_logits, settled_by_stage1, suspicious_windows, window_max
 from .distill import keep_layers
 from .features import N_BUCKETS, STRUCT_NAMES, batch_indices, chunked_linear_logits, structure_flags
 from .normalize import normalize_text
@@ -134,10 +134,6 @@ def soup(texts, Yf, Mf, idx, cfg):
         avg[k] = (sum(st[k].double() for st in states) / len(states)).to(v.dtype) if v.is_floating_point() else v
     model.load_state_dict(avg)
     return model.eval()
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
 # --------------------------------------------------------------------------- stage 1
@@ -427,16 +423,13 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
                       "encoder": {"a_head": float(a_enc[0]), "a_lin": float(a_enc[1]), "c": c_enc},
                       "val_n": int(m.sum()), "val_pos": int(y.sum())}
 
-    def stacked(zh):  # stage 2's calibrated probabilities from per-text head logits
-        return _sigmoid(zh * np.array([calib[lab]["encoder"]["a_head"] for lab in LABELS])
-                        + zlin * np.array([calib[lab]["encoder"]["a_lin"] for lab in LABELS])
-                        + np.array([calib[lab]["encoder"]["c"] for lab in LABELS]))
-
-    p_enc = stacked(zhead)
+    p_enc = Calibration(calib, LABELS).stage2(zhead, zlin)
     # the cascade gate: stage 1's estimate of the stacked encoder violence logit, fitted on the
     # training rows; the profiles settle a post when its gate score is below the value that
     # `recall_loss` of the validation violence positives fall under
     jv = LABELS.index("violence")
+    # the violence column of Calibration.stage2_logits, in float32 as the shipped gate was fitted
+    # (float64 moves the ridge fit in the last bits)
     z_enc = (zhead[:, jv] * calib["violence"]["encoder"]["a_head"] + zlin[:, jv] * calib["violence"]["encoder"]["a_lin"]
              + calib["violence"]["encoder"]["c"])
     wg, bg = fit_gate(X, z_enc, np.flatnonzero(split == "train"), cfg)
@@ -451,14 +444,13 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     mv = val & (M[:, jv] == 1)
     a_v, c_v = fit_platt(np.stack([zlin[mv, jv], z_gate[mv]], 1), Y[mv, jv])
     calib["violence"]["linear"] = {"a": float(a_v[0]), "a_gate": float(a_v[1]), "c": c_v}
-    p_lin = _sigmoid(zlin * np.array([calib[lab]["linear"]["a"] for lab in LABELS])
-                     + z_gate[:, None] * np.array([calib[lab]["linear"].get("a_gate", 0.0) for lab in LABELS])
-                     + np.array([calib[lab]["linear"]["c"] for lab in LABELS]))
+    cal = Calibration(calib, LABELS)
+    p_lin = cal.stage1(zlin, z_gate)
     # under a cascade cut the encoder reads only the most suspicious windows of a long post
     _, win_owner, spans = enc.windows_with_spans(texts)
     assert np.array_equal(win_owner, owner)
     keep = suspicious_windows(W, b, texts, owner, spans, cfg["read_windows"])
-    p_read = stacked(window_max(head_logits(head, Xw[keep]), owner[keep], len(examples)))
+    p_read = cal.stage2(window_max(head_logits(head, Xw[keep]), owner[keep], len(examples)), zlin)
     vpos = mv & (Y[:, jv] == 1)
     profiles = {}
     for name, loss in cfg["profiles"].items():
