@@ -221,3 +221,28 @@ def test_version_names_the_shipped_weights_and_cascade(detector):
     moved = json.loads(json.dumps(scoring))
     moved["profiles"]["balanced"]["cascade"]["gate_below"] += 0.5
     assert model_digest(detector.model_dir, moved) != model_digest(detector.model_dir, scoring)
+
+
+def test_gate_reads_a_long_posts_short_chunks_but_a_settled_score_does_not(detector):
+    """A threat among everyday sentences: read as a whole and in 400-char chunks, stage 1's
+    estimate of the encoder falls below the cut and the post would be settled; one of its
+    160-char chunks lifts the gate above it, so the encoder reads the post. A settled post's
+    probability keeps the estimate without the short chunks (``gate_estimate``)."""
+    from warden.detection.detector import gate_estimate, gate_scores
+    from warden.detection.evaluate import EVERYDAY_POSTS
+    from warden.detection.normalize import normalize
+
+    filler = " ".join(EVERYDAY_POSTS[:6])
+    text = f"{filler} Hindus are rats and need to be exterminated {filler}"
+    norm = [normalize(text).text]
+    z = detector._linear(norm)
+    n_chars = np.array([len(norm[0])])
+    plain = gate_scores(z[:, -1], n_chars, detector.cascade["length_weight"])
+    assert plain[0] < detector.cascade["gate_below"] <= detector.gate(z, norm)[0]
+    assert detector.score(text).stage == "encoder"
+    assert gate_estimate(detector.W, detector.b, z[:, -1], ["a short post"])[0] == z[0, -1]  # nothing to lift
+    benign = f"{filler} {filler}"
+    d = detector.score(benign)
+    assert d.stage == "linear"
+    zb = detector._linear([normalize(benign).text])
+    assert d.scores["violence"] == pytest.approx(detector.stage1_probabilities(zb)[0, 0], abs=1e-6)

@@ -1,7 +1,8 @@
 """Stage-1 features: the batched hashing must give exactly the features of each text on its own."""
 import numpy as np
 
-from warden.detection.features import N_BUCKETS, batch_indices, chunked_linear_logits, feature_indices
+from warden.detection.features import (GATE_CHUNK_CHARS, GATE_CHUNK_STEP, N_BUCKETS, batch_indices, chunked_linear_logits,
+                                       feature_indices, short_chunk_logits, text_chunks)
 from warden.detection.normalize import normalize_text
 
 TEXTS = [
@@ -49,3 +50,21 @@ def test_linear_logits_of_a_batch_equal_single_texts():
     z = chunked_linear_logits(W, b, texts)
     for i, t in enumerate(texts):
         assert np.allclose(z[i], chunked_linear_logits(W, b, [t])[0], atol=1e-5)
+
+
+
+def test_short_chunk_logits_are_the_max_over_short_chunks_of_a_long_text():
+    """The cascade gate also reads a long post in 160-char chunks (detector.gate_estimate), so a
+    one-sentence threat among everyday sentences is not outweighed by them."""
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=N_BUCKETS).astype(np.float32)
+    filler = "the bus was late again and the coffee was cold but the walk was nice. " * 8
+    texts = [normalize_text(t) for t in ("we should burn their houses down tonight",
+                                         filler + "we should burn their houses down tonight. " + filler)]
+    z = short_chunk_logits(w, 0.3, texts)
+    assert z[0] == -np.inf  # a short text has no short chunks
+    chunks = text_chunks(texts[1], GATE_CHUNK_CHARS, GATE_CHUNK_STEP)
+    assert len(chunks) > 8 and all(len(c) <= GATE_CHUNK_CHARS for c in chunks)
+    assert any("burn their houses down tonight" in c for c in chunks)  # the sentence whole in one chunk
+    by_chunk = chunked_linear_logits(w[:, None], np.array([0.3], dtype=np.float32), chunks)[:, 0]
+    assert np.isclose(z[1], by_chunk.max(), atol=1e-5)

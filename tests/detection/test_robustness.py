@@ -68,3 +68,27 @@ def test_pad_among_places_the_post_whole_among_the_others_in_order():
         seen.add(out.split().index("the"))
     assert seen == {0, 1, 2, 3}                                     # every position is used
     assert pad_among("alone", [], rng) == "alone"
+
+
+def test_a_threat_among_many_everyday_posts_is_not_settled_at_stage_1(detector):
+    """A long post costs the encoder more, so the cascade gate lets fewer long posts through; but
+    the gate also reads 160-character chunks (features.GATE_CHUNK_CHARS), so a threat among twelve
+    everyday sentences reaches the encoder. (The shipped model: 15 % of the 169 test-split threats
+    settled at stage 1 and 68 % held at 0.2, hard negatives 3 %; `c92567f5`, whose gate read only
+    400-character chunks, 39 % settled and 55 % held.)"""
+    from warden.detection import datasets as ds
+
+    rng = random.Random(11)
+    test = [e for e in ds.load_exemplars() if e.split == "test"]
+
+    def padded(label: int):
+        posts = [pad_among(e.text, [rng.choice(EVERYDAY_POSTS[:6]) for _ in range(12)], rng)
+                 for e in test if e.labels["violence"] == label]
+        got = detector.score_batch(posts, spans=False)
+        return np.array([d.scores["violence"] for d in got]), np.array([d.stage == "linear" for d in got])
+
+    (threats, settled), (benign, _) = padded(1), padded(0)
+    assert len(threats) > 100 and len(benign) > 100
+    assert settled.mean() <= 0.20
+    assert (threats >= 0.2).mean() >= 0.62
+    assert (benign >= 0.2).mean() <= 0.10

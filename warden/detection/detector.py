@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import chunked_linear_logits, structure_flags, word_spans
+from .features import chunked_linear_logits, short_chunk_logits, structure_flags, word_spans
 from .normalize import Normalized, normalize
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "model"
@@ -65,6 +65,15 @@ def gate_scores(z_gate: np.ndarray, n_chars: np.ndarray, length_weight: float) -
     that look alike to stage 1 the shorter one is sent first; a long post's stage-1 logit is already
     the maximum over its chunks (``chunked_linear_logits``), so padding does not dilute a threat in it."""
     return z_gate.astype(np.float64) - length_weight * np.log(np.minimum(n_chars, ONE_WINDOW_CHARS) + 10.0)
+
+
+def gate_estimate(W: np.ndarray, b: np.ndarray, z_gate: np.ndarray, norm_texts: list[str]) -> np.ndarray:
+    """What the gate reads of each post: stage 1's estimate of the encoder's logit (``z_gate``, the
+    last column of ``chunked_linear_logits``: the whole post and its 400-char chunks) or, where
+    higher, that of one of its 160-char chunks (``short_chunk_logits``), so that a threat among
+    several everyday sentences still reaches the encoder. Only the decision to settle reads the
+    short chunks; a settled post's probability keeps ``z_gate``."""
+    return np.maximum(z_gate, short_chunk_logits(W[:, -1], float(b[-1]), norm_texts))
 
 
 def suspicious_windows(W: np.ndarray, b: np.ndarray, norm_texts: list[str], owner: np.ndarray,
@@ -212,8 +221,8 @@ class Detector:
 
     def gate(self, z_all: np.ndarray, norm_texts: list[str]) -> np.ndarray:
         """The cascade gate's score of each post (``gate_scores``) from its stage-1 logits (``_linear``)."""
-        return gate_scores(z_all[:, len(self.labels)], np.array([len(t) for t in norm_texts]),
-                           self.cascade["length_weight"])
+        return gate_scores(gate_estimate(self.W, self.b, z_all[:, len(self.labels)], norm_texts),
+                           np.array([len(t) for t in norm_texts]), self.cascade["length_weight"])
 
     def stage1_probabilities(self, z_all: np.ndarray) -> np.ndarray:
         """Stage 1's calibrated probabilities from its logits (``_linear``): per label, Platt
@@ -231,10 +240,9 @@ class Detector:
         z_all = self._linear(norm_texts)
         zl = z_all[:, :len(self.labels)]
         p_lin = self.stage1_probabilities(z_all)
-        settled = settled_by_stage1(self.gate(z_all, norm_texts), self.cascade)
-        if not self.use_cascade:
-            settled[:] = False
-        return zl, p_lin, settled
+        if not self.use_cascade or self.cascade.get("gate_below") is None:  # every post to the encoder
+            return zl, p_lin, np.zeros(len(norm_texts), dtype=bool)
+        return zl, p_lin, settled_by_stage1(self.gate(z_all, norm_texts), self.cascade)
 
     def _stage2(self, norm_texts: list[str], zl: np.ndarray, p_lin: np.ndarray, settled: np.ndarray) -> np.ndarray:
         """Final probabilities: stage 1's for settled texts, the encoder's (stacked) for the rest."""

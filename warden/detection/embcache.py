@@ -24,7 +24,7 @@ def file_digest(path: Path) -> str:
 
 class EmbCache:
     def __init__(self, cache_dir: Path, encoder: Encoder, model_digest: str):
-        self.path = Path(cache_dir) / f"emb_{model_digest}.npz"
+        self.path = Path(cache_dir) / f"emb_{model_digest}_{encoder.max_len}x{encoder.stride}.npz"
         self.encoder = encoder
         self.index: dict[str, tuple[int, int]] = {}
         self.embs = np.zeros((0, 384), dtype=np.float32)

@@ -171,23 +171,28 @@ def batch_indices(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 CHUNK_CHARS = 400
 CHUNK_STEP = 200
+# the cascade gate also reads shorter chunks (short_chunk_logits): in a 400-char chunk a
+# one-sentence threat is outweighed by the sentences around it, and the post was settled at stage 1
+GATE_CHUNK_CHARS = 160
+GATE_CHUNK_STEP = 80
 
 
-def text_chunks(text: str) -> list[str]:
-    """Overlapping ~400-char chunks (cut at spaces) of a long text; [text] for short ones."""
-    if len(text) <= CHUNK_CHARS:
+def text_chunks(text: str, size: int = CHUNK_CHARS, step: int = CHUNK_STEP) -> list[str]:
+    """Overlapping chunks of about ``size`` chars (cut at spaces, starting every ``step`` or so)
+    of a long text; [text] for short ones."""
+    if len(text) <= size:
         return [text]
     out, start = [], 0
     while start < len(text):
-        end = min(len(text), start + CHUNK_CHARS)
+        end = min(len(text), start + size)
         if end < len(text):
-            sp = text.rfind(" ", start + CHUNK_STEP, end)
+            sp = text.rfind(" ", start + step, end)
             end = sp if sp > 0 else end
         out.append(text[start:end])
         if end >= len(text):
             break
-        nxt = text.find(" ", start + CHUNK_STEP, end)
-        start = (nxt + 1) if nxt > 0 else start + CHUNK_STEP
+        nxt = text.find(" ", start + step, end)
+        start = (nxt + 1) if nxt > 0 else start + step
     return out
 
 
@@ -205,6 +210,23 @@ def chunked_linear_logits(W: np.ndarray, b: np.ndarray, texts: list[str]) -> np.
         return z
     out = np.full((len(texts), z.shape[1]), -np.inf, dtype=np.float32)
     np.maximum.at(out, np.asarray(owner), z.astype(np.float32))
+    return out
+
+
+def short_chunk_logits(w: np.ndarray, b: float, texts: list[str]) -> np.ndarray:
+    """One column's logits (weights ``w``, bias ``b``) as the max over each text's short chunks
+    (``GATE_CHUNK_CHARS``); -inf for a text no longer than one chunk."""
+    out = np.full(len(texts), -np.inf, dtype=np.float32)
+    pieces, owner = [], []
+    for i, t in enumerate(texts):
+        if len(t) > GATE_CHUNK_CHARS:
+            chunks = text_chunks(t, GATE_CHUNK_CHARS, GATE_CHUNK_STEP)
+            pieces.extend(chunks)
+            owner.extend([i] * len(chunks))
+    if pieces:
+        idx, indptr = batch_indices(pieces)
+        z = linear_logits(w[:, None], np.array([b], dtype=np.float32), idx, indptr)[:, 0]
+        np.maximum.at(out, np.asarray(owner), z.astype(np.float32))
     return out
 
 
