@@ -226,6 +226,26 @@ def test_map_leet_reads_a_single_masked_letter_only_when_one_reading_is_a_word()
     assert apply_step(map_leet, "2*3 = 6") == "2*3 = 6"
 
 
+def test_map_leet_reads_two_masked_vowels_only_as_a_violent_word():
+    assert apply_step(map_leet, "m*rd*r them tonight") == "murder them tonight"
+    assert apply_step(map_leet, "sl**ghter them") == "slaughter them"
+    assert apply_step(map_leet, "they should be st*bb*d") == "they should be stabbed"
+    assert apply_step(map_leet, "sh**t them") == "sh**t them"          # shoot or shout
+    assert apply_step(map_leet, "what the f**k") == "what the f**k"    # no violent reading
+    assert apply_step(map_leet, "b**b the building") == "b**b the building"  # "boob" is no threat
+    assert apply_step(map_leet, "sh*t") == "sh*t"                      # one star: shot, shit, shut
+    assert apply_step(map_leet, "they should drown") == "they should drown"
+    assert apply_step(map_leet, "dr*wn*d") == "drowned"                # a violent word, though no whole word piece
+
+
+def test_a_star_ending_a_masked_word_is_read_as_a_mask_only_for_a_violent_word():
+    assert apply_step(map_leet, "ex*cut* them") == "execute them"
+    assert apply_step(map_leet, "that mass*cr* was a good start") == "that massacre was a good start"
+    assert apply_step(map_leet, "k*ll* them") == "kill* them"          # "kill" and an emphasis star
+    assert apply_step(map_leet, "*really* mean it") == "*really* mean it"
+    assert apply_step(map_leet, "h*ll*") == "h*ll*"
+
+
 def test_masked_word_maps_back_to_what_was_written():
     n = normalize("they will k*ll you")
     assert n.text == "they will kill you"

@@ -430,11 +430,18 @@ def _is_leet(c: str) -> bool:
     return c in LEET or c == _MASK
 
 
-def _leet_word(tok: str) -> str | None:
+def _leet_word(tok: str, last_star_masks: bool = False) -> str | None:
+    if not last_star_masks and tok.endswith(_MASK) and _MASK in tok[:-1].strip(_MASK):
+        # a star ending a word with a masked letter inside may mask its last letter too
+        # ("ex*cut*" -> "execute"): two stars, so read only where that gives a violent word
+        whole = _leet_word(tok, last_star_masks=True)
+        if whole is not None and _MASK not in whole:
+            return whole
     if not any(c.isalpha() for c in tok) or not any(_is_leet(c) for c in tok):
         return None
     core_start, core_end = 0, len(tok)
-    while core_end > 0 and tok[core_end - 1] in "!|+*":  # trailing punctuation, not leet
+    # trailing punctuation, not leet (a trailing star too, unless it is read as a mask)
+    while core_end > 0 and tok[core_end - 1] in ("!|+" if last_star_masks else "!|+*"):
         core_end -= 1
     while core_start < core_end and tok[core_start] == _MASK:  # "*emphasis*" is not masking
         core_start += 1
@@ -456,10 +463,18 @@ def _leet_word(tok: str) -> str | None:
         words = [c for c in cands if c in lex]
         if _MASK in core:
             # a word with one masked letter is read only when one reading alone is a word
-            # ("k*ll" -> "kill"; "h*ll" could be hall, hell, hill or hull, so it stays); more
-            # stars usually hide consonants too ("c**t"), so those stay as written
-            if core.count(_MASK) == 1 and len(words) == 1:
+            # ("k*ll" -> "kill"; "h*ll" could be hall, hell, hill or hull, so it stays); two stars
+            # often hide consonants too ("c**t"), so those are read only when the one reading
+            # that is a word is a violent one ("m*rd*r" -> "murder"; "sh**t" could be shoot or
+            # shout, so it stays)
+            stars = core.count(_MASK)
+            if stars == 1 and len(words) == 1:
                 return tok[:core_start] + words[0] + tok[core_end:]
+            if stars == 2:
+                violent = _violent_words()[0]
+                readings = set(words) | {c for c in cands if c in violent}  # "drowned" is no whole word piece
+                if len(readings) == 1 and readings <= violent:
+                    return tok[:core_start] + readings.pop() + tok[core_end:]
         elif words:
             # a reading that is a word as it stands ("ki11" -> "kill") beats one that becomes a
             # word once its repeated letters are squeezed ("kiii" -> "ki")
