@@ -36,23 +36,25 @@ def test_threats_padded_with_everyday_posts_still_reach_review(detector):
     assert np.mean([d.scores["violence"] >= review for d in got]) >= 0.85
 
 
+def _test_split_padded(detector, label: int, n_others: int, rng: random.Random):
+    """Detections of the exemplar test split's posts with violence ``label``, each placed among
+    ``n_others`` everyday sentences (never trained on)."""
+    from warden.detection import datasets as ds
+
+    posts = [pad_among(e.text, [rng.choice(EVERYDAY_POSTS[:6]) for _ in range(n_others)], rng)
+             for e in ds.load_exemplars() if e.split == "test" and e.labels["violence"] == label]
+    return detector.score_batch(posts, spans=False)
+
+
 def test_held_out_threats_among_everyday_posts_are_held_by_the_default_policy(detector):
     """The encoder is fine-tuned on padded copies too (finetune.padded_copies), so a threat among
     six everyday sentences is not averaged away: the default policy holds from 0.2
     (warden/policy/default.yaml). Exemplars of the test split only, never trained on. (The
-    shipped model: 78 % of 169 held, hard negatives so padded 3 %; 28 % held before padded
-    copies were trained on.)"""
-    from warden.detection import datasets as ds
-
+    shipped model: 85 % of 169 held, hard negatives so padded 7 %; `c92567f5`, whose gate read no
+    short chunks, 78 % and 3 %; 28 % held before padded copies were trained on.)"""
     rng = random.Random(11)
-    test = [e for e in ds.load_exemplars() if e.split == "test"]
-
-    def padded(label: int) -> list[float]:
-        posts = [pad_among(e.text, [rng.choice(EVERYDAY_POSTS[:6]) for _ in range(6)], rng)
-                 for e in test if e.labels["violence"] == label]
-        return [d.scores["violence"] for d in detector.score_batch(posts, spans=False)]
-
-    threats, benign = np.array(padded(1)), np.array(padded(0))
+    threats, benign = [np.array([d.scores["violence"] for d in _test_split_padded(detector, label, 6, rng)])
+                       for label in (1, 0)]
     assert len(threats) > 100 and len(benign) > 100
     assert (threats >= 0.2).mean() >= 0.65
     assert (benign >= 0.2).mean() <= 0.10
@@ -76,18 +78,10 @@ def test_a_threat_among_many_everyday_posts_is_not_settled_at_stage_1(detector):
     everyday sentences reaches the encoder. (The shipped model: 15 % of the 169 test-split threats
     settled at stage 1 and 68 % held at 0.2, hard negatives 3 %; `c92567f5`, whose gate read only
     400-character chunks, 39 % settled and 55 % held.)"""
-    from warden.detection import datasets as ds
-
     rng = random.Random(11)
-    test = [e for e in ds.load_exemplars() if e.split == "test"]
-
-    def padded(label: int):
-        posts = [pad_among(e.text, [rng.choice(EVERYDAY_POSTS[:6]) for _ in range(12)], rng)
-                 for e in test if e.labels["violence"] == label]
-        got = detector.score_batch(posts, spans=False)
-        return np.array([d.scores["violence"] for d in got]), np.array([d.stage == "linear" for d in got])
-
-    (threats, settled), (benign, _) = padded(1), padded(0)
+    got, got_benign = [_test_split_padded(detector, label, 12, rng) for label in (1, 0)]
+    threats, settled = np.array([d.scores["violence"] for d in got]), np.array([d.stage == "linear" for d in got])
+    benign = np.array([d.scores["violence"] for d in got_benign])
     assert len(threats) > 100 and len(benign) > 100
     assert settled.mean() <= 0.20
     assert (threats >= 0.2).mean() >= 0.62

@@ -196,38 +196,36 @@ def text_chunks(text: str, size: int = CHUNK_CHARS, step: int = CHUNK_STEP) -> l
     return out
 
 
+def _max_over_pieces(W: np.ndarray, b: np.ndarray, texts: list[str], pieces_of) -> np.ndarray:
+    """Logits (n_texts, n_columns), each text's the max over its pieces (``pieces_of(text)``, a
+    list of strings); -inf for a text without any."""
+    pieces, owner = [], []
+    for i, t in enumerate(texts):
+        ps = pieces_of(t)
+        pieces.extend(ps)
+        owner.extend([i] * len(ps))
+    out = np.full((len(texts), W.shape[1]), -np.inf, dtype=np.float32)
+    if pieces:
+        idx, indptr = batch_indices(pieces)
+        np.maximum.at(out, np.asarray(owner), linear_logits(W, b, idx, indptr).astype(np.float32))
+    return out
+
+
 def chunked_linear_logits(W: np.ndarray, b: np.ndarray, texts: list[str]) -> np.ndarray:
     """Stage-1 logits reading long texts in full: max over the whole text (first MAX_CHARS) and
     its overlapping chunks."""
-    pieces, owner = [], []
-    for i, t in enumerate(texts):
-        for c in ([t] if len(t) <= CHUNK_CHARS else [t, *text_chunks(t)]):
-            pieces.append(c)
-            owner.append(i)
-    idx, indptr = batch_indices(pieces)
-    z = linear_logits(W, b, idx, indptr)
-    if len(pieces) == len(texts):
-        return z
-    out = np.full((len(texts), z.shape[1]), -np.inf, dtype=np.float32)
-    np.maximum.at(out, np.asarray(owner), z.astype(np.float32))
-    return out
+    if all(len(t) <= CHUNK_CHARS for t in texts):  # one piece per text: its logits as they are
+        idx, indptr = batch_indices(texts)
+        return linear_logits(W, b, idx, indptr)
+    return _max_over_pieces(W, b, texts, lambda t: [t] if len(t) <= CHUNK_CHARS else [t, *text_chunks(t)])
 
 
 def short_chunk_logits(w: np.ndarray, b: float, texts: list[str]) -> np.ndarray:
     """One column's logits (weights ``w``, bias ``b``) as the max over each text's short chunks
     (``GATE_CHUNK_CHARS``); -inf for a text no longer than one chunk."""
-    out = np.full(len(texts), -np.inf, dtype=np.float32)
-    pieces, owner = [], []
-    for i, t in enumerate(texts):
-        if len(t) > GATE_CHUNK_CHARS:
-            chunks = text_chunks(t, GATE_CHUNK_CHARS, GATE_CHUNK_STEP)
-            pieces.extend(chunks)
-            owner.extend([i] * len(chunks))
-    if pieces:
-        idx, indptr = batch_indices(pieces)
-        z = linear_logits(w[:, None], np.array([b], dtype=np.float32), idx, indptr)[:, 0]
-        np.maximum.at(out, np.asarray(owner), z.astype(np.float32))
-    return out
+    return _max_over_pieces(w[:, None], np.array([b], dtype=np.float32), texts,
+                            lambda t: text_chunks(t, GATE_CHUNK_CHARS, GATE_CHUNK_STEP) if len(t) > GATE_CHUNK_CHARS
+                            else [])[:, 0]
 
 
 def linear_logits(W: np.ndarray, b: np.ndarray, idx: np.ndarray, indptr: np.ndarray) -> np.ndarray:
