@@ -71,13 +71,13 @@ def main() -> None:
     for name in det.meta.get("profiles", {det.profile: None}):
         prof = Detector.load(profile=name)
         prof._encoder = det.encoder
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         stages = [d.stage for d in prof.score_many(texts, batch_size=args.batch)]
-        dt = time.perf_counter() - t0
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         settled = float(np.mean([s == "linear" for s in stages]))
         tag = " (default)" if name == det.profile else ""
         print(f"cascade batch, profile {name}{tag}: {len(texts) / dt:8.0f} posts/s  (stage 1 settled {settled:.1%}; "
-              f"score_many, as `warden classify`)")
+              f"{cpu:.2f} s of CPU for {dt:.2f} s; score_many, as `warden classify`)")
         t0 = time.perf_counter()
         for b in range(0, len(texts), args.batch):
             prof.score_batch(texts[b:b + args.batch])

@@ -169,6 +169,38 @@ def test_runtime_imports_no_training_libraries():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_head_runs_on_one_blas_thread_and_restores_the_setting():
+    from threadpoolctl import threadpool_info
+
+    from warden.detection.detector import head_logits
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    seen: list[list[int]] = []
+
+    class Probe:  # stands in for W1: records the BLAS threads while the head multiplies by it
+        __array_ufunc__ = None  # numpy defers `x @ probe` to __rmatmul__
+
+        def __init__(self, w):
+            self.w = w
+
+        def __rmatmul__(self, x):
+            seen.append(blas_threads())
+            return x @ self.w
+
+    rng = np.random.default_rng(0)
+    head = {"mu": np.zeros(8, np.float32), "sd": np.ones(8, np.float32), "W1": rng.normal(size=(8, 4)),
+            "b1": np.zeros(4), "W2": rng.normal(size=(4, 1)), "b2": np.zeros(1)}
+    X = rng.normal(size=(5, 8))
+    before = blas_threads()
+    expected = head_logits(head, X)
+    got = head_logits({**head, "W1": Probe(head["W1"])}, X)
+    assert seen and seen[0] and all(n == 1 for n in seen[0])
+    assert np.array_equal(got, expected)
+    assert blas_threads() == before  # the limit is scoped to the call
+
+
 def test_profiles_trade_speed_for_recall():
     fast = Detector.load(profile="fast")
     balanced = Detector.load(profile="balanced")

@@ -1,7 +1,7 @@
 """Run-time detector: normalise -> stage 1 (hashed n-gram linear model) -> stage 2 (int8 MiniLM +
 MLP head, only for texts stage 1 does not settle) -> calibrated probabilities + highlight spans.
 
-Only numpy, onnxruntime and tokenizers are imported here.
+Only numpy, onnxruntime, tokenizers and threadpoolctl are imported here.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from .features import chunked_linear_logits, short_chunk_logits, structure_flags, word_spans
 from .normalize import Normalized, normalize
@@ -41,10 +42,17 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
+_BLAS = ThreadpoolController()
+
+
 def head_logits(head: dict, X: np.ndarray) -> np.ndarray:
     """The MLP head's logits for its inputs ``X`` (a window's embedding and its text's structure
-    flags, one row a window)."""
-    return np.maximum(((X - head["mu"]) / head["sd"]) @ head["W1"] + head["b1"], 0) @ head["W2"] + head["b2"]
+    flags, one row a window). Its matrix products run on one BLAS thread: they are small (a batch's
+    few hundred windows take milliseconds), and after a product on several threads OpenBLAS's
+    worker spins for about 0.1 s of a core, on the cores the encoder's threads need. The same
+    result to the bit."""
+    with _BLAS.limit(limits=1, user_api="blas"):
+        return np.maximum(((X - head["mu"]) / head["sd"]) @ head["W1"] + head["b1"], 0) @ head["W2"] + head["b2"]
 
 
 def window_max(z: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
