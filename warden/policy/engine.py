@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warden.config import Settings
+from warden.detection.normalize import normalize, normalize_text
 from warden.policy.gate import Draft, Verdict
 from warden.policy.model import DEFAULT_POLICY_PATH, STRICTNESS, Policy, digest, load_policy, parse_policy
 from warden.store.models import Account
@@ -35,7 +36,11 @@ class DetectorLike(Protocol):
 class CompiledPolicy:
     policy: Policy
     body: str
+    #: Per rule: its regex and its keywords / list entries, matched against the post as written.
     patterns: dict[str, re.Pattern[str]]
+    #: Per rule with keywords or a list: the entries normalised as the detector reads text, matched
+    #: against the normalised post, so that "k1ll them all" or "d a y of the r o p e" still match.
+    word_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
@@ -44,15 +49,27 @@ class CompiledPolicy:
     @classmethod
     def build(cls, policy: Policy, body: str) -> "CompiledPolicy":
         patterns: dict[str, re.Pattern[str]] = {}
+        word_patterns: dict[str, re.Pattern[str]] = {}
         for rule in policy.rules:
             alternatives: list[str] = []
             if rule.pattern:
                 alternatives.append(f"(?:{rule.pattern})")
             words = list(rule.keywords) + (list(policy.lists.get(rule.from_list, [])) if rule.from_list else [])
             if words:
-                alternatives.append(r"(?i)(?:\b(?:" + "|".join(re.escape(w) for w in words) + r")\b)")
+                alternatives.append(_words_pattern(words))
+                normalised = sorted({normalize_text(w) for w in words} - {""})
+                if normalised:
+                    word_patterns[rule.id] = re.compile(_inline_flags(_words_pattern(normalised)))
             patterns[rule.id] = re.compile("|".join(_inline_flags(a) for a in alternatives))
-        return cls(policy=policy, body=body, patterns=patterns)
+        return cls(policy=policy, body=body, patterns=patterns, word_patterns=word_patterns)
+
+
+def _words_pattern(words: list[str]) -> str:
+    """Keywords or list entries as one case-insensitive regex: each entry whole (word boundaries at
+    its ends), its words separated by any run of spaces or punctuation ("rope, tree, journalist"
+    matches the entry "rope tree journalist")."""
+    entries = (r"\W+".join(re.escape(part) for part in w.split()) for w in words if w.strip())
+    return r"(?i)(?:\b(?:" + "|".join(entries) + r")\b)"
 
 
 def _inline_flags(pattern: str) -> str:
@@ -107,16 +124,26 @@ def evaluate(compiled: CompiledPolicy, text: str, detection: Any | None,
                             if isinstance(at, str) else f"{label} score {score:.2f} reached {value:.2f}"
                         best = (*key, threshold.action, label, f"detector:{label}:{at}", reason)
                     break
+    normalised = None  # the post as the detector reads it, for keyword and list rules
     for rule in policy.rules:
         if rule.stage != stage:
             continue
         match = compiled.patterns[rule.id].search(text)
-        if match is None:
+        if match is not None:
+            excerpt = match.group(0)
+        elif rule.id in compiled.word_patterns:
+            normalised = normalised or normalize(text)
+            match = compiled.word_patterns[rule.id].search(normalised.text)
+            if match is None:
+                continue
+            start, end = normalised.to_original(match.start(), match.end())
+            excerpt = text[start:end]
+        else:
             continue
         key = (STRICTNESS[rule.action], policy.labels[rule.label].severity)
         if key > best[:2]:
             reason = rule.explanation or f"matched rule {rule.id}"
-            best = (*key, rule.action, rule.label, rule.id, f"{reason} (\u201c{match.group(0)[:80]}\u201d)")
+            best = (*key, rule.action, rule.label, rule.id, f"{reason} (\u201c{excerpt[:80]}\u201d)")
     spans = [{"start": s.start, "end": s.end, "label": s.label, "weight": s.weight}
              for s in getattr(detection, "spans", []) or []]
     return Evaluation(action=best[2], label=best[3], rule=best[4], reason=best[5], scores=scores,

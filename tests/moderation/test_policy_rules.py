@@ -1,0 +1,72 @@
+"""Keyword, list and regex rules in `evaluate()` (pure: no database, no detector)."""
+
+from __future__ import annotations
+
+import pytest
+
+from warden.policy.engine import CompiledPolicy, evaluate
+from warden.policy.model import DEFAULT_POLICY_PATH, load_policy, parse_policy
+
+POLICY = """
+version: "rules-test"
+labels:
+  violence: {severity: 10, category: STATEMENT_CATEGORY_VIOLENCE, thresholds: []}
+  other: {severity: 2, category: STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE, thresholds: []}
+lists:
+  calls: ["kill them all", "RaHoWa"]
+rules:
+  - {id: calls, label: violence, list: calls, action: block}
+  - {id: words, label: other, keywords: ["bad apple"], action: label}
+  - {id: links, label: other, pattern: '(?i)buy\\s+followers\\s+https?://', action: limit}
+"""
+
+
+@pytest.fixture(scope="module")
+def compiled() -> CompiledPolicy:
+    return CompiledPolicy.build(parse_policy(POLICY), POLICY)
+
+
+@pytest.mark.parametrize("text", [
+    "we should kill them all",
+    "KILL THEM ALL!!!",
+    "kill them, all",              # punctuation between an entry's words
+    "we should k1ll th3m all",     # leetspeak, undone by normalisation
+    "k i l l them all",            # letters spaced apart
+    "ki\u200bll them all",         # a zero-width space inside a word
+    "rahowa tonight",              # an entry normalised as the post is ("racial holy war")
+])
+def test_list_entries_match_as_written_and_as_normalised(compiled, text):
+    result = evaluate(compiled, text, None, None)
+    assert (result.action, result.rule, result.label) == ("block", "calls", "violence")
+
+
+def test_the_reason_quotes_the_post_as_written(compiled):
+    text = "ok so we should k1ll   th3m all, yes"
+    result = evaluate(compiled, text, None, None)
+    quoted = result.reason.split("\u201c")[1].rstrip("\u201d)")
+    assert quoted in text and "k1ll" in quoted
+
+
+@pytest.mark.parametrize("text", ["skill them all", "kill them allowed", "a bad applesauce", "kill the mall"])
+def test_entries_match_whole_words_only(compiled, text):
+    assert evaluate(compiled, text, None, None).action == "allow"
+
+
+def test_keywords_are_normalised_too_and_patterns_read_the_post_as_written(compiled):
+    assert evaluate(compiled, "what a b4d 4pple", None, None).rule == "words"
+    assert evaluate(compiled, "Buy followers https://x.example/a", None, None).rule == "links"
+    # links are dropped from the normalised text, so a pattern is only ever matched as written
+    assert evaluate(compiled, "Buy followers", None, None).action == "allow"
+
+
+def test_default_policy_holds_violent_codes_and_reviews_ambiguous_ones():
+    compiled = CompiledPolicy.build(*load_policy(DEFAULT_POLICY_PATH))
+    held = ["Can't wait for the day of the rope", "DOTR is coming", "Rope. Tree. Journalist.", "saint t4rrant"]
+    for text in held:
+        result = evaluate(compiled, text, None, None)
+        assert (result.action, result.rule) == ("hold", "violent-codes"), text
+    result = evaluate(compiled, "free helicopter rides for the commies", None, None)
+    assert (result.action, result.rule) == ("review", "violent-codes-ambiguous")
+    for text in ["We went on a helicopter ride for my birthday", "The rope bridge was fun", "Race day tomorrow!",
+                 "Saint Lucia is lovely", "Tarrant was sentenced to life"]:
+        assert evaluate(compiled, text, None, None).action == "allow", text
