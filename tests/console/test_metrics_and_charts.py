@@ -159,6 +159,16 @@ def test_highlight_clamps_merges_and_ignores_bad_spans() -> None:
     assert "<script>" not in tricky and "&#34;&gt;&lt;script&gt;" in tricky
 
 
+def test_highlight_names_the_rules_that_matched() -> None:
+    text = "d a y of the r0pe soon"
+    html = str(highlight(text, [{"start": 0, "end": 17, "label": "violence", "weight": 1.0, "rule": "violent-codes"},
+                                {"start": 13, "end": 17, "label": "violence", "weight": 0.4}]))
+    assert html == ('<mark class="span span-violence" title="violence (weight 0.40); rule violent-codes">'
+                    'd a y of the r0pe</mark> soon')
+    tricky = str(highlight("abc", [{"start": 0, "end": 1, "label": "x", "rule": "<script>"}]))
+    assert "<script>" not in tricky and "rule &lt;script&gt;" in tricky
+
+
 def test_invisible_characters_become_visible_badges() -> None:
     html = str(visible("pay\u202egnp.exe\u202c zero\u200bwidth\nnew line\ttab\x07"))
     assert '<span class="uc" title="RIGHT-TO-LEFT OVERRIDE">U+202E</span>' in html

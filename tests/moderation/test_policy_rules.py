@@ -40,11 +40,13 @@ def test_list_entries_match_as_written_and_as_normalised(compiled, text):
     assert (result.action, result.rule, result.label) == ("block", "calls", "violence")
 
 
-def test_the_reason_quotes_the_post_as_written(compiled):
+def test_the_reason_quotes_and_a_span_marks_the_post_as_written(compiled):
     text = "ok so we should k1ll   th3m all, yes"
     result = evaluate(compiled, text, None, None)
     quoted = result.reason.split("\u201c")[1].rstrip("\u201d)")
-    assert quoted in text and "k1ll" in quoted
+    assert quoted == "k1ll   th3m all"
+    assert result.spans == [{"start": text.index("k1ll"), "end": text.index(", yes"), "label": "violence",
+                             "weight": 1.0, "rule": "calls"}]
 
 
 @pytest.mark.parametrize("text", ["skill them all", "kill them allowed", "a bad applesauce", "kill the mall"])

@@ -74,15 +74,18 @@ def _merge(spans: Iterable[Mapping[str, Any]], length: int) -> list[tuple[int, i
 
 
 def highlight(text: str | None, spans: Iterable[Mapping[str, Any]] | None) -> Markup:
-    """HTML for `text` with the detector's spans (offsets into `text`) wrapped in `<mark>`."""
+    """HTML for `text` with the detector's spans and the matched rules' (offsets into `text`) wrapped in
+    `<mark>`; the title names the labels, the detector's highest weight and the rules."""
     text = text or ""
     out: list[str] = []
     cursor = 0
     for start, end, inside in _merge(spans or [], len(text)):
         out.append(visible(text[cursor:start]))
         labels = sorted({str(s.get("label", "")) for s in inside if s.get("label")})
-        weight = max((float(s.get("weight", 0) or 0) for s in inside), default=0.0)
-        title = ", ".join(labels) + (f" (weight {weight:.2f})" if weight else "")
+        weight = max((float(s.get("weight", 0) or 0) for s in inside if not s.get("rule")), default=0.0)
+        rules = sorted({str(s["rule"]) for s in inside if s.get("rule")})
+        title = ", ".join(labels) + (f" (weight {weight:.2f})" if weight else "") \
+            + "".join(f"; rule {rule}" for rule in rules)
         css = " ".join(f"span-{label}" for label in labels if label.isidentifier())
         out.append(f'<mark class="span {escape(css)}" title="{escape(title)}">{visible(text[start:end])}</mark>')
         cursor = end

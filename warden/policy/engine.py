@@ -124,28 +124,28 @@ def evaluate(compiled: CompiledPolicy, text: str, detection: Any | None,
                             if isinstance(at, str) else f"{label} score {score:.2f} reached {value:.2f}"
                         best = (*key, threshold.action, label, f"detector:{label}:{at}", reason)
                     break
+    spans = [{"start": s.start, "end": s.end, "label": s.label, "weight": s.weight}
+             for s in getattr(detection, "spans", []) or []]
     normalised = None  # the post as the detector reads it, for keyword and list rules
     for rule in policy.rules:
         if rule.stage != stage:
             continue
         match = compiled.patterns[rule.id].search(text)
         if match is not None:
-            excerpt = match.group(0)
+            start, end = match.span()
         elif rule.id in compiled.word_patterns:
             normalised = normalised or normalize(text)
             match = compiled.word_patterns[rule.id].search(normalised.text)
             if match is None:
                 continue
             start, end = normalised.to_original(match.start(), match.end())
-            excerpt = text[start:end]
         else:
             continue
+        spans.append({"start": start, "end": end, "label": rule.label, "weight": 1.0, "rule": rule.id})
         key = (STRICTNESS[rule.action], policy.labels[rule.label].severity)
         if key > best[:2]:
             reason = rule.explanation or f"matched rule {rule.id}"
-            best = (*key, rule.action, rule.label, rule.id, f"{reason} (\u201c{excerpt[:80]}\u201d)")
-    spans = [{"start": s.start, "end": s.end, "label": s.label, "weight": s.weight}
-             for s in getattr(detection, "spans", []) or []]
+            best = (*key, rule.action, rule.label, rule.id, f"{reason} (\u201c{text[start:end][:80]}\u201d)")
     return Evaluation(action=best[2], label=best[3], rule=best[4], reason=best[5], scores=scores,
                       model=getattr(detection, "model", None), spans=spans)
 
