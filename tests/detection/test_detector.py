@@ -201,6 +201,47 @@ def test_head_runs_on_one_blas_thread_and_restores_the_setting():
     assert blas_threads() == before  # the limit is scoped to the call
 
 
+def test_repeated_posts_are_scored_once_and_keep_their_scores():
+    det = Detector.load()
+    scored: list[int] = []
+    real = det._stage1  # both score_batch and score_many start the cascade here
+    det._stage1 = lambda texts: scored.append(len(texts)) or real(texts)
+    raid = "We should k1ll them all tonight"
+    first = det.score_batch([raid, "hello world", raid.upper(), "we should kill them all tonight"])
+    assert scored == [2]  # three spellings of one normalised text, and one other post
+    assert first[0].scores == first[2].scores == first[3].scores
+    assert first[0].stage == first[2].stage
+    assert first[2].spans and all(raid.upper()[s.start:s.end].isupper() for s in first[2].spans)  # its own text
+    again = det.score_batch(["hello world", raid])
+    assert scored == [2]  # nothing new to score
+    assert [d.scores for d in again] == [first[1].scores, first[0].scores]
+    assert list(det.score_many(iter([raid, "a new post about gardens", raid]))) == \
+        [det.score_batch([raid], spans=False)[0], det.score_batch(["a new post about gardens"], spans=False)[0],
+         det.score_batch([raid], spans=False)[0]]
+    assert scored == [2, 1]
+    assert det.cache.hits >= 4 and len(det.cache) == 3
+
+
+def test_score_cache_keeps_the_most_recently_used(monkeypatch):
+    from warden.detection.detector import ScoreCache
+
+    cache = ScoreCache(2)
+    keys = [ScoreCache.key(t) for t in ("a", "b", "c")]
+    rows = np.arange(9, dtype=np.float64).reshape(3, 3)
+    cache.put(keys[:2], rows[:2], np.array([True, False]))
+    assert cache.get([keys[0]])[0][1] is True            # "a" used: "b" is now the oldest
+    cache.put(keys[2:], rows[2:], np.array([False]))
+    got = cache.get(keys)
+    assert got[1] is None and np.array_equal(got[0][0], rows[0]) and np.array_equal(got[2][0], rows[2])
+    off = ScoreCache(0)
+    off.put(keys, rows, np.zeros(3, dtype=bool))
+    assert len(off) == 0 and off.get(keys) == [None, None, None]
+    monkeypatch.setenv("WARDEN_DETECTION_CACHE", "0")
+    det = Detector.load()
+    det.score_batch(["hello world"])
+    assert len(det.cache) == 0
+
+
 def test_profiles_trade_speed_for_recall():
     fast = Detector.load(profile="fast")
     balanced = Detector.load(profile="balanced")

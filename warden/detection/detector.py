@@ -5,9 +5,11 @@ Only numpy, onnxruntime, tokenizers and threadpoolctl are imported here.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +140,58 @@ def settled_by_stage1(gate: np.ndarray, cascade: dict) -> np.ndarray:
     return gate < cascade["gate_below"]
 
 
+class ScoreCache:
+    """The scores of recently scored posts, keyed by a digest of their normalised text, least recently
+    used out first: a post copied many times (a raid, copypasta, spam), or the same post read again
+    (an edit that changes nothing the detector reads, a re-score after a policy change), is scored
+    once. ``size`` 0 keeps nothing. Thread-safe."""
+
+    def __init__(self, size: int = 4096):
+        self.size = max(0, size)
+        self.hits = 0
+        self.misses = 0
+        self._rows: OrderedDict[bytes, tuple[np.ndarray, bool]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(norm_text: str) -> bytes:
+        return hashlib.blake2b(norm_text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, keys: list[bytes]) -> list[tuple[np.ndarray, bool] | None]:
+        out: list[tuple[np.ndarray, bool] | None] = []
+        with self._lock:
+            for k in keys:
+                row = self._rows.get(k)
+                if row is not None:
+                    self._rows.move_to_end(k)
+                out.append(row)
+            found = sum(row is not None for row in out)
+            self.hits += found
+            self.misses += len(keys) - found
+        return out
+
+    def put(self, keys: list[bytes], probs: np.ndarray, settled: np.ndarray) -> None:
+        if not self.size:
+            return
+        with self._lock:
+            for k, p, st in zip(keys, probs, settled):
+                self._rows[k] = (p.copy(), bool(st))
+                self._rows.move_to_end(k)
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+
+
+@dataclass
+class _Plan:
+    """Which posts of a batch the cascade must score: the first of each text not in the cache."""
+    keys: list[bytes]
+    cached: list[tuple[np.ndarray, bool] | None]
+    todo: list[int]
+
+
 class Detector:
     thresholds: dict[str, dict[str, float]]
 
@@ -165,6 +219,7 @@ class Detector:
                              "column in its linear.npz); retrain it with `warden train`")
         self.use_cascade = use_cascade
         self._word_cache: dict[str, np.ndarray] = {}
+        self.cache = ScoreCache(int(os.environ.get("WARDEN_DETECTION_CACHE", "4096")))
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -308,14 +363,41 @@ class Detector:
                                  "linear" if settled[i] else "encoder"))
         return out
 
+    def _plan(self, norm_texts: list[str]) -> _Plan:
+        keys = [ScoreCache.key(t) for t in norm_texts]
+        cached = self.cache.get(keys)
+        first: set[bytes] = set()
+        todo = []
+        for i, (k, row) in enumerate(zip(keys, cached)):
+            if row is None and k not in first:
+                first.add(k)
+                todo.append(i)
+        return _Plan(keys, cached, todo)
+
+    def _assemble(self, plan: _Plan, probs: np.ndarray, settled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The whole batch's (probabilities, settled) from those of ``plan.todo`` and the cache (which
+        they then join)."""
+        self.cache.put([plan.keys[i] for i in plan.todo], probs, settled)
+        fresh = {plan.keys[i]: (probs[j], bool(settled[j])) for j, i in enumerate(plan.todo)}
+        out = np.zeros((len(plan.keys), len(self.labels)), dtype=probs.dtype if len(probs) else np.float64)
+        out_settled = np.zeros(len(plan.keys), dtype=bool)
+        for i, (k, row) in enumerate(zip(plan.keys, plan.cached)):
+            out[i], out_settled[i] = row if row is not None else fresh[k]
+        return out, out_settled
+
     def score_batch(self, texts: list[str], spans: bool = True) -> list[Detection]:
         """Score many posts. ``spans=False`` skips the highlight spans (bulk scoring that only
-        needs the scores, e.g. ``warden classify``); the scores are the same either way."""
+        needs the scores, e.g. ``warden classify``); the scores are the same either way. A text
+        scored recently (``ScoreCache``) or twice in the batch is scored once."""
         if not texts:
             return []
         norms = [normalize(t) for t in texts]
-        probs, settled = self.probabilities([n.text for n in norms])
-        return self._detections(norms, probs, settled, spans)
+        plan = self._plan([n.text for n in norms])
+        if plan.todo:
+            probs, settled = self.probabilities([norms[i].text for i in plan.todo])
+        else:
+            probs, settled = np.zeros((0, len(self.labels))), np.zeros(0, dtype=bool)
+        return self._detections(norms, *self._assemble(plan, probs, settled), spans)
 
     def score_many(self, texts: Iterable[str], batch_size: int = 1024, spans: bool = False) -> Iterator[Detection]:
         """Score a long sequence of posts in batches, in order, with the same scores as
@@ -333,18 +415,25 @@ class Detector:
             if batch:
                 yield batch
 
+        def finish(norms, plan, job, settled) -> list[Detection]:
+            probs = job.result() if job is not None else np.zeros((0, len(self.labels)))
+            return self._detections(norms, *self._assemble(plan, probs, settled), spans)
+
         with ThreadPoolExecutor(1, thread_name_prefix="warden-stage2") as pool:
             pending = None
             for batch in batches():
                 norms = [normalize(t) for t in batch]
-                norm_texts = [n.text for n in norms]
-                zl, p_lin, settled = self._stage1(norm_texts)
-                job = pool.submit(self._stage2, norm_texts, zl, p_lin, settled)
+                plan = self._plan([n.text for n in norms])
+                todo = [norms[i].text for i in plan.todo]
+                job, settled = None, np.zeros(0, dtype=bool)
+                if todo:
+                    zl, p_lin, settled = self._stage1(todo)
+                    job = pool.submit(self._stage2, todo, zl, p_lin, settled)
                 if pending is not None:
-                    yield from self._detections(pending[0], pending[1].result(), pending[2], spans)
-                pending = (norms, job, settled)
+                    yield from finish(*pending)
+                pending = (norms, plan, job, settled)
             if pending is not None:
-                yield from self._detections(pending[0], pending[1].result(), pending[2], spans)
+                yield from finish(*pending)
 
     def score(self, text: str) -> Detection:
         return self.score_batch([text])[0]
