@@ -2,7 +2,8 @@
 import numpy as np
 
 from warden.detection.features import (GATE_CHUNK_CHARS, GATE_CHUNK_STEP, N_BUCKETS, batch_indices, chunked_linear_logits,
-                                       feature_indices, short_chunk_logits, text_chunks)
+                                       feature_indices, gate_pieces, sentences, short_chunk_logits,
+                                       text_chunks)
 from warden.detection.normalize import normalize_text
 
 TEXTS = [
@@ -66,5 +67,22 @@ def test_short_chunk_logits_are_the_max_over_short_chunks_of_a_long_text():
     chunks = text_chunks(texts[1], GATE_CHUNK_CHARS, GATE_CHUNK_STEP)
     assert len(chunks) > 8 and all(len(c) <= GATE_CHUNK_CHARS for c in chunks)
     assert any("burn their houses down tonight" in c for c in chunks)  # the sentence whole in one chunk
-    by_chunk = chunked_linear_logits(w[:, None], np.array([0.3], dtype=np.float32), chunks)[:, 0]
-    assert np.isclose(z[1], by_chunk.max(), atol=1e-5)
+    pieces = gate_pieces(texts[1])
+    assert pieces[:len(chunks)] == chunks and "we should burn their houses down tonight." in pieces  # and sentences
+    by_piece = chunked_linear_logits(w[:, None], np.array([0.3], dtype=np.float32), pieces)[:, 0]
+    assert np.isclose(z[1], by_piece.max(), atol=1e-5)
+
+
+def test_gate_pieces_add_a_long_posts_sentences_to_its_chunks():
+    """A one-line threat shares a 160-char chunk with the sentences around it; on its own it is a
+    piece of the gate's reading too."""
+    text = ("lovely morning, coffee and a long walk. anyone watching the match tonight? hang the traitors. "
+            "new blog post about our garden is up! the bus was late again, classic monday. mr. smith said hi.")
+    assert sentences(text) == ["lovely morning, coffee and a long walk.", "anyone watching the match tonight?",
+                               "hang the traitors.", "new blog post about our garden is up!",
+                               "the bus was late again, classic monday.", "smith said hi."]  # "mr." is too short
+    pieces = gate_pieces(text)
+    assert pieces[:-6] == text_chunks(text, GATE_CHUNK_CHARS, GATE_CHUNK_STEP) and pieces[-6:] == sentences(text)
+    assert gate_pieces("hang the traitors. " * 10) != [] and gate_pieces("hang the traitors.") == []
+    long_sentence = "and " * 50 + "so on."
+    assert long_sentence not in gate_pieces("short one here. " + long_sentence)  # the chunks cover it

@@ -50,8 +50,9 @@ def test_held_out_threats_among_everyday_posts_are_held_by_the_default_policy(de
     """The encoder is fine-tuned on padded copies too (finetune.padded_copies), so a threat among
     six everyday sentences is not averaged away: the default policy holds from 0.2
     (warden/policy/default.yaml). Exemplars of the test split only, never trained on. (The
-    shipped model: 85 % of 169 held, hard negatives so padded 7 %; `c92567f5`, whose gate read no
-    short chunks, 78 % and 3 %; 28 % held before padded copies were trained on.)"""
+    shipped model: 88 % of 169 held, hard negatives so padded 9 %; `29e41215`, whose gate read no
+    sentences, 85 % and 7 %; `c92567f5`, which read no short chunks, 78 % and 3 %; 28 % held before
+    padded copies were trained on.)"""
     rng = random.Random(11)
     threats, benign = [np.array([d.scores["violence"] for d in _test_split_padded(detector, label, 6, rng)])
                        for label in (1, 0)]
@@ -74,15 +75,27 @@ def test_pad_among_places_the_post_whole_among_the_others_in_order():
 
 def test_a_threat_among_many_everyday_posts_is_not_settled_at_stage_1(detector):
     """A long post costs the encoder more, so the cascade gate lets fewer long posts through; but
-    the gate also reads 160-character chunks (features.GATE_CHUNK_CHARS), so a threat among twelve
-    everyday sentences reaches the encoder. (The shipped model: 15 % of the 169 test-split threats
-    settled at stage 1 and 68 % held at 0.2, hard negatives 3 %; `c92567f5`, whose gate read only
-    400-character chunks, 39 % settled and 55 % held.)"""
+    the gate also reads 160-character chunks and each sentence (features.gate_pieces), so a threat
+    among twelve everyday sentences reaches the encoder. (The shipped model: 5 % of the 169
+    test-split threats settled at stage 1 and 74 % held at 0.2, hard negatives 6 %; `29e41215`,
+    whose gate read no sentences, 15 % settled and 68 % held; `c92567f5`, which read only
+    400-character chunks, 39 % and 55 %.)"""
     rng = random.Random(11)
     got, got_benign = [_test_split_padded(detector, label, 12, rng) for label in (1, 0)]
     threats, settled = np.array([d.scores["violence"] for d in got]), np.array([d.stage == "linear" for d in got])
     benign = np.array([d.scores["violence"] for d in got_benign])
     assert len(threats) > 100 and len(benign) > 100
-    assert settled.mean() <= 0.20
-    assert (threats >= 0.2).mean() >= 0.62
+    assert settled.mean() <= 0.10
+    assert (threats >= 0.2).mean() >= 0.70
     assert (benign >= 0.2).mean() <= 0.10
+
+
+def test_a_one_line_threat_among_everyday_sentences_reaches_the_encoder(detector):
+    """In a 160-character chunk a one-line threat still shares the gate's estimate with the sentences
+    beside it; read as a sentence of its own it does not. (`29e41215` settled both at stage 1, at 0.06
+    and 0.05.)"""
+    filler = [*EVERYDAY_POSTS[:6], *EVERYDAY_POSTS[:6]]
+    for threat in ("Hang the traitors.", "I am going to kill you tomorrow."):
+        d = detector.score(" ".join([*filler[:6], threat, *filler[6:]]))
+        assert d.stage == "encoder", threat
+    assert detector.score(" ".join([*filler[:6], "Hang the traitors.", *filler[6:]])).scores["violence"] >= 0.2

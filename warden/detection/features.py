@@ -175,6 +175,10 @@ CHUNK_STEP = 200
 # one-sentence threat is outweighed by the sentences around it, and the post was settled at stage 1
 GATE_CHUNK_CHARS = 160
 GATE_CHUNK_STEP = 80
+# ... and each sentence of a long post on its own: in a 160-char chunk a one-line threat ("Hang the
+# traitors.") still shares the estimate with the sentences beside it
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+MIN_SENTENCE_CHARS = 8
 
 
 def text_chunks(text: str, size: int = CHUNK_CHARS, step: int = CHUNK_STEP) -> list[str]:
@@ -220,12 +224,26 @@ def chunked_linear_logits(W: np.ndarray, b: np.ndarray, texts: list[str]) -> np.
     return _max_over_pieces(W, b, texts, lambda t: [t] if len(t) <= CHUNK_CHARS else [t, *text_chunks(t)])
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of normalised ``text`` (cut after ``.``, ``!`` or ``?``), stripped, of at least
+    ``MIN_SENTENCE_CHARS`` characters ("Mr." and "U.S." fragments dropped)."""
+    return [s for s in (m.group(0).strip() for m in _SENTENCE.finditer(text)) if len(s) >= MIN_SENTENCE_CHARS]
+
+
+def gate_pieces(text: str) -> list[str]:
+    """What the cascade gate reads of a long post besides the whole: its 160-char chunks
+    (``GATE_CHUNK_CHARS``, step ``GATE_CHUNK_STEP``) and its shorter sentences; none for a post no
+    longer than one chunk."""
+    if len(text) <= GATE_CHUNK_CHARS:
+        return []
+    return text_chunks(text, GATE_CHUNK_CHARS, GATE_CHUNK_STEP) + [
+        s for s in sentences(text) if len(s) < GATE_CHUNK_CHARS]
+
+
 def short_chunk_logits(w: np.ndarray, b: float, texts: list[str]) -> np.ndarray:
-    """One column's logits (weights ``w``, bias ``b``) as the max over each text's short chunks
-    (``GATE_CHUNK_CHARS``); -inf for a text no longer than one chunk."""
-    return _max_over_pieces(w[:, None], np.array([b], dtype=np.float32), texts,
-                            lambda t: text_chunks(t, GATE_CHUNK_CHARS, GATE_CHUNK_STEP) if len(t) > GATE_CHUNK_CHARS
-                            else [])[:, 0]
+    """One column's logits (weights ``w``, bias ``b``) as the max over each text's ``gate_pieces``;
+    -inf for a text no longer than one chunk."""
+    return _max_over_pieces(w[:, None], np.array([b], dtype=np.float32), texts, gate_pieces)[:, 0]
 
 
 def linear_logits(W: np.ndarray, b: np.ndarray, idx: np.ndarray, indptr: np.ndarray) -> np.ndarray:
