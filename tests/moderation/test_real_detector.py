@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import _free_port, make_database, start_server
 from tests.helpers import LiveServer
 from warden.config import Settings
+from warden.store.moderation_models import ModerationDecision
 
 MODEL_DIR = Path(os.environ.get("WARDEN_MODEL_DIR", Path(__file__).resolve().parents[2] / "warden/detection/model"))
 pytestmark = pytest.mark.skipif(not (MODEL_DIR / "meta.json").exists(),
@@ -64,3 +65,18 @@ def test_real_detector_holds_a_threat_made_as_a_reply(real_server: LiveServer) -
     if reply.status_code == 200:  # not refused outright: then held for a moderator, not published
         assert reply.json()["warden"]["state"] == "held"
         assert target.get(f"/api/v1/statuses/{reply.json()['id']}").status_code == 404
+
+
+def test_a_violent_code_the_classifier_misses_is_held_by_the_default_policy(real_server: LiveServer) -> None:
+    # "race war now" scores about 0.02 for violence; the default policy's violent_codes list holds it,
+    # also written to dodge a word filter, and the decision's reason quotes the post as written.
+    author = real_server.user("coder")
+    reader = real_server.user("onlooker")
+    coded = author.post("/api/v1/statuses", data={"status": "R4CE W A R N0W, brothers"})
+    assert coded.status_code == 200, coded.text
+    assert coded.json()["warden"]["state"] == "held"
+    assert reader.get(f"/api/v1/statuses/{coded.json()['id']}").status_code == 404
+    with real_server.db.read() as session:
+        decision = session.get(ModerationDecision, coded.json()["warden"]["decision_id"])
+        assert decision is not None and (decision.action, decision.rule) == ("hold", "violent-codes")
+        assert "R4CE W A R N0W" in str(decision.statement)
