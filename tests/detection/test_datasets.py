@@ -64,3 +64,19 @@ def test_latent_hatred_posts_nobody_judged_for_threats_are_unknown(tmp_path):
     assert got["kill the illegals"]["violence"] is None
     assert got["an implicit post stage two never saw"]["violence"] is None
     assert got["kill the illegals"]["hate"] == 1 and got["lovely weather for the parade"]["hate"] == 0
+
+
+def test_coded_exemplars_are_kept_apart_from_the_training_exemplars():
+    from warden.detection.exemplars import CODED_NEG_TEMPLATES, CODED_POS_TEMPLATES, coded_exemplars, exemplars
+
+    coded = coded_exemplars()
+    assert coded == coded_exemplars()  # seeded: the same every time
+    texts = {t for t, _ in exemplars()}
+    assert not texts & {t for t, _ in coded}  # none of them is trained on
+    labels = [y for _, y in coded]
+    assert 0 < sum(labels) < len(labels)
+    # every template filled: each contributes at least one exemplar
+    lowered = [t.lower() for t, _ in coded]
+    for tpl in CODED_POS_TEMPLATES + CODED_NEG_TEMPLATES:
+        head = tpl.split("{")[0].lower()[:12]
+        assert any(t.startswith(head) for t in lowered), tpl

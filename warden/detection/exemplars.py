@@ -159,11 +159,11 @@ CITY = ["kabul", "paris", "chicago", "nairobi", "manila", "london", "dallas", "m
 DAY = ["monday", "tuesday", "friday", "sunday", "last week"]
 
 
-def _fill(tpl: str, rng: random.Random) -> str:
+def _fill(tpl: str, rng: random.Random, **extra: str) -> str:
     v = rng.choice(VERB)
     g = rng.choice(GROUPS)
     return tpl.format(
-        v=v[0], vpp=v[1], v3=v[2], g=g, g1=g.rstrip("s") if not g.startswith("the ") else g[4:].rstrip("s"),
+        **extra, v=v[0], vpp=v[1], v3=v[2], g=g, g1=g.rstrip("s") if not g.startswith("the ") else g[4:].rstrip("s"),
         g2=g, p=rng.choice(PEOPLE), d=rng.choice(DEHUMAN), time=rng.choice(TIME), place=rng.choice(PLACE),
         time2=rng.choice(TIME2), place2=rng.choice(PLACE2), food=rng.choice(FOOD), thing=rng.choice(THING),
         game=rng.choice(GAME), score=rng.choice(SCORE), team=rng.choice(TEAM), n=rng.randint(2, 40),
@@ -186,6 +186,53 @@ def _style(text: str, rng: random.Random) -> str:
     return text
 
 
+# Coded incitement: euphemisms and in-group codes for killing ("helicopter rides", "the ovens",
+# "rope, tree"), and glorification of mass attackers by name ("saint ...", "beat his score"); with
+# hard negatives that share their words (real helicopter rides, ovens, saints, high scores, news of
+# the attacks and their condemnation). Not in the training set (`exemplars()`): in the model card's
+# experiments they cost Gab 7-8 % when only the head and stage 1 were refitted on them, and one full
+# fine-tune with them (`coded_exemplars()` added to `exemplars()`) was level on every held-out set
+# but moved `auto` up; kept here for the second run that would decide.
+ATTACKERS = [
+    "tarrant", "breivik", "dylann roof", "bowers", "crusius", "gendron", "mcveigh", "elliot rodger",
+    "the christchurch shooter", "the el paso shooter", "the buffalo shooter", "the pittsburgh shooter",
+]
+CODED_POS_TEMPLATES = [
+    "saint {a} showed us the way", "{a} did nothing wrong, we need a hundred more like him",
+    "praise {a}, a true hero of our people", "who's going to beat {a}'s score{place}",
+    "someone has to break {a}'s high score{time2}", "time for someone to go full {a}{place}",
+    "we need another {a}{place2}", "do a {a} on {g}{time}", "{a} was just the beginning for {g}",
+    "free helicopter rides for {g}", "{g} would love a helicopter ride over the ocean, one way",
+    "pinochet knew what to do with {g}, bring back the helicopters", "{g}: rope, tree, some assembly required",
+    "race war now, {g} first", "rahowa{time}, {g} are first", "{g} belong in the ovens",
+    "fire up the ovens, {g} are next", "{g} to the camps, then the showers", "the day of the rope for {g} can't come soon enough",
+    "the lampposts are waiting for {p}", "{p} is getting a necktie party{time}", "{p} needs a long dirt nap",
+    "{p} will be sleeping with the fishes by{time2}", "{p} should go for a swim wearing concrete shoes",
+    "feed {g} into the woodchipper", "{g} deserve a one-way trip to the woodchipper", "make {g} extinct",
+    "the tree of liberty needs the blood of {g}", "it'd be a shame if {p} had an accident{time}",
+    "nice house, {p}. shame if it burned down with you in it", "we know where {p}'s kids go to school",
+    "{g} need to be put in the ground, bullet or rope", "accelerate. {g} have to go, by any means",
+]
+CODED_NEG_TEMPLATES = [
+    "we took a helicopter ride over the canyon{time}", "helicopter rides at the fair are twenty dollars",
+    "the rope swing by the lake is back up", "tie the boat to that tree with the blue rope",
+    "race day{time}! good luck to every runner", "the race car spun out in the last lap",
+    "preheat the oven and bake the {food} for twenty minutes", "the ovens at the bakery broke down again",
+    "i finally beat my high score in {game}", "new personal best score in {game}{time}",
+    "saint patrick's day parade{time}, who's coming", "the saint's feast day is on {day}",
+    "{a} was sentenced to life in prison, good riddance", "the documentary about {a}'s attack is hard to watch",
+    "never forget the victims of {a}, not the killer", "remembering the victims of the attack in {city}",
+    "posts calling {a} a saint should be taken down", "praising {a} online is glorifying terrorism, report it",
+    "pinochet's regime threw dissidents from helicopters, a crime we must never forget",
+    "the 'tree of liberty' line is from a jefferson letter, we read it in history class",
+    "the final solution was the nazis' plan to murder the jews of europe", "my dog had an accident on the carpet",
+    "the lamppost outside our house is broken again", "the fish were sleeping all day, caught nothing",
+    "woodchipper rental is forty dollars for the weekend", "we need a nap after that hike, a long one",
+    "the 'helicopter rides' meme is a call to murder, mods please remove it",
+    "{p} is getting a retirement party{time}", "the necktie dress code for the party is optional",
+]
+
+
 def exemplars(n_pos_per_template: int = 14, n_neg_per_template: int = 10, seed: int = 7) -> list[tuple[str, int]]:
     rng = random.Random(seed)
     out: dict[str, int] = {}
@@ -195,4 +242,16 @@ def exemplars(n_pos_per_template: int = 14, n_neg_per_template: int = 10, seed: 
     for tpl in NEG_TEMPLATES:
         for _ in range(n_neg_per_template):
             out.setdefault(_style(_fill(tpl, rng), rng), 0)
+    return sorted(out.items())
+
+
+def coded_exemplars(n_pos_per_template: int = 7, n_neg_per_template: int = 10, seed: int = 8) -> list[tuple[str, int]]:
+    """The coded-incitement exemplars (not trained on; see the comment above ``ATTACKERS``), filled
+    from their own seeded generator as the experiments filled them."""
+    rng = random.Random(seed)
+    out: dict[str, int] = {}
+    for tpls, n, label in ((CODED_POS_TEMPLATES, n_pos_per_template, 1), (CODED_NEG_TEMPLATES, n_neg_per_template, 0)):
+        for tpl in tpls:
+            for _ in range(n):
+                out.setdefault(_style(_fill(tpl, rng, a=rng.choice(ATTACKERS)), rng), label)
     return sorted(out.items())
