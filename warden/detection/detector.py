@@ -374,9 +374,12 @@ class Detector:
                 todo.append(i)
         return _Plan(keys, cached, todo)
 
-    def _assemble(self, plan: _Plan, probs: np.ndarray, settled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The whole batch's (probabilities, settled) from those of ``plan.todo`` and the cache (which
-        they then join)."""
+    def _assemble(self, plan: _Plan, probs: np.ndarray | None,
+                  settled: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The whole batch's (probabilities, settled) from those of ``plan.todo`` (None when it is
+        empty) and the cache (which they then join)."""
+        if probs is None:
+            probs, settled = np.zeros((0, len(self.labels))), np.zeros(0, dtype=bool)
         self.cache.put([plan.keys[i] for i in plan.todo], probs, settled)
         fresh = {plan.keys[i]: (probs[j], bool(settled[j])) for j, i in enumerate(plan.todo)}
         out = np.zeros((len(plan.keys), len(self.labels)), dtype=probs.dtype if len(probs) else np.float64)
@@ -393,10 +396,7 @@ class Detector:
             return []
         norms = [normalize(t) for t in texts]
         plan = self._plan([n.text for n in norms])
-        if plan.todo:
-            probs, settled = self.probabilities([norms[i].text for i in plan.todo])
-        else:
-            probs, settled = np.zeros((0, len(self.labels))), np.zeros(0, dtype=bool)
+        probs, settled = self.probabilities([norms[i].text for i in plan.todo]) if plan.todo else (None, None)
         return self._detections(norms, *self._assemble(plan, probs, settled), spans)
 
     def score_many(self, texts: Iterable[str], batch_size: int = 1024, spans: bool = False) -> Iterator[Detection]:
@@ -416,7 +416,7 @@ class Detector:
                 yield batch
 
         def finish(norms, plan, job, settled) -> list[Detection]:
-            probs = job.result() if job is not None else np.zeros((0, len(self.labels)))
+            probs = job.result() if job is not None else None
             return self._detections(norms, *self._assemble(plan, probs, settled), spans)
 
         with ThreadPoolExecutor(1, thread_name_prefix="warden-stage2") as pool:
@@ -425,7 +425,7 @@ class Detector:
                 norms = [normalize(t) for t in batch]
                 plan = self._plan([n.text for n in norms])
                 todo = [norms[i].text for i in plan.todo]
-                job, settled = None, np.zeros(0, dtype=bool)
+                job, settled = None, None
                 if todo:
                     zl, p_lin, settled = self._stage1(todo)
                     job = pool.submit(self._stage2, todo, zl, p_lin, settled)

@@ -233,25 +233,26 @@ CODED_NEG_TEMPLATES = [
 ]
 
 
-def exemplars(n_pos_per_template: int = 14, n_neg_per_template: int = 10, seed: int = 7) -> list[tuple[str, int]]:
-    rng = random.Random(seed)
+def _filled(groups, rng: random.Random, attackers: list[str] | None = None) -> list[tuple[str, int]]:
+    """Each (templates, copies per template, label) of ``groups`` filled and styled, in order, from
+    ``rng`` (an attacker drawn first for each copy when ``attackers`` is given); the first label of a
+    text that comes up twice is kept."""
     out: dict[str, int] = {}
-    for tpl in POS_TEMPLATES:
-        for _ in range(n_pos_per_template):
-            out.setdefault(_style(_fill(tpl, rng), rng), 1)
-    for tpl in NEG_TEMPLATES:
-        for _ in range(n_neg_per_template):
-            out.setdefault(_style(_fill(tpl, rng), rng), 0)
+    for tpls, n, label in groups:
+        for tpl in tpls:
+            for _ in range(n):
+                extra = {"a": rng.choice(attackers)} if attackers else {}
+                out.setdefault(_style(_fill(tpl, rng, **extra), rng), label)
     return sorted(out.items())
+
+
+def exemplars(n_pos_per_template: int = 14, n_neg_per_template: int = 10, seed: int = 7) -> list[tuple[str, int]]:
+    return _filled(((POS_TEMPLATES, n_pos_per_template, 1), (NEG_TEMPLATES, n_neg_per_template, 0)),
+                   random.Random(seed))
 
 
 def coded_exemplars(n_pos_per_template: int = 7, n_neg_per_template: int = 10, seed: int = 8) -> list[tuple[str, int]]:
     """The coded-incitement exemplars (not trained on; see the comment above ``ATTACKERS``), filled
     from their own seeded generator as the experiments filled them."""
-    rng = random.Random(seed)
-    out: dict[str, int] = {}
-    for tpls, n, label in ((CODED_POS_TEMPLATES, n_pos_per_template, 1), (CODED_NEG_TEMPLATES, n_neg_per_template, 0)):
-        for tpl in tpls:
-            for _ in range(n):
-                out.setdefault(_style(_fill(tpl, rng, a=rng.choice(ATTACKERS)), rng), label)
-    return sorted(out.items())
+    return _filled(((CODED_POS_TEMPLATES, n_pos_per_template, 1), (CODED_NEG_TEMPLATES, n_neg_per_template, 0)),
+                   random.Random(seed), ATTACKERS)
