@@ -72,3 +72,34 @@ def test_default_policy_holds_violent_codes_and_reviews_ambiguous_ones():
     for text in ["We went on a helicopter ride for my birthday", "The rope bridge was fun", "Race day tomorrow!",
                  "Saint Lucia is lovely", "Tarrant was sentenced to life"]:
         assert evaluate(compiled, text, None, None).action == "allow", text
+
+
+def test_rules_reuse_the_detectors_reading_of_the_same_text_and_only_that(compiled, monkeypatch):
+    from warden.detection.detector import Detection
+    from warden.detection.normalize import normalize
+    from warden.policy import engine
+
+    text = "we should k1ll th3m all"
+    detection = Detection({}, [], "test-model", "linear", normalize(text))
+    calls = []
+    monkeypatch.setattr(engine, "normalize", lambda t: calls.append(t) or normalize(t))
+    result = evaluate(compiled, text, detection, {})
+    assert (result.rule, calls) == ("calls", [])  # matched on the detector's reading, none made here
+    # a detection of some other text (a stale prescore) is not trusted: the post is read afresh
+    other = Detection({}, [], "test-model", "linear", normalize("kill them all"))
+    assert evaluate(compiled, "a lovely day", other, {}).action == "allow"
+    assert calls == ["a lovely day"]
+
+
+def test_default_policy_opens_a_hate_case_only_from_a_high_score():
+    from warden.detection.detector import Detection
+
+    compiled = CompiledPolicy.build(*load_policy(DEFAULT_POLICY_PATH))
+    thresholds = {"hate": {"auto": 0.96, "review": 0.13}}
+
+    def action(hate: float) -> str:
+        return evaluate(compiled, "a post", Detection({"hate": hate}, [], "m", "encoder"), thresholds).action
+
+    # the detector's 90 %-recall point would open a case for half of a real platform's posts
+    assert [action(p) for p in (0.13, 0.5, 0.69, 0.7, 0.95, 0.96)] == \
+        ["allow", "allow", "allow", "review", "review", "hold"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -33,6 +34,13 @@ def _async_decisions(server: LiveServer, status_id: str) -> list[ModerationDecis
     with server.db.read() as session:
         return list(session.scalars(select(ModerationDecision).where(
             ModerationDecision.status_id == int(status_id), ModerationDecision.kind == "async")))
+
+
+def _renamed(body: str, version: str) -> str:
+    """The policy ``body`` under another version (a changed policy must get one)."""
+    renamed, n = re.subn(r'^version: "[^"]+"', f'version: "{version}"', body, count=1, flags=re.M)
+    assert n == 1
+    return renamed
 
 
 def test_same_outbox_event_delivered_twice_yields_one_decision(mod_server: LiveServer) -> None:
@@ -76,7 +84,7 @@ def test_policy_check_names_the_bad_field(mod_server: LiveServer, tmp_path: Path
 def test_shadow_policy_records_without_acting_and_backtest_reports_changes(mod_server: LiveServer,
                                                                            tmp_path: Path) -> None:
     strict = tmp_path / "strict.yaml"
-    body = DEFAULT_POLICY_PATH.read_text().replace('version: "default-2026.11"', f'version: "strict-{mod_server.backend}"')
+    body = _renamed(DEFAULT_POLICY_PATH.read_text(), f"strict-{mod_server.backend}")
     body = body.replace('    - "kill them all"', '    - "kill them all"\n    - "pitchforks"')
     strict.write_text(body)
     author = mod_server.user("farmer")
@@ -116,8 +124,7 @@ def test_activating_a_policy_rescores_recent_posts_into_cases(mod_server: LiveSe
     status = author.post("/api/v1/statuses", data={"status": "Sharpen the hedge trimmers, spring is here."}).json()
     assert status.get("warden") is None
     stricter = tmp_path / "stricter.yaml"
-    stricter.write_text(DEFAULT_POLICY_PATH.read_text()
-                        .replace('version: "default-2026.11"', f'version: "rescore-{mod_server.backend}"')
+    stricter.write_text(_renamed(DEFAULT_POLICY_PATH.read_text(), f"rescore-{mod_server.backend}")
                         .replace('    - "kill them all"', '    - "kill them all"\n    - "hedge trimmers"'))
     assert run_cli(mod_server, "policy", "activate", str(stricter)).exit_code == 0
     try:

@@ -11,7 +11,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,9 @@ class Detection:
     spans: list[Span]
     model: str
     stage: str  # "linear" or "encoder"
+    #: The post as the detector read it (with the offset map to what was written), so that the
+    #: policy's keyword and list rules, which match the same reading, need not normalise it again.
+    normalized: Normalized | None = field(default=None, compare=False, repr=False)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -360,7 +363,7 @@ class Detector:
         for i, n in enumerate(norms):
             scores = {lab: round(float(probs[i, j]), 6) for j, lab in enumerate(self.labels)}
             out.append(Detection(scores, self._spans(n, probs[i]) if spans else [], self.version,
-                                 "linear" if settled[i] else "encoder"))
+                                 "linear" if settled[i] else "encoder", n))
         return out
 
     def _plan(self, norm_texts: list[str]) -> _Plan:

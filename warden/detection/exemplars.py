@@ -192,7 +192,8 @@ def _style(text: str, rng: random.Random) -> str:
 # the attacks and their condemnation). Not in the training set (`exemplars()`): in the model card's
 # experiments they cost Gab 7-8 % when only the head and stage 1 were refitted on them, and one full
 # fine-tune with them (`coded_exemplars()` added to `exemplars()`) was level on every held-out set
-# but moved `auto` up; kept here for the second run that would decide.
+# but moved `auto` up, and a second lost 6 % on Gab and EDOS: not trained on (model card, Coded
+# incitement in the exemplars); kept so that those experiments can be rerun.
 ATTACKERS = [
     "tarrant", "breivik", "dylann roof", "bowers", "crusius", "gendron", "mcveigh", "elliot rodger",
     "the christchurch shooter", "the el paso shooter", "the buffalo shooter", "the pittsburgh shooter",

@@ -126,7 +126,11 @@ def evaluate(compiled: CompiledPolicy, text: str, detection: Any | None,
                     break
     spans = [{"start": s.start, "end": s.end, "label": s.label, "weight": s.weight}
              for s in getattr(detection, "spans", []) or []]
-    normalised = None  # the post as the detector reads it, for keyword and list rules
+    # the post as the detector reads it, for keyword and list rules: the detector's own reading
+    # when it scored this very text, else normalised here when a rule first needs it
+    normalised = getattr(detection, "normalized", None)
+    if normalised is not None and normalised.original != text:
+        normalised = None
     for rule in policy.rules:
         if rule.stage != stage:
             continue
