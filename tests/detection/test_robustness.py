@@ -99,3 +99,19 @@ def test_a_one_line_threat_among_everyday_sentences_reaches_the_encoder(detector
         d = detector.score(" ".join([*filler[:6], threat, *filler[6:]]))
         assert d.stage == "encoder", threat
     assert detector.score(" ".join([*filler[:6], "Hang the traitors.", *filler[6:]])).scores["violence"] >= 0.2
+
+
+def test_coded_probe_is_never_trained_on_and_its_twins_stay_below_the_hold_point(detector):
+    """The coded-incitement probe (probes.py) measures what the model learnt of coded language
+    elsewhere, so none of it may be among the exemplars, coded or not. The shipped model leaves
+    most coded calls to the policy's lists, but reads half of them (54 %) and none of the twins
+    that share their words (highest 0.03) at the default policy's holding point."""
+    from warden.detection.exemplars import coded_exemplars
+    from warden.detection.probes import CODED_CALLS, CODED_TWINS, HOLD_AT, coded_probe_report
+
+    written = {t.lower() for t, _ in exemplars() + coded_exemplars()}
+    assert not written & {t.lower() for t in CODED_CALLS + CODED_TWINS}
+    report = coded_probe_report(detector)
+    assert report["calls"]["n"] == len(CODED_CALLS) and report["twins"]["n"] == len(CODED_TWINS)
+    assert report["calls"]["at_hold"] >= 0.4
+    assert report["twins"]["at_hold"] == 0.0 and report["twins"]["max"] < HOLD_AT

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import datasets as ds
 from .normalize import normalize_text
+from .probes import HOLD_AT, coded_probe_report
 from .stats import average_precision, compare
 
 LABELS = ds.LABELS
@@ -380,6 +381,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
         rob[kind] = {"mean_abs_diff": float(np.abs(s - base).mean()), "n": len(texts)}
     results["robustness"] = rob
     results["padding"] = padding_report(det, examples, random.Random(11))
+    results["coded_probe"] = coded_probe_report(det)
     results["seconds"] = round(time.time() - t0, 1)
     if out_json:
         Path(out_json).write_text(json.dumps(results, indent=1), encoding="utf-8")
@@ -470,6 +472,14 @@ def format_report(res: dict) -> str:
             for k, r in by_k.items():
                 lines.append(f"| {name} | {k} | {r['n']} / {r['pos']} | {r['auprc']:.3f} | {r['pos_mean']:.2f} | "
                              f"{r['pos_review']:.1%} | {r['pos_auto']:.1%} | {r['neg_review']:.1%} |")
+        lines.append("")
+    if "coded_probe" in res:
+        c, t = res["coded_probe"]["calls"], res["coded_probe"]["twins"]
+        lines.append("## Coded incitement (violence, default profile; warden/detection/probes.py, never trained on)")
+        lines.append("")
+        lines.append(f"- {c['n']} coded calls: {c['at_hold']:.0%} at {HOLD_AT} (the default policy's hold), "
+                     f"{c['at_0.5']:.0%} at 0.5, {c['at_auto']:.0%} at auto; mean score {c['mean']:.2f}")
+        lines.append(f"- {t['n']} benign twins sharing their words: {t['at_hold']:.0%} at {HOLD_AT}; highest {t['max']:.2f}")
         lines.append("")
     lines.append(f"eval took {res['seconds']}s")
     return "\n".join(lines)

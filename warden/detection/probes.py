@@ -1,0 +1,74 @@
+"""Behavioural probes written for Warden and never trained on: coded incitement (euphemisms and
+in-group codes for killing, mass killers praised by name, veiled threats), each written apart from
+the coded templates of ``exemplars.py``, and benign twins that share their words. `warden eval`
+reports how many of the calls reach the default policy's holding point and how the twins score.
+The calls are hostile text kept only to measure the detector."""
+from __future__ import annotations
+
+import numpy as np
+
+CODED_CALLS = [
+    "Load the choppers, the commie professors are going for a swim from 10,000 feet",
+    "Every one of those antifa rats has earned a free helicopter flight",
+    "Journalist. Lamppost. Some rope. Do I need to draw you a diagram?",
+    "When the day comes, the traitors in congress get the rope first",
+    "Breivik had the right idea. Time to finish what he started",
+    "Brenton is a saint and his manifesto is scripture. Who's next?",
+    "Somebody needs to top the Christchurch high score at the mosque this Friday",
+    "Gendron was a hero. We need a thousand more Gendrons",
+    "The ovens are preheated for the globalists, 6 million wasn't enough",
+    "Shower time for the kikes, just like grandpa did it",
+    "RaHoWa is coming and the mud people will be the first to go",
+    "Race war now. Stock up, the n*ggers won't see it coming",
+    "The tree of liberty is thirsty, time to water it with leftist blood",
+    "Hope that judge enjoys his concrete shoes when the boys pay him a visit",
+    "That reporter should take a long walk off a short pier, with help",
+    "Give the migrants a one-way boat trip, and sink the boat halfway",
+    "Accelerate. Hit the substations, then hit the synagogues",
+    "Necktie parties for every groomer teacher, bring your own rope",
+    "Put the tranny in a woodchipper feet first",
+    "Nice family you've got there, senator. Be a shame if something happened to them",
+    "We know which school your daughter goes to. Keep talking.",
+    "Day of the rope can't come fast enough for these treasonous scum",
+    "Time to go full McVeigh on the federal building downtown",
+    "Dylann Roof did his part. Have you done yours?",
+    "The muzzies need a Tarrant in every city",
+    "1488. The gas chambers will be back and this time we finish it",
+]
+
+CODED_TWINS = [
+    "Took a helicopter flight over the Grand Canyon, 10,000 feet of pure beauty",
+    "The reporter walked off the pier to film the sunset",
+    "The lamppost on our street is finally fixed after three months",
+    "Climbing rope on sale at the outdoor store this week",
+    "Breivik was sentenced to 21 years; the victims' families still grieve",
+    "Saint Brendan's feast day is coming up, mass at 10",
+    "New high score in Tetris tonight, beat my old record by a mile",
+    "The oven is preheated, cookies going in now",
+    "Race day tomorrow! 10k and I am not ready",
+    "My grandpa planted that tree in 1970 and it still needs watering every summer",
+    "Concrete shoes is a mob movie trope that needs to die",
+    "Boat trip to the islands was amazing, calm water all the way",
+    "Accelerate your learning with these five study habits",
+    "Necktie or bow tie for the wedding? Help",
+    "Rented a woodchipper for the garden, worked great",
+    "Nice family photo, senator, happy holidays to you all",
+    "Our daughter's school has a bake sale this Friday",
+    "The Christchurch memorial service was beautiful and heartbreaking",
+    "Posts praising Tarrant or Roof are glorifying terrorism and should be reported",
+    "The 'day of the rope' is a neo-Nazi fantasy about murder; report accounts that post it",
+]
+
+HOLD_AT = 0.2  # the default policy holds a post for review from this violence score
+
+
+def coded_probe_report(det) -> dict:
+    """Violence scores of the coded calls and their twins under detector ``det``: the share of calls
+    at or above ``HOLD_AT``, 0.5 and the detector's ``auto``, their mean; the twins' share at
+    ``HOLD_AT`` and their highest score."""
+    auto = det.thresholds["violence"]["auto"]
+    calls = np.array([d.scores["violence"] for d in det.score_batch(CODED_CALLS, spans=False)])
+    twins = np.array([d.scores["violence"] for d in det.score_batch(CODED_TWINS, spans=False)])
+    return {"calls": {"n": len(calls), "at_hold": float((calls >= HOLD_AT).mean()), "at_0.5": float((calls >= 0.5).mean()),
+                      "at_auto": float((calls >= auto).mean()), "mean": float(calls.mean())},
+            "twins": {"n": len(twins), "at_hold": float((twins >= HOLD_AT).mean()), "max": float(twins.max())}}
