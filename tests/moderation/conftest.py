@@ -48,7 +48,8 @@ class FakeDetector:
         "kill every one of them": ("violence", 0.97),
         "bring weapons": ("violence", 0.95),
         "get what they deserve": ("violence", 0.62),
-        "you are worthless": ("harassment", 0.7),
+        "you worthless scum": ("harassment", 0.95),
+        "watch your back": ("violence", 0.15),
     }
 
     def __init__(self) -> None:

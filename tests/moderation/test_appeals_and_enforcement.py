@@ -122,7 +122,7 @@ def test_escalated_case_needs_a_senior_moderator(mod_server: LiveServer, team: T
 def test_mastodon_admin_report_workflow(mod_server: LiveServer, team: Team) -> None:
     author = mod_server.user("rude")
     reporter = mod_server.user("reporter")
-    status = author.post("/api/v1/statuses", data={"status": "You are worthless and everyone knows it."}).json()
+    status = author.post("/api/v1/statuses", data={"status": "Watch your back, everyone knows what you did."}).json()
     report = reporter.post("/api/v1/reports", data={"account_id": author.id, "status_ids[]": status["id"],
                                                     "comment": "harassment"}).json()
     # The detector flagged it for review (published, case opened); the report joined the same case.

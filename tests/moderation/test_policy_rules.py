@@ -103,3 +103,41 @@ def test_default_policy_opens_a_hate_case_only_from_a_high_score():
     # the detector's 90 %-recall point would open a case for half of a real platform's posts
     assert [action(p) for p in (0.13, 0.5, 0.69, 0.7, 0.95, 0.96)] == \
         ["allow", "allow", "allow", "review", "review", "hold"]
+
+
+def test_default_policy_labels_harassment_only_from_a_high_score():
+    from warden.detection.detector import Detection
+
+    compiled = CompiledPolicy.build(*load_policy(DEFAULT_POLICY_PATH))
+    thresholds = {"harassment": {"auto": 0.76, "review": 0.76}}
+
+    def action(harassment: float) -> str:
+        return evaluate(compiled, "a post", Detection({"harassment": harassment}, [], "m", "encoder"),
+                        thresholds).action
+
+    # the detector's own point would put a content warning on a sixth of a real platform's posts;
+    # and a score alone never opens a harassment case
+    assert [action(p) for p in (0.5, 0.76, 0.89, 0.9, 0.99)] == ["allow", "allow", "allow", "label", "label"]
+
+
+def test_a_content_warning_keeps_the_review_another_signal_called_for():
+    from warden.detection.detector import Detection
+
+    compiled = CompiledPolicy.build(*load_policy(DEFAULT_POLICY_PATH))
+    thresholds = {"violence": {"auto": 0.79, "review": 0.01}, "harassment": {"auto": 0.76, "review": 0.76}}
+
+    def run(text: str, **scores: float):
+        return evaluate(compiled, text, Detection(scores, [], "m", "encoder"), thresholds)
+
+    both = run("a post", violence=0.15, harassment=0.95)
+    assert (both.action, both.label) == ("label", "harassment")
+    assert both.review is not None and both.review["label"] == "violence"
+    assert both.review["rule"] == "detector:violence:0.1" and "0.15" in both.review["reason"]
+    # a listed ambiguous code (review) under a content warning keeps its case too
+    coded = run("enjoy your dirt nap", violence=0.0, harassment=0.95)
+    assert coded.action == "label" and coded.review and coded.review["rule"] == "violent-codes-ambiguous"
+    # a plain review, or a warning with nothing else, carries no extra case
+    assert run("a post", violence=0.15, harassment=0.0).review is None
+    assert run("a post", violence=0.0, harassment=0.95).review is None
+    # held posts open their own case already
+    assert run("a post", violence=0.5, harassment=0.95).review is None

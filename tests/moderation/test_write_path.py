@@ -69,6 +69,21 @@ def test_uncertain_post_is_held_for_review_and_becomes_a_case(mod_server: LiveSe
     assert reader.get(f"/api/v1/statuses/{status['id']}").status_code == 200
 
 
+def test_labelled_post_still_opens_the_case_another_label_called_for(mod_server: LiveServer, team: Team) -> None:
+    # harassment 0.95 puts a content warning on it (the strictest action), violence 0.15 calls for a
+    # review: the warning must not swallow the violence case
+    author = mod_server.user("labelled")
+    reader = mod_server.user("reader")
+    response = author.post("/api/v1/statuses", data={"status": "Watch your back, you worthless scum."})
+    assert response.status_code == 200, response.text
+    status = response.json()
+    assert status["spoiler_text"] == "Possible harassment" and status["sensitive"] is True
+    assert reader.get(f"/api/v1/statuses/{status['id']}").status_code == 200
+
+    case = eventually(lambda: cases_for(team.moderator, {status["id"]}), what="the violence case")[0]
+    assert case["sources"] == ["detector"] and case["label"] == "violence"
+
+
 def test_edit_into_a_violent_post_is_refused(mod_server: LiveServer) -> None:
     author = mod_server.user("editor")
     posted = author.post("/api/v1/statuses", data={"status": "Nice weather today."}).json()

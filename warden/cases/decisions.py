@@ -152,7 +152,7 @@ def record_gate(session: Session, settings: Settings, compiled: CompiledPolicy, 
         rule=result.rule, scores=result.scores, shadow=shadow,
         evidence={"text": draft.text, "spoiler_text": draft.spoiler_text, "visibility": draft.visibility,
                   "in_reply_to_id": draft.in_reply_to_id, "scores": result.scores, "spans": result.spans,
-                  "model": result.model},
+                  "model": result.model, **({"review": result.review} if result.review else {})},
     )
     if not shadow and result.action in ("block", "hold", "limit", "label"):
         notify_author(session, settings, decision)

@@ -298,11 +298,15 @@ class ModerationHandlers:
             if decision is not None:
                 if decision.status_id is None:
                     decision.status_id = status.id
-                if decision.action in ("hold", "review"):
+                # a labelled or limited post that another signal wanted reviewed gets its case as well
+                review = (decision.evidence or {}).get("review") if decision.action in ("label", "limit") else None
+                if decision.action in ("hold", "review") or review:
                     cases.open_or_join(session, self.settings, compiled, status_id=status.id,
                                        account_id=status.account_id, source_type="detector",
-                                       source_ref=f"decision:{decision.id}", label=decision.label,
-                                       scores=decision.scores, detail={"reason": decision.explanation})
+                                       source_ref=f"decision:{decision.id}",
+                                       label=review["label"] if review else decision.label, scores=decision.scores,
+                                       detail={"reason": f"Automated check before publication: {review['reason']}."
+                                               if review else decision.explanation})
         if status.state != "published":
             return
         result = evaluate(compiled, draft_text(status.text, status.spoiler_text), None, None, stage="async")

@@ -92,6 +92,9 @@ class Evaluation:
     scores: dict[str, float] = field(default_factory=dict)
     model: str | None = None
     spans: list[dict[str, Any]] = field(default_factory=list)
+    #: When the action publishes the post altered (`label`, `limit`) and another threshold or rule
+    #: called for `review`: that one ({"label", "rule", "reason"}), so its case still opens.
+    review: dict[str, Any] | None = None
 
     @property
     def automated_detection(self) -> bool:
@@ -104,6 +107,7 @@ def evaluate(compiled: CompiledPolicy, text: str, detection: Any | None,
     policy = compiled.policy
     scores: dict[str, float] = dict(getattr(detection, "scores", {}) or {})
     best: tuple[int, float, str, str | None, str, str] = (0, 0.0, "allow", None, "", "")
+    review: tuple[float, str, str, str] | None = None  # the most severe call for review: severity, label, rule, reason
     if stage == "sync":
         for label, score in scores.items():
             label_policy = policy.labels.get(label)
@@ -119,10 +123,12 @@ def evaluate(compiled: CompiledPolicy, text: str, detection: Any | None,
                     value = at
                 if score >= value:
                     key = (STRICTNESS[threshold.action], label_policy.severity)
+                    reason = f"{label} score {score:.2f} reached the {at} threshold ({value:.2f})" \
+                        if isinstance(at, str) else f"{label} score {score:.2f} reached {value:.2f}"
                     if key > best[:2]:
-                        reason = f"{label} score {score:.2f} reached the {at} threshold ({value:.2f})" \
-                            if isinstance(at, str) else f"{label} score {score:.2f} reached {value:.2f}"
                         best = (*key, threshold.action, label, f"detector:{label}:{at}", reason)
+                    if threshold.action == "review" and (review is None or label_policy.severity > review[0]):
+                        review = (label_policy.severity, label, f"detector:{label}:{at}", reason)
                     break
     spans = [{"start": s.start, "end": s.end, "label": s.label, "weight": s.weight}
              for s in getattr(detection, "spans", []) or []]
@@ -147,11 +153,16 @@ def evaluate(compiled: CompiledPolicy, text: str, detection: Any | None,
             continue
         spans.append({"start": start, "end": end, "label": rule.label, "weight": 1.0, "rule": rule.id})
         key = (STRICTNESS[rule.action], policy.labels[rule.label].severity)
+        reason = f"{rule.explanation or f'matched rule {rule.id}'} (\u201c{text[start:end][:80]}\u201d)"
         if key > best[:2]:
-            reason = rule.explanation or f"matched rule {rule.id}"
-            best = (*key, rule.action, rule.label, rule.id, f"{reason} (\u201c{text[start:end][:80]}\u201d)")
+            best = (*key, rule.action, rule.label, rule.id, reason)
+        if rule.action == "review" and (review is None or key[1] > review[0]):
+            review = (key[1], rule.label, rule.id, reason)
+    also = None
+    if review is not None and best[2] in ("label", "limit"):  # published altered: the case still opens
+        also = {"label": review[1], "rule": review[2], "reason": review[3]}
     return Evaluation(action=best[2], label=best[3], rule=best[4], reason=best[5], scores=scores,
-                      model=getattr(detection, "model", None), spans=spans)
+                      model=getattr(detection, "model", None), spans=spans, review=also)
 
 
 def draft_text(text: str, spoiler_text: str = "") -> str:
@@ -257,7 +268,10 @@ class PolicyGate:
         if STRICTNESS[result.action] < STRICTNESS["limit"]:
             author = session.get(Account, draft.account_id)
             if author is not None and author.silenced_at is not None:  # a limited account posts limited
-                result = replace(result, action="limit", reason="the account is limited by a moderator")
+                review = result.review or ({"label": result.label, "rule": result.rule, "reason": result.reason}
+                                           if result.action == "review" else None)
+                result = replace(result, action="limit", reason="the account is limited by a moderator",
+                                 review=review)
         decision_id = None
         if result.action != "allow":
             decision = decisions.record_gate(session, self.settings, active, draft, result)
