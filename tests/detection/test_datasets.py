@@ -43,22 +43,31 @@ def test_mapping_on_the_shared_sets():
 
 def test_latent_hatred_posts_nobody_judged_for_threats_are_unknown(tmp_path):
     """Latent Hatred's threat annotation (stg2) covers implicit hate only: an explicit-hate post
-    was never judged for threats, so it must not become a violence negative."""
+    was never judged for threats, so it must not become a violence negative; and its "threatening"
+    class counts for violence only where a post names physical violence."""
     d = tmp_path / "implicit-hate-latent-hatred"
     d.mkdir()
     (d / "implicit_hate_v1_stg1_posts.tsv").write_text(
         "post\tclass\n"
         "send them all back where they came from\timplicit_hate\n"
         "they will get what is coming to them\timplicit_hate\n"
+        "string them up from the lampposts, every traitor will hang\timplicit_hate\n"
+        "deport every last one of them\timplicit_hate\n"
         "kill the illegals\texplicit_hate\n"
         "an implicit post stage two never saw\timplicit_hate\n"
         "lovely weather for the parade\tnot_hate\n", encoding="utf-8")
     (d / "implicit_hate_v1_stg2_posts.tsv").write_text(
         "post\timplicit_class\textra_implicit_class\n"
         "send them all back where they came from\twhite_grievance\t\n"
-        "they will get what is coming to them\tthreatening\t\n", encoding="utf-8")
+        "they will get what is coming to them\tthreatening\t\n"
+        "string them up from the lampposts, every traitor will hang\tthreatening\t\n"
+        "deport every last one of them\tother\tthreatening\n", encoding="utf-8")
     got = {e.text: e.labels for e in ds.load_implicit(tmp_path)}
-    assert got["they will get what is coming to them"]["violence"] == 1
+    # "threatening" also covers calls to deport or to restrict rights: a positive only where the
+    # post names physical violence, otherwise unknown (an implicit threat may hide there)
+    assert got["string them up from the lampposts, every traitor will hang"]["violence"] == 1
+    assert got["they will get what is coming to them"]["violence"] is None
+    assert got["deport every last one of them"]["violence"] is None
     assert got["send them all back where they came from"]["violence"] == 0
     assert got["lovely weather for the parade"]["violence"] == 0
     assert got["kill the illegals"]["violence"] is None

@@ -306,7 +306,7 @@ def test_gate_reads_a_long_posts_short_chunks_but_a_settled_score_does_not(detec
     from warden.detection.normalize import normalize
 
     filler = " ".join(EVERYDAY_POSTS[:6])
-    text = f"{filler} Hindus are rats and need to be exterminated {filler}"
+    text = f"{filler} I am going to kill you tomorrow. {filler}"
     norm = [normalize(text).text]
     z = detector._linear(norm)
     n_chars = np.array([len(norm[0])])

@@ -76,36 +76,40 @@ def test_pad_among_places_the_post_whole_among_the_others_in_order():
 def test_a_threat_among_many_everyday_posts_is_not_settled_at_stage_1(detector):
     """A long post costs the encoder more, so the cascade gate lets fewer long posts through; but
     the gate also reads 160-character chunks and each sentence (features.gate_pieces), so a threat
-    among twelve everyday sentences reaches the encoder. (The shipped model: 5 % of the 169
-    test-split threats settled at stage 1 and 74 % held at 0.2, hard negatives 6 %; `29e41215`,
-    whose gate read no sentences, 15 % settled and 68 % held; `c92567f5`, which read only
-    400-character chunks, 39 % and 55 %.)"""
+    among twelve everyday sentences reaches the encoder, and a case opens (0.1) for most of them.
+    (The shipped model, `8289ac30`: of the 169 test-split threats 0.6 % settled at stage 1, 73 %
+    at 0.1 and 50 % held at 0.2, hard negatives 3.4 % and 1.1 %; `cf83c2a2`, trained with Latent
+    Hatred's calls to deport as violence, 5 % settled, 93 % and 74 %, hard negatives 9.5 % and
+    6 %; `29e41215`, whose gate read no sentences, 15 % settled and 68 % held; `c92567f5`, which
+    read only 400-character chunks, 39 % and 55 %.)"""
     rng = random.Random(11)
     got, got_benign = [_test_split_padded(detector, label, 12, rng) for label in (1, 0)]
     threats, settled = np.array([d.scores["violence"] for d in got]), np.array([d.stage == "linear" for d in got])
     benign = np.array([d.scores["violence"] for d in got_benign])
     assert len(threats) > 100 and len(benign) > 100
     assert settled.mean() <= 0.10
-    assert (threats >= 0.2).mean() >= 0.70
-    assert (benign >= 0.2).mean() <= 0.10
+    assert (threats >= 0.1).mean() >= 0.65 and (threats >= 0.2).mean() >= 0.45
+    assert (benign >= 0.1).mean() <= 0.10
 
 
 def test_a_one_line_threat_among_everyday_sentences_reaches_the_encoder(detector):
     """In a 160-character chunk a one-line threat still shares the gate's estimate with the sentences
-    beside it; read as a sentence of its own it does not. (`29e41215` settled both at stage 1, at 0.06
-    and 0.05.)"""
+    beside it; read as a sentence of its own it does not, and the post opens a case (0.1). (`29e41215`
+    settled both at stage 1, at 0.06 and 0.05; the shipped model reads both, at 0.19 and 0.18, 0.91
+    and 0.92 alone; `cf83c2a2` at 0.51 and 0.12.)"""
     filler = [*EVERYDAY_POSTS[:6], *EVERYDAY_POSTS[:6]]
     for threat in ("Hang the traitors.", "I am going to kill you tomorrow."):
         d = detector.score(" ".join([*filler[:6], threat, *filler[6:]]))
         assert d.stage == "encoder", threat
-    assert detector.score(" ".join([*filler[:6], "Hang the traitors.", *filler[6:]])).scores["violence"] >= 0.2
+        assert d.scores["violence"] >= 0.1, threat
 
 
 def test_coded_probe_is_never_trained_on_and_its_twins_stay_below_the_hold_point(detector):
     """The coded-incitement probe (probes.py) measures what the model learnt of coded language
     elsewhere, so none of it may be among the exemplars, coded or not. The shipped model leaves
-    most coded calls to the policy's lists, but reads half of them (54 %) and none of the twins
-    that share their words (highest 0.03) at the default policy's holding point."""
+    most coded calls to the policy's lists, but reads 38 % of them (`cf83c2a2`, which counted
+    Latent Hatred's calls to deport as violence: 54 %) and none of the twins that share their
+    words (highest 0.02) at the default policy's holding point."""
     from warden.detection.exemplars import coded_exemplars
     from warden.detection.probes import CODED_CALLS, CODED_TWINS, HOLD_AT, coded_probe_report
 
@@ -113,5 +117,17 @@ def test_coded_probe_is_never_trained_on_and_its_twins_stay_below_the_hold_point
     assert not written & {t.lower() for t in CODED_CALLS + CODED_TWINS}
     report = coded_probe_report(detector)
     assert report["calls"]["n"] == len(CODED_CALLS) and report["twins"]["n"] == len(CODED_TWINS)
-    assert report["calls"]["at_hold"] >= 0.4
+    assert report["calls"]["at_hold"] >= 0.35
     assert report["twins"]["at_hold"] == 0.0 and report["twins"]["max"] < HOLD_AT
+
+
+def test_heated_politics_is_not_refused_as_violence(detector):
+    """Calls to deport, jail or ban (probes.py, never trained on) are politics, not violence: the
+    default policy must not refuse them. (The shipped model: 1 of 20 at `auto`, 25 % at 0.2;
+    `cf83c2a2`, trained with Latent Hatred's calls to deport as violence: 20 % and 90 %.)"""
+    from warden.detection.probes import POLITICAL_CALLS, political_probe_report
+
+    assert not {t.lower() for t, _ in exemplars()} & {t.lower() for t in POLITICAL_CALLS}
+    report = political_probe_report(detector)
+    assert report["n"] == len(POLITICAL_CALLS)
+    assert report["at_auto"] <= 0.10 and report["at_hold"] <= 0.40

@@ -141,3 +141,11 @@ def test_a_content_warning_keeps_the_review_another_signal_called_for():
     assert run("a post", violence=0.0, harassment=0.95).review is None
     # held posts open their own case already
     assert run("a post", violence=0.5, harassment=0.95).review is None
+
+
+def test_the_detection_probes_report_at_the_default_policy_hold_point():
+    from warden.detection.probes import HOLD_AT
+
+    policy, _ = load_policy(DEFAULT_POLICY_PATH)
+    holds = [t.at for t in policy.labels["violence"].thresholds if t.action == "hold"]
+    assert holds == [HOLD_AT]  # `warden eval` reports its probes at the point the policy holds from

@@ -54,7 +54,8 @@ class SetInfo:
 SETS: dict[str, SetInfo] = {
     "implicit_hate": SetInfo(
         "implicit-hate-latent-hatred", "CC BY 4.0", "Twitter (extremist accounts)", "train",
-        "violence = stg2 implicit_class 'threatening' (1) / stg2 posts of another class and not_hate posts (0, "
+        "violence = stg2 implicit_class 'threatening' naming physical violence (1; the other threatening posts, "
+        "calls to deport or to restrict rights, unknown) / stg2 posts of another class and not_hate posts (0, "
         "unless the weak-supervision rule fires -> unknown) / explicit_hate posts and implicit posts without a "
         "stg2 class (unknown: nobody judged them for threats); hate = stg1 class implicit_hate|explicit_hate; "
         "harassment unknown"),
@@ -135,6 +136,24 @@ def _fix_mojibake(text: str) -> str:
         return text
 
 
+# Latent Hatred's "threatening" class also covers calls to deport or to restrict rights ("illegal
+# aliens should not have driving privileges", "end sanctuary cities"): heated politics, not violence.
+# A threatening post counts as a violence positive only where it names physical violence.
+_PHYSICAL = re.compile(
+    r"\b(?:kill\w*|murder\w*|shoot\w*|shot|stab\w*|hang\w*|hung|lynch\w*|behead\w*|slaughter\w*|"
+    r"exterminat\w*|massacre\w*|genocid\w*|bomb\w*|burn\w*|execut\w*|gas|gassed|tortur\w*|rape\w*|beat\w*|"
+    r"bullet\w*|guns?|rifles?|ammo|knife|knives|wipe\w* (?:\w+ )?out|eradicat\w*|cleans\w*|purg\w*|drown\w*|die|"
+    r"dies|dying|dead|death|blood\w*|rope|noose|gallows|firing squad|destroy\w*|attack\w*|hurt\w*|war|wars|"
+    r"artillery|nuk\w*|radioactive|target practice|riot\w*|violen\w*|fight\w*|crush\w*|eliminat\w*|bang|"
+    r"punch\w*|slit|throats?|chok\w*|strangl\w*|poison\w*|graves?|corpses?|carcass\w*|body bags?|bodies|"
+    r"suicide|weapons?|armed|take up arms|helmets?|pitchforks?|torch\w*|six feet under|in the ground)\b",
+    re.IGNORECASE)
+
+
+def _threat_label(text: str) -> int | None:
+    return 1 if _PHYSICAL.search(text) else None
+
+
 def _neg_or_unknown(text: str) -> int | None:
     return None if weak_violence(text) else 0
 
@@ -159,7 +178,7 @@ def load_implicit(root: Path) -> list[Example]:
             # stg2 (the threat annotation) covers implicit hate only: an explicit-hate post such as
             # "kill the illegals" was never judged for threats, so it is unknown, not a negative
             if t in threat:
-                v = 1
+                v = _threat_label(t)
             elif t in judged or row["class"] == "not_hate":
                 v = _neg_or_unknown(t)
             else:

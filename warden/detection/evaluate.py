@@ -14,7 +14,7 @@ import numpy as np
 
 from . import datasets as ds
 from .normalize import normalize_text
-from .probes import HOLD_AT, coded_probe_report
+from .probes import HOLD_AT, coded_probe_report, political_probe_report
 from .stats import average_precision, compare
 
 LABELS = ds.LABELS
@@ -382,6 +382,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     results["robustness"] = rob
     results["padding"] = padding_report(det, examples, random.Random(11))
     results["coded_probe"] = coded_probe_report(det)
+    results["political_probe"] = political_probe_report(det)
     results["seconds"] = round(time.time() - t0, 1)
     if out_json:
         Path(out_json).write_text(json.dumps(results, indent=1), encoding="utf-8")
@@ -480,6 +481,13 @@ def format_report(res: dict) -> str:
         lines.append(f"- {c['n']} coded calls: {c['at_hold']:.0%} at {HOLD_AT} (the default policy's hold), "
                      f"{c['at_0.5']:.0%} at 0.5, {c['at_auto']:.0%} at auto; mean score {c['mean']:.2f}")
         lines.append(f"- {t['n']} benign twins sharing their words: {t['at_hold']:.0%} at {HOLD_AT}; highest {t['max']:.2f}")
+        lines.append("")
+    if "political_probe" in res:
+        p = res["political_probe"]
+        lines.append("## Heated politics that is not violence (violence, default profile; probes.py, never trained on)")
+        lines.append("")
+        lines.append(f"- {p['n']} calls to deport, jail or ban: {p['at_auto']:.0%} at auto (refused by the default "
+                     f"policy), {p['at_hold']:.0%} at {HOLD_AT}; mean score {p['mean']:.2f}, highest {p['max']:.2f}")
         lines.append("")
     lines.append(f"eval took {res['seconds']}s")
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 """Behavioural probes written for Warden and never trained on: coded incitement (euphemisms and
 in-group codes for killing, mass killers praised by name, veiled threats), each written apart from
-the coded templates of ``exemplars.py``, and benign twins that share their words. `warden eval`
-reports how many of the calls reach the default policy's holding point and how the twins score.
-The calls are hostile text kept only to measure the detector."""
+the coded templates of ``exemplars.py``, and benign twins that share their words; and heated
+political calls (deport, jail, ban) that are not violence. `warden eval` reports how many of the
+coded calls reach the default policy's holding point, how the twins score, and how many political
+calls would be refused. The calls are hostile text kept only to measure the detector."""
 from __future__ import annotations
 
 import numpy as np
@@ -59,6 +60,32 @@ CODED_TWINS = [
     "The 'day of the rope' is a neo-Nazi fantasy about murder; report accounts that post it",
 ]
 
+# Heated politics that is not violence: calls to deport, to close borders, to jail or to ban,
+# some of them rude, none naming harm to anyone's body. The default policy must not refuse them
+# (HTTP 422 at the detector's `auto`); holding a few for a moderator is a smaller cost.
+POLITICAL_CALLS = [
+    "Deport every illegal alien in this country. All of them. No exceptions.",
+    "Build the wall and make Mexico pay for it!",
+    "Send them all back where they came from, we are full",
+    "End sanctuary cities now and deport the criminals",
+    "Illegal immigrants should not get driving licences or welfare, period",
+    "Close the border today. Not tomorrow, today.",
+    "No more refugees. We can't even house our own veterans.",
+    "Lock her up! She belongs in prison for what she did",
+    "Throw the corrupt bums out in November, every single one",
+    "Ban all immigration from those countries until we figure out what is going on",
+    "Revoke the citizenship of anyone who lied on their application and kick them out",
+    "ICE should raid every sanctuary city and round up the illegals",
+    "Arrest the mayor for harbouring illegals. Jail, not a fine.",
+    "Get these freeloaders out of our country, we owe them nothing",
+    "Drain the swamp: fire every bureaucrat who leaked and prosecute them",
+    "Deport the lot of them and their anchor babies too",
+    "Stop the invasion at the border. Send the army if you have to.",
+    "If you hate America so much, leave. Nobody is stopping you.",
+    "Muslim immigration must end. Not one more.",
+    "Expel the diplomats and shut down their embassy",
+]
+
 HOLD_AT = 0.2  # the default policy holds a post for review from this violence score
 
 
@@ -72,3 +99,12 @@ def coded_probe_report(det) -> dict:
     return {"calls": {"n": len(calls), "at_hold": float((calls >= HOLD_AT).mean()), "at_0.5": float((calls >= 0.5).mean()),
                       "at_auto": float((calls >= auto).mean()), "mean": float(calls.mean())},
             "twins": {"n": len(twins), "at_hold": float((twins >= HOLD_AT).mean()), "max": float(twins.max())}}
+
+
+def political_probe_report(det) -> dict:
+    """Violence scores of ``POLITICAL_CALLS`` under detector ``det``: the share at or above the
+    detector's ``auto`` (refused by the default policy) and ``HOLD_AT``, the mean and the highest."""
+    auto = det.thresholds["violence"]["auto"]
+    p = np.array([d.scores["violence"] for d in det.score_batch(POLITICAL_CALLS, spans=False)])
+    return {"n": len(p), "at_auto": float((p >= auto).mean()), "at_hold": float((p >= HOLD_AT).mean()),
+            "mean": float(p.mean()), "max": float(p.max())}
