@@ -74,12 +74,18 @@ class Normalized:
 
 
 def _rebuild(buf: Buf, pieces: list[tuple[str, int, int]]) -> Buf:
-    chars, starts, ends = [], [], []
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
     for s, a, b in pieces:
-        for ch in s:
-            chars.append(ch)
+        if len(s) == 1:
+            chars.append(s)
             starts.append(a)
             ends.append(b)
+        elif s:
+            chars.extend(s)
+            starts.extend([a] * len(s))
+            ends.extend([b] * len(s))
     return Buf(chars, starts, ends)
 
 
@@ -91,14 +97,23 @@ def _keep(buf: Buf, keep: list[int]) -> Buf:
 def _splice(buf: Buf, edits: list[tuple[int, int, list[tuple[str, int, int]]]]) -> Buf:
     """``buf`` with each ``[start, end)`` range of its text replaced by new pieces (edits in
     order, not overlapping); the characters between edits keep their original ranges."""
-    pieces: list[tuple[str, int, int]] = []
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
     pos = 0
     for start, end, new in edits:
-        pieces.extend(zip(buf.chars[pos:start], buf.starts[pos:start], buf.ends[pos:start]))
-        pieces.extend(new)
+        chars += buf.chars[pos:start]
+        starts += buf.starts[pos:start]
+        ends += buf.ends[pos:start]
+        for piece, a, b in new:
+            chars.extend(piece)
+            starts.extend([a] * len(piece))
+            ends.extend([b] * len(piece))
         pos = end
-    pieces.extend(zip(buf.chars[pos:], buf.starts[pos:], buf.ends[pos:]))
-    return _rebuild(buf, pieces)
+    chars += buf.chars[pos:]
+    starts += buf.starts[pos:]
+    ends += buf.ends[pos:]
+    return Buf(chars, starts, ends)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -857,27 +872,25 @@ def expand_slang(buf: Buf) -> Buf:
 
 
 _SPACE_ISSUE = re.compile(r"\s\s|[^\S ]|^\s|\s$")
+_SPACE_RUN = re.compile(r"\s+")
 
 
 def squeeze_space(buf: Buf) -> Buf:
-    if not _SPACE_ISSUE.search(buf.text):
+    text = buf.text
+    if not _SPACE_ISSUE.search(text):
         return buf
-    chars, starts, ends = [], [], []
-    prev_space = True
-    for c, a, b in zip(buf.chars, buf.starts, buf.ends):
-        if c.isspace():
-            if prev_space:
-                continue
-            c = " "
-            prev_space = True
-        else:
-            prev_space = False
-        chars.append(c)
-        starts.append(a)
-        ends.append(b)
-    if chars and chars[-1] == " ":
-        chars.pop(), starts.pop(), ends.pop()
-    return Buf(chars, starts, ends)
+    # keep every non-space character and the first character of each run of white space (as a
+    # plain space), except a run at the start or the end
+    chars, keep = list(buf.chars), []
+    pos = 0
+    for m in _SPACE_RUN.finditer(text):
+        keep.extend(range(pos, m.start()))
+        if m.start() > 0 and m.end() < len(text):
+            keep.append(m.start())
+            chars[m.start()] = " "
+        pos = m.end()
+    keep.extend(range(pos, len(text)))
+    return Buf([chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
 
 
 STEPS = (strip_invisible, drop_mentions_and_links, split_hashtags, read_capital_i, fold_unicode, map_confusables, map_emoji,
