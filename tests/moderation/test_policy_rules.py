@@ -149,3 +149,17 @@ def test_the_detection_probes_report_at_the_default_policy_hold_point():
     policy, _ = load_policy(DEFAULT_POLICY_PATH)
     holds = [t.at for t in policy.labels["violence"].thresholds if t.action == "hold"]
     assert holds == [HOLD_AT]  # `warden eval` reports its probes at the point the policy holds from
+
+
+def test_default_policy_opens_a_case_for_a_veiled_threat_the_classifier_misses():
+    from warden.detection.detector import Detection
+
+    compiled = CompiledPolicy.build(*load_policy(DEFAULT_POLICY_PATH))
+    thresholds = {"violence": {"auto": 0.63, "review": 0.01}}
+    text = "Those councillors voted for the bike lanes. Someone should P.A.Y them a visit tonight."
+    got = evaluate(compiled, text, Detection({"violence": 0.08}, [], "m", "encoder"), thresholds)
+    assert (got.action, got.label, got.rule) == ("review", "violence", "veiled-threats")
+    assert text[got.spans[-1]["start"]:got.spans[-1]["end"]] == "P.A.Y them a visit"
+    # the same words said kindly still only open a case: nothing is held or refused
+    kind = evaluate(compiled, "Grandma is lonely, we should pay her a visit", None, None)
+    assert kind.action == "review"
