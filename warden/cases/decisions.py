@@ -140,11 +140,16 @@ def notify_author(session: Session, settings: Settings, decision: ModerationDeci
 # --- the write-path gate -------------------------------------------------------------------------
 
 
+def gate_facts(reason: str) -> str:
+    """The facts of a decision the write-path gate took (or of a review it called for) on ``reason``."""
+    return f"Automated check before publication: {reason}."
+
+
 def record_gate(session: Session, settings: Settings, compiled: CompiledPolicy, draft: Draft, result: Evaluation,
                 *, shadow: bool = False) -> ModerationDecision:
     """The gate's verdict on a draft (the status does not exist yet; the worker links it afterwards)."""
     status = session.get(Status, draft.status_id) if draft.status_id else None
-    facts = f"Automated check before publication: {result.reason}."
+    facts = gate_facts(result.reason)
     decision = _record(
         session, settings, compiled, kind="gate", action=result.action, status=status, account_id=draft.account_id,
         label=result.label, explanation=facts, source="detector", actor_id=None,

@@ -299,13 +299,13 @@ class ModerationHandlers:
                 if decision.status_id is None:
                     decision.status_id = status.id
                 # a labelled or limited post that another signal wanted reviewed gets its case as well
-                review = (decision.evidence or {}).get("review") if decision.action in ("label", "limit") else None
+                review = (decision.evidence or {}).get("review")
                 if decision.action in ("hold", "review") or review:
                     cases.open_or_join(session, self.settings, compiled, status_id=status.id,
                                        account_id=status.account_id, source_type="detector",
                                        source_ref=f"decision:{decision.id}",
                                        label=review["label"] if review else decision.label, scores=decision.scores,
-                                       detail={"reason": f"Automated check before publication: {review['reason']}."
+                                       detail={"reason": decisions.gate_facts(review["reason"])
                                                if review else decision.explanation})
         if status.state != "published":
             return

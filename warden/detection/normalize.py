@@ -73,20 +73,23 @@ class Normalized:
         return self.starts[start], self.ends[end - 1]
 
 
-def _rebuild(buf: Buf, pieces: list[tuple[str, int, int]]) -> Buf:
-    chars: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
+def _extend(buf: Buf, pieces: list[tuple[str, int, int]]) -> None:
+    """Append ``pieces`` to ``buf``: each string's characters, all of them with its original range."""
     for s, a, b in pieces:
         if len(s) == 1:
-            chars.append(s)
-            starts.append(a)
-            ends.append(b)
+            buf.chars.append(s)
+            buf.starts.append(a)
+            buf.ends.append(b)
         elif s:
-            chars.extend(s)
-            starts.extend([a] * len(s))
-            ends.extend([b] * len(s))
-    return Buf(chars, starts, ends)
+            buf.chars.extend(s)
+            buf.starts.extend([a] * len(s))
+            buf.ends.extend([b] * len(s))
+
+
+def _rebuild(buf: Buf, pieces: list[tuple[str, int, int]]) -> Buf:
+    out = Buf([], [], [])
+    _extend(out, pieces)
+    return out
 
 
 def _keep(buf: Buf, keep: list[int]) -> Buf:
@@ -97,23 +100,18 @@ def _keep(buf: Buf, keep: list[int]) -> Buf:
 def _splice(buf: Buf, edits: list[tuple[int, int, list[tuple[str, int, int]]]]) -> Buf:
     """``buf`` with each ``[start, end)`` range of its text replaced by new pieces (edits in
     order, not overlapping); the characters between edits keep their original ranges."""
-    chars: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
+    out = Buf([], [], [])
     pos = 0
     for start, end, new in edits:
-        chars += buf.chars[pos:start]
-        starts += buf.starts[pos:start]
-        ends += buf.ends[pos:start]
-        for piece, a, b in new:
-            chars.extend(piece)
-            starts.extend([a] * len(piece))
-            ends.extend([b] * len(piece))
+        out.chars += buf.chars[pos:start]
+        out.starts += buf.starts[pos:start]
+        out.ends += buf.ends[pos:start]
+        _extend(out, new)
         pos = end
-    chars += buf.chars[pos:]
-    starts += buf.starts[pos:]
-    ends += buf.ends[pos:]
-    return Buf(chars, starts, ends)
+    out.chars += buf.chars[pos:]
+    out.starts += buf.starts[pos:]
+    out.ends += buf.ends[pos:]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -890,7 +888,7 @@ def squeeze_space(buf: Buf) -> Buf:
             chars[m.start()] = " "
         pos = m.end()
     keep.extend(range(pos, len(text)))
-    return Buf([chars[i] for i in keep], [buf.starts[i] for i in keep], [buf.ends[i] for i in keep])
+    return _keep(Buf(chars, buf.starts, buf.ends), keep)
 
 
 STEPS = (strip_invisible, drop_mentions_and_links, split_hashtags, read_capital_i, fold_unicode, map_confusables, map_emoji,

@@ -89,13 +89,16 @@ POLITICAL_CALLS = [
 HOLD_AT = 0.2  # the default policy holds a post for review from this violence score
 
 
+def _violence(det, texts: list[str]) -> np.ndarray:
+    return np.array([d.scores["violence"] for d in det.score_batch(texts, spans=False)])
+
+
 def coded_probe_report(det) -> dict:
     """Violence scores of the coded calls and their twins under detector ``det``: the share of calls
     at or above ``HOLD_AT``, 0.5 and the detector's ``auto``, their mean; the twins' share at
     ``HOLD_AT`` and their highest score."""
     auto = det.thresholds["violence"]["auto"]
-    calls = np.array([d.scores["violence"] for d in det.score_batch(CODED_CALLS, spans=False)])
-    twins = np.array([d.scores["violence"] for d in det.score_batch(CODED_TWINS, spans=False)])
+    calls, twins = _violence(det, CODED_CALLS), _violence(det, CODED_TWINS)
     return {"calls": {"n": len(calls), "at_hold": float((calls >= HOLD_AT).mean()), "at_0.5": float((calls >= 0.5).mean()),
                       "at_auto": float((calls >= auto).mean()), "mean": float(calls.mean())},
             "twins": {"n": len(twins), "at_hold": float((twins >= HOLD_AT).mean()), "max": float(twins.max())}}
@@ -105,6 +108,6 @@ def political_probe_report(det) -> dict:
     """Violence scores of ``POLITICAL_CALLS`` under detector ``det``: the share at or above the
     detector's ``auto`` (refused by the default policy) and ``HOLD_AT``, the mean and the highest."""
     auto = det.thresholds["violence"]["auto"]
-    p = np.array([d.scores["violence"] for d in det.score_batch(POLITICAL_CALLS, spans=False)])
+    p = _violence(det, POLITICAL_CALLS)
     return {"n": len(p), "at_auto": float((p >= auto).mean()), "at_hold": float((p >= HOLD_AT).mean()),
             "mean": float(p.mean()), "max": float(p.max())}
