@@ -141,6 +141,13 @@ def test_a_content_warning_keeps_the_review_another_signal_called_for():
     assert run("a post", violence=0.0, harassment=0.95).review is None
     # held posts open their own case already
     assert run("a post", violence=0.5, harassment=0.95).review is None
+    # what a limited account's post carries into its case: a review's own call, or the one kept
+    # under a warning; nothing for a post no threshold or rule called to review
+    plain = run("a post", violence=0.15, harassment=0.0)
+    assert plain.action == "review" and plain.case_call() == {
+        "label": "violence", "rule": "detector:violence:0.1", "reason": plain.reason}
+    assert both.case_call() == both.review
+    assert run("a post", violence=0.0, harassment=0.0).case_call() is None
 
 
 def test_the_detection_probes_report_at_the_default_policy_hold_point():

@@ -100,6 +100,17 @@ class Evaluation:
     def automated_detection(self) -> bool:
         return self.action != "allow"
 
+    def case_call(self) -> dict[str, Any] | None:
+        """The review case this evaluation calls for, as ``review`` holds it: its own when the
+        action is `review`, else the one a `label` or `limit` carries (None when there is none)."""
+        if self.action == "review":
+            return _review_call(self.label, self.rule, self.reason)
+        return self.review
+
+
+def _review_call(label: str | None, rule: str | None, reason: str) -> dict[str, Any]:
+    return {"label": label, "rule": rule, "reason": reason}
+
 
 def evaluate(compiled: CompiledPolicy, text: str, detection: Any | None,
              detector_thresholds: dict[str, dict[str, float]] | None, *, stage: str = "sync") -> Evaluation:
@@ -160,7 +171,7 @@ def evaluate(compiled: CompiledPolicy, text: str, detection: Any | None,
             review = (key[1], rule.label, rule.id, reason)
     also = None
     if review is not None and best[2] in ("label", "limit"):  # published altered: the case still opens
-        also = {"label": review[1], "rule": review[2], "reason": review[3]}
+        also = _review_call(*review[1:])
     return Evaluation(action=best[2], label=best[3], rule=best[4], reason=best[5], scores=scores,
                       model=getattr(detection, "model", None), spans=spans, review=also)
 
@@ -268,10 +279,8 @@ class PolicyGate:
         if STRICTNESS[result.action] < STRICTNESS["limit"]:
             author = session.get(Account, draft.account_id)
             if author is not None and author.silenced_at is not None:  # a limited account posts limited
-                review = result.review or ({"label": result.label, "rule": result.rule, "reason": result.reason}
-                                           if result.action == "review" else None)
                 result = replace(result, action="limit", reason="the account is limited by a moderator",
-                                 review=review)
+                                 review=result.case_call())
         decision_id = None
         if result.action != "allow":
             decision = decisions.record_gate(session, self.settings, active, draft, result)
