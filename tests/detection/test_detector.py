@@ -30,7 +30,7 @@ def test_interface(detector):
     assert set(d.scores) == {"violence", "hate", "harassment"}
     assert all(0.0 <= p <= 1.0 for p in d.scores.values())
     assert d.model.startswith("warden-violence-")
-    assert d.stage in ("linear", "encoder")
+    assert d.stage in ("linear", "encoder")  # "empty" only for a post without words
     for lab in ("violence", "hate", "harassment"):
         t = detector.thresholds[lab]
         assert 0.0 < t["review"] <= t["auto"] < 1.0
@@ -220,6 +220,25 @@ def test_repeated_posts_are_scored_once_and_keep_their_scores():
          det.score_batch([raid], spans=False)[0]]
     assert scored == [2, 1]
     assert det.cache.hits >= 4 and len(det.cache) == 3
+
+
+@pytest.mark.parametrize("profile", ["balanced", "thorough"])
+def test_a_post_without_words_scores_zero_and_runs_no_model(profile):
+    det = Detector.load(profile=profile)
+    scored: list[list[str]] = []
+    real = det._stage1
+    det._stage1 = lambda texts: scored.append(texts) or real(texts)
+    wordless = ["", "@bob", "@bob@mastodon.social https://example.com/x", "...!!", "🙂🙂", " _ "]
+    got = det.score_batch(wordless + ["hello world"])
+    assert scored == [["hello world"]]  # neither stage ran for the wordless posts
+    for d in got[:-1]:
+        assert d.stage == "empty" and d.spans == []
+        assert d.scores == {"violence": 0.0, "hate": 0.0, "harassment": 0.0}
+    assert got[-1].stage != "empty"
+    many = list(det.score_many(iter(wordless + ["🔫 at dawn", "日本語のテキスト"])))
+    assert [d.stage for d in many[:-2]] == ["empty"] * len(wordless)
+    assert all(d.stage != "empty" for d in many[-2:])  # a weapon emoji reads as a word; any script counts
+    assert many[-2].scores["violence"] > 0
 
 
 def test_score_cache_keeps_the_most_recently_used(monkeypatch):

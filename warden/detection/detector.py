@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -37,10 +38,22 @@ class Detection:
     scores: dict[str, float]
     spans: list[Span]
     model: str
-    stage: str  # "linear" or "encoder"
+    stage: str  # "linear", "encoder", or "empty" (nothing to read: see ``has_words``)
     #: The post as the detector read it (with the offset map to what was written), so that the
     #: policy's keyword and list rules, which match the same reading, need not normalise it again.
     normalized: Normalized | None = field(default=None, compare=False, repr=False)
+
+
+_WORD_CHAR = re.compile(r"[^\W_]")
+
+
+def has_words(norm_text: str) -> bool:
+    """Whether normalised text holds a letter or digit (in any script). A post without one (only
+    mentions, links, punctuation or emoji other than the weapons that are read as words; an image
+    post without a caption) says nothing the models can read, so every label scores 0 and neither
+    stage runs. Scored as it stands, the empty string would get what the training data taught for
+    it: tweets that were only mentions and links, mostly marked offensive, so harassment about 0.5."""
+    return _WORD_CHAR.search(norm_text) is not None
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -223,6 +236,7 @@ class Detector:
         self.use_cascade = use_cascade
         self._word_cache: dict[str, np.ndarray] = {}
         self.cache = ScoreCache(int(os.environ.get("WARDEN_DETECTION_CACHE", "4096")))
+        self._nothing = np.zeros(len(self.labels))  # the scores of a text without words (has_words)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -362,13 +376,16 @@ class Detector:
         out = []
         for i, n in enumerate(norms):
             scores = {lab: round(float(probs[i, j]), 6) for j, lab in enumerate(self.labels)}
-            out.append(Detection(scores, self._spans(n, probs[i]) if spans else [], self.version,
-                                 "linear" if settled[i] else "encoder", n))
+            stage = "encoder" if not settled[i] else "linear" if has_words(n.text) else "empty"
+            out.append(Detection(scores, self._spans(n, probs[i]) if spans else [], self.version, stage, n))
         return out
 
     def _plan(self, norm_texts: list[str]) -> _Plan:
         keys = [ScoreCache.key(t) for t in norm_texts]
         cached = self.cache.get(keys)
+        for i, t in enumerate(norm_texts):
+            if not has_words(t):  # nothing to read: no stage runs (has_words)
+                cached[i] = (self._nothing, True)
         first: set[bytes] = set()
         todo = []
         for i, (k, row) in enumerate(zip(keys, cached)):

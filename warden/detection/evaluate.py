@@ -224,7 +224,7 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
     profiles with a cut let the encoder read (``suspicious_windows``: differs only for long
     posts); and the cascade gate's score. The window embeddings come from the training cache
     under data/cache when it can."""
-    from .detector import window_max
+    from .detector import has_words, window_max
 
     z_all = det._linear(norm)
     zl = z_all[:, :len(det.labels)]
@@ -251,8 +251,11 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
     keep = det.suspicious_windows(norm, owner, spans, cut)
     zh_all = window_max(z, owner, len(norm))
     zh_read = window_max(z[keep], owner[keep], len(norm))
-    return (det.stage1_probabilities(z_all), det.stage2_probabilities(zh_all, zl),
-            det.stage2_probabilities(zh_read, zl), gate)
+    probs = [det.stage1_probabilities(z_all), det.stage2_probabilities(zh_all, zl), det.stage2_probabilities(zh_read, zl)]
+    wordless = np.array([not has_words(t) for t in norm], dtype=bool)
+    for p in probs:  # as at run time: a text without words scores 0 for every label
+        p[wordless] = 0.0
+    return (*probs, gate)
 
 
 def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_json: Path | None = None,
