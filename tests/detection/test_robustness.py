@@ -131,3 +131,25 @@ def test_heated_politics_is_not_refused_as_violence(detector):
     report = political_probe_report(detector)
     assert report["n"] == len(POLITICAL_CALLS)
     assert report["at_auto"] <= 0.10 and report["at_hold"] <= 0.40
+
+
+def test_violent_words_aimed_at_things_score_below_the_same_words_aimed_at_people(detector):
+    """A patient's post about beating cancer, a joke about Mondays, pests, board games (probes.py)
+    are not threats; the same words aimed at people are. The shipped model tells them apart on
+    average but still refuses 5 of the 25 posts about things at `auto` and holds 13 at 0.2 (model
+    card, Known failure modes). The exemplars written to teach it (`thing_exemplars`) are not trained
+    on, and their fillers leave out the probe's words, so that the probe can measure them."""
+    from warden.detection import exemplars as ex
+    from warden.detection.probes import PERSON_TWINS, THING_POSTS, thing_probe_report
+
+    probe = {t.lower() for t in THING_POSTS + PERSON_TWINS}
+    assert not {t.lower() for t, _ in exemplars() + ex.thing_exemplars()} & probe
+    assert not {t.lower() for t, _ in ex.thing_exemplars()} & {t.lower() for t, _ in exemplars()}
+    aimed_at = [*ex.THING_NEG_TEMPLATES, *ex.ILLNESS, *ex.OBJECT, *ex.SEASON, *ex.PEST, *ex.CHORE]
+    for word in ("cancer", "monday", "alarm clock", "wasps", "slugs", "chess", "scrabble", "inbox", "migraine"):
+        assert not any(word in t for t in aimed_at), word
+    report = thing_probe_report(detector)
+    things, people = report["things"], report["people"]
+    assert things["n"] == len(THING_POSTS) and people["n"] == len(PERSON_TWINS)
+    assert people["at_hold"] >= 0.9
+    assert people["mean"] - things["mean"] >= 0.3

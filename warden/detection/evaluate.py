@@ -14,7 +14,7 @@ import numpy as np
 
 from . import datasets as ds
 from .normalize import normalize_text
-from .probes import HOLD_AT, coded_probe_report, political_probe_report
+from .probes import HOLD_AT, coded_probe_report, political_probe_report, thing_probe_report
 from .stats import average_precision, compare
 
 LABELS = ds.LABELS
@@ -386,6 +386,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     results["padding"] = padding_report(det, examples, random.Random(11))
     results["coded_probe"] = coded_probe_report(det)
     results["political_probe"] = political_probe_report(det)
+    results["thing_probe"] = thing_probe_report(det)
     results["seconds"] = round(time.time() - t0, 1)
     if out_json:
         Path(out_json).write_text(json.dumps(results, indent=1), encoding="utf-8")
@@ -491,6 +492,15 @@ def format_report(res: dict) -> str:
         lines.append("")
         lines.append(f"- {p['n']} calls to deport, jail or ban: {p['at_auto']:.0%} at auto (refused by the default "
                      f"policy), {p['at_hold']:.0%} at {HOLD_AT}; mean score {p['mean']:.2f}, highest {p['max']:.2f}")
+        lines.append("")
+    if "thing_probe" in res:
+        th, pe = res["thing_probe"]["things"], res["thing_probe"]["people"]
+        lines.append("## Violent words aimed at things, not people (violence, default profile; probes.py)")
+        lines.append("")
+        lines.append(f"- {th['n']} posts about illness, machines, days, pests and games: {th['at_auto']:.0%} at auto "
+                     f"(refused by the default policy), {th['at_hold']:.0%} at {HOLD_AT}; mean score {th['mean']:.2f}")
+        lines.append(f"- {pe['n']} twins aimed at people: {pe['at_auto']:.0%} at auto, {pe['at_hold']:.0%} at "
+                     f"{HOLD_AT}; mean score {pe['mean']:.2f}")
         lines.append("")
     lines.append(f"eval took {res['seconds']}s")
     return "\n".join(lines)

@@ -247,6 +247,61 @@ def _filled(groups, rng: random.Random, attackers: list[str] | None = None) -> l
     return sorted(out.items())
 
 
+# Violent words aimed at things, not people: illnesses, machines, days, pests and chores
+# ("i want to punch leukemia in the face", "death to tuesdays", "kill the fruit flies with fire"), which
+# the model had read as threats because hateful posts call groups a cancer or a plague; with a few
+# twins aimed at people that stay calls to violence. Filled from their own generator so that the
+# templates above fill as before. The fillers leave out the words of the probe that measures them
+# (probes.THING_POSTS: cancer, mondays, alarm clocks, wasps, chess, ...). Not in the training set
+# (`exemplars()`): two full fine-tunes with them (model card, Violent words aimed at things) cut
+# the probe's posts refused at `auto` from 5 to 1 of 25, but on Gab and Parler the default policy
+# then blocked half as many calls for violence and held more posts at lower precision, and threats
+# among everyday sentences scored lower; kept so that the experiment can be rerun.
+ILLNESS = ["leukemia", "lymphoma", "this tumour", "ms", "lupus", "this infection", "my anxiety", "parkinson's",
+           "this stupid cold", "crohn's", "my insomnia", "sepsis", "this chest infection"]
+OBJECT = ["my printer", "the wifi router", "my phone", "this stupid app", "the microwave", "the coffee machine",
+          "my car", "the dishwasher", "this keyboard", "the self-checkout machine"]
+SEASON = ["tuesdays", "tax season", "winter", "this heatwave", "january", "daylight saving time", "finals week"]
+PEST = ["the mice in the garage", "the ants in the kitchen", "the fruit flies", "the weeds along the fence",
+        "the termites in the porch", "the bedbugs", "the aphids on my roses", "the moths in the closet"]
+CHORE = ["this essay", "the laundry pile", "this spreadsheet", "my tax return", "these dishes", "this thesis",
+         "the ironing"]
+THING_NEG_TEMPLATES = [
+    "i want to punch {ill} in the face", "death to {ill}", "i will beat {ill}", "i'm going to beat {ill}, watch me",
+    "i will fight {ill} with everything i have", "let's kick {ill}'s ass", "i want {ill} wiped off the face of the earth",
+    "we must destroy {ill}", "day 12 of treatment. {ill} is going down", "{ill} can go to hell, i'm winning this fight",
+    "i want to punch {obj} in the face", "i'm going to throw {obj} out the window and set it on fire",
+    "{obj} must die", "i hope {obj} dies a slow painful death", "i will murder {obj} if it freezes again",
+    "{obj} is dead to me, going to smash it with a hammer", "death to {season}", "burn {season} to the ground",
+    "{season} can die in a fire", "i'm going to kill {season} with iced coffee and sheer spite",
+    "{pest} have to die, calling the exterminator", "going to war with {pest}", "exterminate {pest} before they spread",
+    "kill {pest} with fire", "{pest} will all be dead soon, bought poison", "i'm going to murder {chore}",
+    "someone please shoot {chore}", "burn {chore} to the ground", "{chore} is killing me, i want to stab it",
+]
+THING_POS_TEMPLATES = [
+    "i want to punch {p} in the face until they stop moving", "i hope {p} dies a slow painful death",
+    "{p} must die{time}", "i'm going to throw {p} out the window and set them on fire",
+    "exterminate {g} before they spread", "burn {p}'s house to the ground with them inside",
+]
+
+
+def _fill_things(tpl: str, rng: random.Random) -> str:
+    return tpl.format(ill=rng.choice(ILLNESS), obj=rng.choice(OBJECT), season=rng.choice(SEASON),
+                      pest=rng.choice(PEST), chore=rng.choice(CHORE),
+                      time=rng.choice(TIME), time2=rng.choice(TIME2), p=rng.choice(PEOPLE), g=rng.choice(GROUPS))
+
+
+def thing_exemplars(n_per_template: int = 6, seed: int = 9) -> list[tuple[str, int]]:
+    """Violent words aimed at things (hard negatives) and their twins aimed at people."""
+    rng = random.Random(seed)
+    out: dict[str, int] = {}
+    for tpls, label in ((THING_NEG_TEMPLATES, 0), (THING_POS_TEMPLATES, 1)):
+        for tpl in tpls:
+            for _ in range(n_per_template):
+                out.setdefault(_style(_fill_things(tpl, rng), rng), label)
+    return sorted(out.items())
+
+
 def exemplars(n_pos_per_template: int = 14, n_neg_per_template: int = 10, seed: int = 7) -> list[tuple[str, int]]:
     return _filled(((POS_TEMPLATES, n_pos_per_template, 1), (NEG_TEMPLATES, n_neg_per_template, 0)),
                    random.Random(seed))

@@ -1,9 +1,11 @@
 """Behavioural probes written for Warden and never trained on: coded incitement (euphemisms and
 in-group codes for killing, mass killers praised by name, veiled threats), each written apart from
 the coded templates of ``exemplars.py``, and benign twins that share their words; and heated
-political calls (deport, jail, ban) that are not violence. `warden eval` reports how many of the
-coded calls reach the default policy's holding point, how the twins score, and how many political
-calls would be refused. The calls are hostile text kept only to measure the detector."""
+political calls (deport, jail, ban) that are not violence; and violent words aimed at things, not
+people (illness, machines, days, pests, games), with twins aimed at people. `warden eval` reports
+how many of the coded calls reach the default policy's holding point, how the twins score, how
+many political calls and posts about things would be refused or held. The calls are hostile text
+kept only to measure the detector."""
 from __future__ import annotations
 
 import numpy as np
@@ -86,6 +88,54 @@ POLITICAL_CALLS = [
     "Expel the diplomats and shut down their embassy",
 ]
 
+# Violent words aimed at things, not people: a patient's post about their cancer, a joke about
+# Mondays or a printer, pests in the garden, a board game. None is a threat; the default policy
+# should neither refuse nor hold them. Their fillers (cancer, Mondays, wasps, chess, ...) are kept
+# out of the exemplars that teach this (exemplars.THING_NEG_TEMPLATES), so the probe measures
+# whether the lesson carries to words the model was not shown.
+THING_POSTS = [
+    "I want to punch cancer in the face",
+    "Death to Mondays",
+    "Round 4 of chemo done. Cancer, you picked the wrong girl. I will beat you.",
+    "I will kick cancer's ass",
+    "Death to cancer",
+    "We must destroy cancer",
+    "My laptop froze again, I am going to throw it off a cliff and then set it on fire",
+    "I want to punch my alarm clock in the face",
+    "Stage 3. Not giving up. I will beat this cancer and dance at my daughter's wedding",
+    "Diabetes, I am coming for you. Day one of the new diet",
+    "Let's kick covid's ass and get boosted",
+    "Today I rang the bell! I beat cancer!",
+    "I'm going to murder this to-do list today",
+    "Those wasps under the deck have to die, calling the exterminator tomorrow",
+    "Going to war with the slugs in my vegetable garden, beer traps tonight",
+    "Burn this week to the ground, I am done",
+    "I'll destroy you at Scrabble tonight, bring snacks",
+    "Grandma is going to crush you at chess, she always does",
+    "I hope this hangover dies a slow painful death",
+    "Someone please shoot my inbox, 400 unread",
+    "Alzheimer's took my dad. I want to see that disease wiped off the face of the earth",
+    "Fight the flu: wash your hands and stay home if sick",
+    "This migraine is trying to murder me, going to bed",
+    "Die, autocorrect, die",
+    "Exterminate the mould in the bathroom before it spreads",
+]
+# ... and the same words aimed at people, which stay calls to violence.
+PERSON_TWINS = [
+    "I want to punch that journalist in the face and keep punching",
+    "Death to the Jews",
+    "I will kick that faggot's ass when I see him",
+    "That senator has to die, somebody do it",
+    "Let's go beat up some immigrants tonight",
+    "Burn the mosque to the ground with them inside",
+    "I hope that judge dies a slow painful death",
+    "My neighbour is a muslim, I'm going to crush his skull",
+    "Exterminate the refugees before they spread",
+    "Someone please shoot the mayor",
+    "I'm going to murder my ex tonight, I know where she lives",
+    "Wipe the gays off the face of the earth",
+]
+
 HOLD_AT = 0.2  # the default policy holds a post for review from this violence score
 
 
@@ -111,3 +161,16 @@ def political_probe_report(det) -> dict:
     p = _violence(det, POLITICAL_CALLS)
     return {"n": len(p), "at_auto": float((p >= auto).mean()), "at_hold": float((p >= HOLD_AT).mean()),
             "mean": float(p.mean()), "max": float(p.max())}
+
+
+def thing_probe_report(det) -> dict:
+    """Violence scores of ``THING_POSTS`` and ``PERSON_TWINS`` under detector ``det``: for each, the
+    share at or above the detector's ``auto`` (refused by the default policy) and ``HOLD_AT``, and
+    the mean."""
+    auto = det.thresholds["violence"]["auto"]
+    out = {}
+    for name, texts in (("things", THING_POSTS), ("people", PERSON_TWINS)):
+        p = _violence(det, texts)
+        out[name] = {"n": len(p), "at_auto": float((p >= auto).mean()), "at_hold": float((p >= HOLD_AT).mean()),
+                     "mean": float(p.mean())}
+    return out
