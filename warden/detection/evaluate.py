@@ -478,29 +478,26 @@ def format_report(res: dict) -> str:
                 lines.append(f"| {name} | {k} | {r['n']} / {r['pos']} | {r['auprc']:.3f} | {r['pos_mean']:.2f} | "
                              f"{r['pos_review']:.1%} | {r['pos_auto']:.1%} | {r['neg_review']:.1%} |")
         lines.append("")
+    sections = []  # the probes (probes.py): (title, bullet lines)
     if "coded_probe" in res:
         c, t = res["coded_probe"]["calls"], res["coded_probe"]["twins"]
-        lines.append("## Coded incitement (violence, default profile; warden/detection/probes.py, never trained on)")
-        lines.append("")
-        lines.append(f"- {c['n']} coded calls: {c['at_hold']:.0%} at {HOLD_AT} (the default policy's hold), "
-                     f"{c['at_0.5']:.0%} at 0.5, {c['at_auto']:.0%} at auto; mean score {c['mean']:.2f}")
-        lines.append(f"- {t['n']} benign twins sharing their words: {t['at_hold']:.0%} at {HOLD_AT}; highest {t['max']:.2f}")
-        lines.append("")
+        sections.append(("Coded incitement (violence, default profile; warden/detection/probes.py, never trained on)", [
+            f"- {c['n']} coded calls: {c['at_hold']:.0%} at {HOLD_AT} (the default policy's hold), "
+            f"{c['at_0.5']:.0%} at 0.5, {c['at_auto']:.0%} at auto; mean score {c['mean']:.2f}",
+            f"- {t['n']} benign twins sharing their words: {t['at_hold']:.0%} at {HOLD_AT}; highest {t['max']:.2f}"]))
     if "political_probe" in res:
         p = res["political_probe"]
-        lines.append("## Heated politics that is not violence (violence, default profile; probes.py, never trained on)")
-        lines.append("")
-        lines.append(f"- {p['n']} calls to deport, jail or ban: {p['at_auto']:.0%} at auto (refused by the default "
-                     f"policy), {p['at_hold']:.0%} at {HOLD_AT}; mean score {p['mean']:.2f}, highest {p['max']:.2f}")
-        lines.append("")
+        sections.append(("Heated politics that is not violence (violence, default profile; probes.py, never trained on)", [
+            f"- {p['n']} calls to deport, jail or ban: {p['at_auto']:.0%} at auto (refused by the default "
+            f"policy), {p['at_hold']:.0%} at {HOLD_AT}; mean score {p['mean']:.2f}, highest {p['max']:.2f}"]))
     if "thing_probe" in res:
         th, pe = res["thing_probe"]["things"], res["thing_probe"]["people"]
-        lines.append("## Violent words aimed at things, not people (violence, default profile; probes.py)")
-        lines.append("")
-        lines.append(f"- {th['n']} posts about illness, machines, days, pests and games: {th['at_auto']:.0%} at auto "
-                     f"(refused by the default policy), {th['at_hold']:.0%} at {HOLD_AT}; mean score {th['mean']:.2f}")
-        lines.append(f"- {pe['n']} twins aimed at people: {pe['at_auto']:.0%} at auto, {pe['at_hold']:.0%} at "
-                     f"{HOLD_AT}; mean score {pe['mean']:.2f}")
-        lines.append("")
+        sections.append(("Violent words aimed at things, not people (violence, default profile; probes.py)", [
+            f"- {th['n']} posts about illness, machines, days, pests and games: {th['at_auto']:.0%} at auto "
+            f"(refused by the default policy), {th['at_hold']:.0%} at {HOLD_AT}; mean score {th['mean']:.2f}",
+            f"- {pe['n']} twins aimed at people: {pe['at_auto']:.0%} at auto, {pe['at_hold']:.0%} at "
+            f"{HOLD_AT}; mean score {pe['mean']:.2f}"]))
+    for title, bullets in sections:
+        lines.extend([f"## {title}", "", *bullets, ""])
     lines.append(f"eval took {res['seconds']}s")
     return "\n".join(lines)
