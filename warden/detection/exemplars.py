@@ -234,16 +234,17 @@ CODED_NEG_TEMPLATES = [
 ]
 
 
-def _filled(groups, rng: random.Random, attackers: list[str] | None = None) -> list[tuple[str, int]]:
-    """Each (templates, copies per template, label) of ``groups`` filled and styled, in order, from
-    ``rng`` (an attacker drawn first for each copy when ``attackers`` is given); the first label of a
-    text that comes up twice is kept."""
+def _filled(groups, rng: random.Random, attackers: list[str] | None = None, fill=None) -> list[tuple[str, int]]:
+    """Each (templates, copies per template, label) of ``groups`` filled (by ``fill``, default
+    ``_fill``) and styled, in order, from ``rng`` (an attacker drawn first for each copy when
+    ``attackers`` is given); the first label of a text that comes up twice is kept."""
+    fill = fill or _fill
     out: dict[str, int] = {}
     for tpls, n, label in groups:
         for tpl in tpls:
             for _ in range(n):
                 extra = {"a": rng.choice(attackers)} if attackers else {}
-                out.setdefault(_style(_fill(tpl, rng, **extra), rng), label)
+                out.setdefault(_style(fill(tpl, rng, **extra), rng), label)
     return sorted(out.items())
 
 
@@ -293,13 +294,8 @@ def _fill_things(tpl: str, rng: random.Random) -> str:
 
 def thing_exemplars(n_per_template: int = 6, seed: int = 9) -> list[tuple[str, int]]:
     """Violent words aimed at things (hard negatives) and their twins aimed at people."""
-    rng = random.Random(seed)
-    out: dict[str, int] = {}
-    for tpls, label in ((THING_NEG_TEMPLATES, 0), (THING_POS_TEMPLATES, 1)):
-        for tpl in tpls:
-            for _ in range(n_per_template):
-                out.setdefault(_style(_fill_things(tpl, rng), rng), label)
-    return sorted(out.items())
+    return _filled(((THING_NEG_TEMPLATES, n_per_template, 0), (THING_POS_TEMPLATES, n_per_template, 1)),
+                   random.Random(seed), fill=_fill_things)
 
 
 def exemplars(n_pos_per_template: int = 14, n_neg_per_template: int = 10, seed: int = 7) -> list[tuple[str, int]]:

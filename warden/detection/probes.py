@@ -143,6 +143,15 @@ def _violence(det, texts: list[str]) -> np.ndarray:
     return np.array([d.scores["violence"] for d in det.score_batch(texts, spans=False)])
 
 
+def _rates(det, texts: list[str]) -> tuple[dict, np.ndarray]:
+    """The violence scores of ``texts`` under ``det``, and how many there are, the share at or above
+    the detector's ``auto`` (refused by the default policy) and ``HOLD_AT``, and their mean."""
+    p = _violence(det, texts)
+    auto = det.thresholds["violence"]["auto"]
+    return {"n": len(p), "at_auto": float((p >= auto).mean()), "at_hold": float((p >= HOLD_AT).mean()),
+            "mean": float(p.mean())}, p
+
+
 def coded_probe_report(det) -> dict:
     """Violence scores of the coded calls and their twins under detector ``det``: the share of calls
     at or above ``HOLD_AT``, 0.5 and the detector's ``auto``, their mean; the twins' share at
@@ -157,20 +166,12 @@ def coded_probe_report(det) -> dict:
 def political_probe_report(det) -> dict:
     """Violence scores of ``POLITICAL_CALLS`` under detector ``det``: the share at or above the
     detector's ``auto`` (refused by the default policy) and ``HOLD_AT``, the mean and the highest."""
-    auto = det.thresholds["violence"]["auto"]
-    p = _violence(det, POLITICAL_CALLS)
-    return {"n": len(p), "at_auto": float((p >= auto).mean()), "at_hold": float((p >= HOLD_AT).mean()),
-            "mean": float(p.mean()), "max": float(p.max())}
+    rates, p = _rates(det, POLITICAL_CALLS)
+    return {**rates, "max": float(p.max())}
 
 
 def thing_probe_report(det) -> dict:
     """Violence scores of ``THING_POSTS`` and ``PERSON_TWINS`` under detector ``det``: for each, the
     share at or above the detector's ``auto`` (refused by the default policy) and ``HOLD_AT``, and
     the mean."""
-    auto = det.thresholds["violence"]["auto"]
-    out = {}
-    for name, texts in (("things", THING_POSTS), ("people", PERSON_TWINS)):
-        p = _violence(det, texts)
-        out[name] = {"n": len(p), "at_auto": float((p >= auto).mean()), "at_hold": float((p >= HOLD_AT).mean()),
-                     "mean": float(p.mean())}
-    return out
+    return {name: _rates(det, texts)[0] for name, texts in (("things", THING_POSTS), ("people", PERSON_TWINS))}
