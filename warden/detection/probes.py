@@ -156,10 +156,9 @@ def coded_probe_report(det) -> dict:
     """Violence scores of the coded calls and their twins under detector ``det``: the share of calls
     at or above ``HOLD_AT``, 0.5 and the detector's ``auto``, their mean; the twins' share at
     ``HOLD_AT`` and their highest score."""
-    auto = det.thresholds["violence"]["auto"]
-    calls, twins = _violence(det, CODED_CALLS), _violence(det, CODED_TWINS)
-    return {"calls": {"n": len(calls), "at_hold": float((calls >= HOLD_AT).mean()), "at_0.5": float((calls >= 0.5).mean()),
-                      "at_auto": float((calls >= auto).mean()), "mean": float(calls.mean())},
+    rates, calls = _rates(det, CODED_CALLS)
+    twins = _violence(det, CODED_TWINS)
+    return {"calls": {**rates, "at_0.5": float((calls >= 0.5).mean())},
             "twins": {"n": len(twins), "at_hold": float((twins >= HOLD_AT).mean()), "max": float(twins.max())}}
 
 
