@@ -147,28 +147,24 @@ def load_model():
 
 
 def run_finetune(name: str, cfg: dict, seed: int) -> None:
-    """One fine-tune (a worker process); its weights are saved under WORK."""
+    """One fine-tune (a worker process, ``train``'s own step on the packed weights); its weights are
+    saved under WORK."""
     import torch
-    from transformers import AutoTokenizer
 
-    from warden.detection.finetune import finetune
-    from warden.detection.train import CONFIG, finetune_rows
+    from warden.detection.train import CONFIG, _finetune_one, finetune_rows
 
-    torch.set_num_threads(1)
     d = load()
-    texts, Y, M, idx = finetune_rows(examples_of(d), d["texts"], dict(CONFIG, **cfg))
+    cfg = dict(CONFIG, **cfg)
+    texts, Y, M, idx = finetune_rows(examples_of(d), d["texts"], cfg)
     if cfg.get("violence_only"):
         M[:, 1:] = 0
     if SMOKE:
         idx = idx[:40]
-    model = load_model()
     t = time.time()
-    finetune(model, AutoTokenizer.from_pretrained(str(PACK / "minilm")), texts, Y, M, idx, epochs=cfg["ft_epochs"],
-             lr=CONFIG["ft_lr"], freeze_below=CONFIG["ft_freeze_below"], seed=seed, device=DEVICE,
-             log=lambda m: None)
+    state = _finetune_one(texts, Y, M, idx, cfg, seed, DEVICE, weights=PACK / "minilm")
     print(f"[{name} {seed}] {len(idx)} rows, {cfg['ft_epochs']} epochs in {time.time() - t:.0f}s", flush=True)
     WORK.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, WORK / f"{name}_{seed}.tmp")
+    torch.save(state, WORK / f"{name}_{seed}.tmp")
     os.replace(WORK / f"{name}_{seed}.tmp", WORK / f"{name}_{seed}.pt")
 
 

@@ -57,3 +57,28 @@ def test_finetune_on_a_gpu_moves_the_weights_as_the_cpu_run_does():
     d_gpu = torch.cat([(gpu[k] - start[k]).flatten() for k in keys])
     # rounding differs, so not equal; but the same steps from the same start
     assert float(torch.nn.functional.cosine_similarity(d_cpu, d_gpu, dim=0)) > 0.9
+
+
+def test_a_training_fine_tune_starts_from_weights_stored_in_fp16_and_returns_fp32(tmp_path, monkeypatch):
+    """``train._finetune_one(weights=...)``, the step bench/finetune_sweep.py runs on MiniLM's weights
+    rounded to fp16 for the transfer: it reads them in fp32 and trains from them."""
+    import shutil
+
+    from warden.detection.train import _finetune_one
+
+    start = _tiny_bert().half()
+    start.save_pretrained(tmp_path)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(minilm_dir() / name, tmp_path / name)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    threads = torch.get_num_threads()
+    try:
+        cfg = {"ft_epochs": 2, "ft_lr": 1e-3, "ft_freeze_below": 0}
+        state = _finetune_one(TEXTS, Y, M, list(range(len(TEXTS))), cfg, 13, weights=tmp_path)
+    finally:
+        torch.set_num_threads(threads)
+    begin = {k: v.float() for k, v in start.state_dict().items()}
+    assert all(v.dtype == torch.float32 for k, v in state.items() if v.is_floating_point())
+    moved = [k for k in state if k.startswith("encoder.layer.") and not torch.equal(state[k], begin[k])]
+    assert len(moved) >= 20
+    assert torch.equal(state["embeddings.word_embeddings.weight"], begin["embeddings.word_embeddings.weight"])

@@ -106,17 +106,19 @@ def _set_threads() -> None:
     torch.set_num_threads(int(os.environ.get("WARDEN_TRAIN_THREADS", "1")))
 
 
-def _finetune_one(texts, Yf, Mf, idx, cfg, seed, device="cpu"):
+def _finetune_one(texts, Yf, Mf, idx, cfg, seed, device="cpu", weights=None):
     """One fine-tune from the pretrained weights (a worker process: one core, its own log prefix) on
-    ``device``; the weights come back on the CPU."""
+    ``device``; the weights come back on the CPU. ``weights``: the folder of the encoder to start
+    from (MiniLM-L6's, ``export.minilm_dir()``, when None), read in fp32 whatever it was stored in."""
     _set_threads()
     from transformers import AutoModel, AutoTokenizer
 
     from .export import minilm_dir
     from .finetune import finetune
 
-    model = keep_layers(AutoModel.from_pretrained(str(minilm_dir())), cfg.get("ft_layers"))
-    tok = AutoTokenizer.from_pretrained(str(minilm_dir()))
+    weights = str(weights or minilm_dir())
+    model = keep_layers(AutoModel.from_pretrained(weights).float(), cfg.get("ft_layers"))
+    tok = AutoTokenizer.from_pretrained(weights)
     finetune(model, tok, texts, Yf, Mf, idx, epochs=cfg["ft_epochs"], lr=cfg["ft_lr"],
              freeze_below=cfg["ft_freeze_below"], seed=seed, log=lambda m: log(f"[seed {seed}] {m.strip()}"),
              device=device)
