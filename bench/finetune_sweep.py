@@ -19,7 +19,7 @@ transfer; the fine-tunes start from those rounded weights). ``--set 1`` compares
 with four epochs and with every training row (and scores the pretrained encoder for reference);
 ``--set 2`` fine-tunes on the violence label alone.
 ``SWEEP_SMOKE=1 SWEEP_DEVICE=cpu`` runs a tiny version of every step on the CPU. Results of
-2026-11-30 on an H200: docs/model-card.md ("What more compute buys").
+2026-11-30 on an H200: docs/detection-log.md ("What more compute buys").
 """
 from __future__ import annotations
 

@@ -129,7 +129,7 @@ def _is_invisible(ch: str) -> bool:
 
 
 def strip_invisible(buf: Buf) -> Buf:
-    if all(c.isascii() for c in buf.chars) or not any(_is_invisible(c) for c in set(buf.chars)):
+    if buf.text.isascii() or not any(_is_invisible(c) for c in set(buf.chars)):
         return buf
     keep = [i for i, ch in enumerate(buf.chars) if not _is_invisible(ch)]
     return _keep(buf, keep)
@@ -439,8 +439,11 @@ _LEET_TOKEN = re.compile(r"[a-z0-9@$!|+€*]*[0-9@$!|+€*][a-z0-9@$!|+€*]*")
 _NUMBER = re.compile(r"\d+(?:st|nd|rd|th|am|pm|k|m|s|x|h|g|kg|km|mm|cm|ft|lb|lbs|yo|mph)")
 
 
+_LEET_CHARS = frozenset(LEET) | {_MASK}
+
+
 def _is_leet(c: str) -> bool:
-    return c in LEET or c == _MASK
+    return c in _LEET_CHARS
 
 
 def _leet_word(tok: str, last_star_masks: bool = False) -> str | None:
@@ -511,7 +514,7 @@ def _leet_word(tok: str, last_star_masks: bool = False) -> str | None:
 
 def map_leet(buf: Buf) -> Buf:
     text = buf.text
-    if not any(_is_leet(c) for c in text):
+    if _LEET_CHARS.isdisjoint(text):
         return buf
     edits = []
     for m in _LEET_TOKEN.finditer(text):
