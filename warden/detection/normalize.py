@@ -439,11 +439,7 @@ _LEET_TOKEN = re.compile(r"[a-z0-9@$!|+€*]*[0-9@$!|+€*][a-z0-9@$!|+€*]*")
 _NUMBER = re.compile(r"\d+(?:st|nd|rd|th|am|pm|k|m|s|x|h|g|kg|km|mm|cm|ft|lb|lbs|yo|mph)")
 
 
-_LEET_CHARS = frozenset(LEET) | {_MASK}
-
-
-def _is_leet(c: str) -> bool:
-    return c in _LEET_CHARS
+_LEET_CHARS = frozenset(LEET) | {_MASK}  # the characters _leet_word can read as letters
 
 
 def _leet_word(tok: str, last_star_masks: bool = False) -> str | None:
@@ -453,7 +449,7 @@ def _leet_word(tok: str, last_star_masks: bool = False) -> str | None:
         whole = _leet_word(tok, last_star_masks=True)
         if whole is not None and _MASK not in whole:
             return whole
-    if not any(c.isalpha() for c in tok) or not any(_is_leet(c) for c in tok):
+    if not any(c.isalpha() for c in tok) or _LEET_CHARS.isdisjoint(tok):
         return None
     core_start, core_end = 0, len(tok)
     # trailing punctuation, not leet (a trailing star too, unless it is read as a mask)
@@ -462,7 +458,7 @@ def _leet_word(tok: str, last_star_masks: bool = False) -> str | None:
     while core_start < core_end and tok[core_start] == _MASK:  # "*emphasis*" is not masking
         core_start += 1
     core = tok[core_start:core_end]
-    if not core or not any(_is_leet(c) for c in core):
+    if not core or _LEET_CHARS.isdisjoint(core):
         return None
     if core[0] == "@":  # a mention
         return None

@@ -62,7 +62,7 @@ CONFIG = {
     "ft_seeds": [13, 14],
     # the rows fine-tuned on: "curated" (finetune.curate, 14,311 rows) or "all" (every training
     # row, 50,522), each with padded copies. Measured on a GPU (bench/finetune_sweep.py, two soups
-    # each): every held-out set within its interval, for 3.5 times the rows to fine-tune on (model card)
+    # each): every held-out set within its interval, for 3.5 times the rows to fine-tune on (docs/detection-log.md)
     "ft_rows": "curated",
     # a padded copy (everyday training posts placed around it) of this share of the fine-tune rows
     "ft_padded": {"rate": 0.3, "counts": [1, 2, 3, 5]},
