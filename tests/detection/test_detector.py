@@ -308,6 +308,24 @@ def test_score_many_matches_score_batch_in_order(detector):
     assert list(detector.score_many([])) == []
 
 
+def test_score_many_shortens_the_switch_interval_while_it_runs_and_restores_it(detector):
+    from warden.detection.detector import SCORE_MANY_SWITCH_INTERVAL
+
+    before = sys.getswitchinterval()
+    assert before > SCORE_MANY_SWITCH_INTERVAL  # CPython's default, 5 ms
+    first = detector.score_many(iter(CALLS), batch_size=1)
+    second = detector.score_many(iter(BENIGN_TRICKY), batch_size=1)
+    next(first)
+    assert sys.getswitchinterval() == pytest.approx(SCORE_MANY_SWITCH_INTERVAL)
+    next(second)  # two overlapping runs: the interval comes back only when both have ended
+    assert list(first) and sys.getswitchinterval() == pytest.approx(SCORE_MANY_SWITCH_INTERVAL)
+    assert list(second)
+    assert sys.getswitchinterval() == before
+    with pytest.raises(ZeroDivisionError):  # a run that fails restores it too
+        list(detector.score_many(1 / 0 if i else t for i, t in enumerate(CALLS)))
+    assert sys.getswitchinterval() == before
+
+
 def test_version_names_the_shipped_weights_and_cascade(detector):
     from warden.detection.train import model_digest
 

@@ -9,9 +9,11 @@ import hashlib
 import json
 import os
 import re
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,6 +200,36 @@ class ScoreCache:
                 self._rows.move_to_end(k)
             while len(self._rows) > self.size:
                 self._rows.popitem(last=False)
+
+
+#: CPython's thread switch interval while ``score_many`` runs, instead of its default 5 ms (see
+#: ``short_switch_interval``)
+SCORE_MANY_SWITCH_INTERVAL = 0.0002
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.005
+
+
+@contextmanager
+def short_switch_interval(seconds: float = SCORE_MANY_SWITCH_INTERVAL) -> Iterator[None]:
+    """Shorten CPython's thread switch interval to ``seconds`` (never lengthen it) while the block
+    runs, restoring it when the last of several overlapping blocks ends. In ``score_many`` the main
+    thread normalises and runs stage 1 (pure Python, holding the GIL) while the encoder's threads
+    each need the GIL for a moment after every window; at the default 5 ms they wait for it, and
+    the encoder slows while the other core is busy. Only a scheduling setting: results are the same."""
+    global _switch_users, _switch_saved
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(seconds, _switch_saved))
+        _switch_users += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_saved)
 
 
 @dataclass
@@ -422,7 +454,9 @@ class Detector:
     def score_many(self, texts: Iterable[str], batch_size: int = 1024, spans: bool = False) -> Iterator[Detection]:
         """Score a long sequence of posts in batches, in order, with the same scores as
         :meth:`score_batch`. Stage 1 of the next batch (Python, one core) runs while the encoder
-        (onnxruntime, which releases the GIL) works on this one, so both cores stay busy."""
+        (onnxruntime, which releases the GIL) works on this one, so both cores stay busy; a shorter
+        thread switch interval meanwhile (``short_switch_interval``) lets the encoder's threads take
+        the GIL between windows without waiting for the main thread's 5 ms turn to end."""
         from concurrent.futures import ThreadPoolExecutor
 
         def batches() -> Iterator[list[str]]:
@@ -439,7 +473,7 @@ class Detector:
             probs = job.result() if job is not None else None
             return self._detections(norms, *self._assemble(plan, probs, settled), spans)
 
-        with ThreadPoolExecutor(1, thread_name_prefix="warden-stage2") as pool:
+        with short_switch_interval(), ThreadPoolExecutor(1, thread_name_prefix="warden-stage2") as pool:
             pending = None
             for batch in batches():
                 norms = [normalize(t) for t in batch]
