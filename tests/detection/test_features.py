@@ -86,3 +86,27 @@ def test_gate_pieces_add_a_long_posts_sentences_to_its_chunks():
     assert gate_pieces("hang the traitors. " * 10) != [] and gate_pieces("hang the traitors.") == []
     long_sentence = "and " * 50 + "so on."
     assert long_sentence not in gate_pieces("short one here. " + long_sentence)  # the chunks cover it
+
+
+def test_structure_patterns_grouped_by_first_letter_match_what_the_plain_alternatives_match():
+    import re
+
+    from warden.detection import features
+    from warden.detection.exemplars import coded_exemplars, exemplars, thing_exemplars
+
+    assert features.by_first_letter(r"kill\w*|knife|murder|\w+s|a?b|(?:c|d)e|cut") == \
+        r"k(?:ill\w*|nife)|murder|cut|\w+s|a?b|(?:c|d)e"
+    sources = {"act": features._ACT, "call": features._CALL, "target": features._TARGET, "time": features._TIME,
+               "place": features._PLACE, "meta": features._META}
+    texts = [normalize_text(t) for t, _ in exemplars() + coded_exemplars() + thing_exemplars()] + TEXTS + [
+        "at 5 outside the mall", "i'm gonna hunt him down", "police said he was shot", "run them over at dawn"]
+    for name, alternatives in sources.items():
+        plain = re.compile(r"\b(?:" + alternatives + r")\b")
+        grouped = features._RE[name]
+        assert grouped.pattern != plain.pattern
+        hits = [bool(plain.search(t)) for t in texts]
+        assert 0 < sum(hits) < len(texts), name  # the comparison means something
+        assert [bool(grouped.search(t)) for t in texts] == hits, name
+    words = {w for t in texts for w in re.findall(r"[a-z']+", t)}
+    plain_act = re.compile(r"\b(?:" + features._ACT + r")\b")
+    assert {w for w in words if features.violent_act(w)} == {w for w in words if plain_act.fullmatch(w)}

@@ -868,26 +868,19 @@ def expand_slang(buf: Buf) -> Buf:
 # 9. white space
 
 
-_SPACE_ISSUE = re.compile(r"\s\s|[^\S ]|^\s|\s$")
-_SPACE_RUN = re.compile(r"\s+")
+_SPACE_TO_FIX = re.compile(r"\s\s+|[^\S ]|^ | \Z")  # the runs that are not one plain space between words
 
 
 def squeeze_space(buf: Buf) -> Buf:
     text = buf.text
-    if not _SPACE_ISSUE.search(text):
+    if not _SPACE_TO_FIX.search(text):
         return buf
-    # keep every non-space character and the first character of each run of white space (as a
-    # plain space), except a run at the start or the end
-    chars, keep = list(buf.chars), []
-    pos = 0
-    for m in _SPACE_RUN.finditer(text):
-        keep.extend(range(pos, m.start()))
-        if m.start() > 0 and m.end() < len(text):
-            keep.append(m.start())
-            chars[m.start()] = " "
-        pos = m.end()
-    keep.extend(range(pos, len(text)))
-    return _keep(Buf(chars, buf.starts, buf.ends), keep)
+    # each run of white space becomes its first character (as a plain space), except a run at the
+    # start or the end, which goes; a single plain space between words stays as it is
+    n = len(text)
+    return _splice(buf, [(m.start(), m.end(), [(" ", buf.starts[m.start()], buf.ends[m.start()])]
+                          if 0 < m.start() and m.end() < n else [])
+                         for m in _SPACE_TO_FIX.finditer(text)])
 
 
 STEPS = (strip_invisible, drop_mentions_and_links, split_hashtags, read_capital_i, fold_unicode, map_confusables, map_emoji,
