@@ -329,12 +329,53 @@ def test_score_many_shortens_the_switch_interval_while_it_runs_and_restores_it(d
 def test_version_names_the_shipped_weights_and_cascade(detector):
     from warden.detection.train import model_digest
 
-    scoring = {"calibration": detector.meta["calibration"], "profiles": detector.meta["profiles"]}
+    scoring = {"calibration": detector.meta["calibration"], "profiles": detector.meta["profiles"],
+               "encoder_reading": detector.meta["encoder_reading"]}
     assert detector.version.endswith("-" + model_digest(detector.model_dir, scoring))
-    # another cut in a profile changes final scores, so it must change the version too
+    # another cut in a profile changes final scores, so it must change the version too, and so
+    # must another reading of the post by the encoder
     moved = json.loads(json.dumps(scoring))
     moved["profiles"]["balanced"]["cascade"]["gate_below"] += 0.5
     assert model_digest(detector.model_dir, moved) != model_digest(detector.model_dir, scoring)
+    assert model_digest(detector.model_dir, {**scoring, "encoder_reading": None}) != \
+        model_digest(detector.model_dir, scoring)
+
+
+def test_the_encoder_reads_slurs_as_the_groups_they_name_and_stage_1_reads_them_as_written():
+    from warden.detection.slurs import SLUR_GROUPS, encoder_reading, read_slurs_as_groups, reader_for
+
+    assert read_slurs_as_groups("gas the kikes") == "gas the jews"
+    assert read_slurs_as_groups("beat that tranny's ass, and the spics too") == \
+        "beat that trans woman's ass, and the mexicans too"
+    for kept in ("spicy food", "coon hunting season", "out of fags, going to the shop", "a cocoon", "pakistani food"):
+        assert read_slurs_as_groups(kept) == kept
+    assert reader_for(None)("gas the kikes") == "gas the kikes"  # models before the reading
+    assert reader_for(encoder_reading())("gas the kikes") == "gas the jews"
+    assert reader_for({"slurs_as_groups": {"kikes": "people"}})("gas the kikes") == "gas the people"
+    with pytest.raises(ValueError):
+        reader_for({"something_else": {}})
+    assert encoder_reading() == {"slurs_as_groups": SLUR_GROUPS}
+
+
+def test_calls_to_violence_aimed_at_a_slur_score_as_the_same_calls_naming_the_group(detector):
+    """The fine-tuned encoder learnt that a slur makes a post less violent ("gas the kikes" 0.19,
+    "gas the jews" 0.71). Reading the slur as the group (slurs.py), a call aimed at a slur scores
+    about as its twin naming the group; without that reading, far lower."""
+    from warden.detection.probes import GROUP_TWINS, SLUR_CALLS, slur_probe_report
+
+    report = slur_probe_report(detector)
+    slurs, groups = report["slurs"], report["groups"]
+    assert slurs["n"] == len(SLUR_CALLS) and groups["n"] == len(GROUP_TWINS)
+    assert groups["mean"] - slurs["mean"] <= 0.05 and slurs["at_hold"] >= 0.8
+    meta = {k: v for k, v in detector.meta.items() if k != "encoder_reading"}  # as models before it
+    plain = Detector(detector.model_dir, meta, {"W": detector.W, "b": detector.b}, detector.head,
+                     encoder=detector.encoder)
+    unread = slur_probe_report(plain)["slurs"]
+    assert slurs["mean"] - unread["mean"] >= 0.1 and unread["at_hold"] <= 0.7
+    # stage 1 reads the slurs: the hate score of a slur post is stage 1's and the head's together,
+    # and what stage 1 reads of it is unchanged
+    z_read = detector._linear(["gas the kikes"])
+    assert np.array_equal(z_read, plain._linear(["gas the kikes"]))
 
 
 def test_gate_reads_a_long_posts_short_chunks_but_a_settled_score_does_not(detector):

@@ -22,6 +22,7 @@ from threadpoolctl import ThreadpoolController
 
 from .features import chunked_linear_logits, short_chunk_logits, structure_flags, word_spans
 from .normalize import Normalized, normalize
+from .slurs import reader_for
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "model"
 
@@ -266,6 +267,7 @@ class Detector:
             raise ValueError(f"the model in {model_dir} predates the cascade gate of this version (no gate "
                              "column in its linear.npz); retrain it with `warden train`")
         self.use_cascade = use_cascade
+        self._read_for_encoder = reader_for(meta.get("encoder_reading"))
         self._word_cache: dict[str, np.ndarray] = {}
         self.cache = ScoreCache(int(os.environ.get("WARDEN_DETECTION_CACHE", "4096")))
         self._nothing = np.zeros(len(self.labels))  # the scores of a text without words (has_words)
@@ -304,6 +306,11 @@ class Detector:
         """Stage-1 logits: one column per label, then the gate's."""
         return chunked_linear_logits(self.W, self.b, norm_texts)
 
+    def encoder_texts(self, norm_texts: list[str]) -> list[str]:
+        """What the encoder and its head read of normalised texts: under the model's
+        "encoder_reading" (meta.json), slurs as the groups they name (slurs.py)."""
+        return [self._read_for_encoder(t) for t in norm_texts]
+
     def window_logits(self, emb: np.ndarray, norm_texts: list[str], owner: np.ndarray) -> np.ndarray:
         """The MLP head's logits for window embeddings ``emb`` (window k of text ``owner[k]``)."""
         flags = np.stack([structure_flags(t) for t in norm_texts])
@@ -324,6 +331,7 @@ class Detector:
         return suspicious_windows(self.W, self.b, norm_texts, owner, spans, read)
 
     def _head_logits(self, norm_texts: list[str]) -> np.ndarray:
+        norm_texts = self.encoder_texts(norm_texts)
         wins, owner, spans = self.encoder.windows_with_spans(norm_texts)
         if not self.reads_every_window:
             keep = self.suspicious_windows(norm_texts, owner, spans)

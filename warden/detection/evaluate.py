@@ -14,7 +14,7 @@ import numpy as np
 
 from . import datasets as ds
 from .normalize import normalize_text
-from .probes import HOLD_AT, coded_probe_report, political_probe_report, thing_probe_report
+from .probes import HOLD_AT, coded_probe_report, political_probe_report, slur_probe_report, thing_probe_report
 from .stats import average_precision, compare
 
 LABELS = ds.LABELS
@@ -229,7 +229,8 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
     z_all = det._linear(norm)
     zl = z_all[:, :len(det.labels)]
     gate = det.gate(z_all, norm)
-    wins, owner, spans = det.encoder.windows_with_spans(norm)
+    enc_norm = det.encoder_texts(norm)  # what the encoder reads (slurs.py)
+    wins, owner, spans = det.encoder.windows_with_spans(enc_norm)
     emb = None
     if use_cache:
         try:
@@ -237,18 +238,18 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
 
             cache = EmbCache(Path(__file__).resolve().parents[2] / "data" / "cache", det.encoder,
                              file_digest(det.model_dir / det.meta["encoder"]["file"]))
-            cache.ensure(norm, log=log)
-            emb, cached_owner = cache.get(norm)
+            cache.ensure(enc_norm, log=log)
+            emb, cached_owner = cache.get(enc_norm)
             assert np.array_equal(cached_owner, owner)
         except Exception as exc:  # pragma: no cover - fall back to the encoder directly
             log(f"embedding cache unavailable ({exc}); running the encoder")
             emb = None
     if emb is None:
         emb = det.encoder.embed_windows(wins)
-    z = det.window_logits(emb, norm, owner)
+    z = det.window_logits(emb, enc_norm, owner)
     # the profiles with a cut share one read_windows (training's config)
     cut = next((pr["cascade"] for pr in det.meta["profiles"].values() if pr["cascade"]["read_windows"]), det.cascade)
-    keep = det.suspicious_windows(norm, owner, spans, cut)
+    keep = det.suspicious_windows(enc_norm, owner, spans, cut)
     zh_all = window_max(z, owner, len(norm))
     zh_read = window_max(z[keep], owner[keep], len(norm))
     probs = [det.stage1_probabilities(z_all), det.stage2_probabilities(zh_all, zl), det.stage2_probabilities(zh_read, zl)]
@@ -387,6 +388,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     results["coded_probe"] = coded_probe_report(det)
     results["political_probe"] = political_probe_report(det)
     results["thing_probe"] = thing_probe_report(det)
+    results["slur_probe"] = slur_probe_report(det)
     results["seconds"] = round(time.time() - t0, 1)
     if out_json:
         Path(out_json).write_text(json.dumps(results, indent=1), encoding="utf-8")
@@ -490,13 +492,19 @@ def format_report(res: dict) -> str:
         sections.append(("Heated politics that is not violence (violence, default profile; probes.py, never trained on)", [
             f"- {p['n']} calls to deport, jail or ban: {p['at_auto']:.0%} at auto (refused by the default "
             f"policy), {p['at_hold']:.0%} at {HOLD_AT}; mean score {p['mean']:.2f}, highest {p['max']:.2f}"]))
+    def rates(r: dict, what: str, note: str = "") -> str:
+        return (f"- {r['n']} {what}: {r['at_auto']:.0%} at auto{note}, {r['at_hold']:.0%} at {HOLD_AT}; "
+                f"mean score {r['mean']:.2f}")
+
     if "thing_probe" in res:
         th, pe = res["thing_probe"]["things"], res["thing_probe"]["people"]
         sections.append(("Violent words aimed at things, not people (violence, default profile; probes.py)", [
-            f"- {th['n']} posts about illness, machines, days, pests and games: {th['at_auto']:.0%} at auto "
-            f"(refused by the default policy), {th['at_hold']:.0%} at {HOLD_AT}; mean score {th['mean']:.2f}",
-            f"- {pe['n']} twins aimed at people: {pe['at_auto']:.0%} at auto, {pe['at_hold']:.0%} at "
-            f"{HOLD_AT}; mean score {pe['mean']:.2f}"]))
+            rates(th, "posts about illness, machines, days, pests and games", " (refused by the default policy)"),
+            rates(pe, "twins aimed at people")]))
+    if "slur_probe" in res:
+        sl, gr = res["slur_probe"]["slurs"], res["slur_probe"]["groups"]
+        sections.append(("Calls to violence aimed at a slur (violence, default profile; probes.py)", [
+            rates(sl, "calls aimed at a slur"), rates(gr, "twins naming the group")]))
     for title, bullets in sections:
         lines.extend([f"## {title}", "", *bullets, ""])
     lines.append(f"eval took {res['seconds']}s")

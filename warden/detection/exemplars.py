@@ -292,6 +292,34 @@ def _fill_things(tpl: str, rng: random.Random) -> str:
                       time=rng.choice(TIME), time2=rng.choice(TIME2), p=rng.choice(PEOPLE), g=rng.choice(GROUPS))
 
 
+# Slurs as the target of a call to violence. The model had learnt that a slur makes a post less
+# violent ("gas the kikes" 0.19 where "gas the jews" scores 0.71; "let's go beat these queers!"
+# 0.04): the slur-dense posts of Davidson and HateXplain are violence negatives, and the exemplars
+# named groups only. These fill the calls above that name a group with a slur instead, from their
+# own generator. Not in the training set (`exemplars()`): one full fine-tune with them lifted the
+# slur probe but lost Gab 3 %, EDOS 7 % and half the calls the default policy refused on Gab (model
+# card, Calls to violence aimed at a slur); the encoder reads slurs as groups instead (slurs.py).
+# Hostile text, kept only so that the experiment can be rerun.
+SLURS = [  # (plural, singular)
+    ("kikes", "kike"), ("niggers", "nigger"), ("faggots", "faggot"), ("fags", "fag"), ("queers", "queer"),
+    ("trannies", "tranny"), ("dykes", "dyke"), ("spics", "spic"), ("wetbacks", "wetback"), ("beaners", "beaner"),
+    ("muzzies", "muzzie"), ("ragheads", "raghead"), ("towelheads", "towelhead"), ("sand niggers", "sand nigger"),
+    ("chinks", "chink"), ("coons", "coon"), ("gooks", "gook"), ("pakis", "paki"), ("bitches", "bitch"),
+    ("retards", "retard"), ("commies", "commie"), ("libtards", "libtard"),
+]
+
+
+def _fill_slurs(tpl: str, rng: random.Random) -> str:
+    plural, singular = rng.choice(SLURS)
+    return _fill(tpl.replace("{g}", plural).replace("{g1}", singular).replace("{g2}", plural), rng)
+
+
+def slur_exemplars(n_per_template: int = 3, seed: int = 10) -> list[tuple[str, int]]:
+    """The calls to violence of ``POS_TEMPLATES`` that name a group, aimed at slurs instead."""
+    return _filled((([t for t in POS_TEMPLATES if "{g" in t], n_per_template, 1),), random.Random(seed),
+                   fill=_fill_slurs)
+
+
 def thing_exemplars(n_per_template: int = 6, seed: int = 9) -> list[tuple[str, int]]:
     """Violent words aimed at things (hard negatives) and their twins aimed at people."""
     return _filled(((THING_NEG_TEMPLATES, n_per_template, 0), (THING_POS_TEMPLATES, n_per_template, 1)),

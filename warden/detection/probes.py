@@ -1,8 +1,9 @@
 """Behavioural probes written for Warden and never trained on: coded incitement (euphemisms and
 in-group codes for killing, mass killers praised by name, veiled threats), each written apart from
 the coded templates of ``exemplars.py``, and benign twins that share their words; and heated
-political calls (deport, jail, ban) that are not violence; and violent words aimed at things, not
-people (illness, machines, days, pests, games), with twins aimed at people. `warden eval` reports
+political calls (deport, jail, ban) that are not violence; violent words aimed at things, not
+people (illness, machines, days, pests, games), with twins aimed at people; and calls to violence
+aimed at a slur, with twins naming the group. `warden eval` reports
 how many of the coded calls reach the default policy's holding point, how the twins score, how
 many political calls and posts about things would be refused or held. The calls are hostile text
 kept only to measure the detector."""
@@ -136,6 +137,49 @@ PERSON_TWINS = [
     "Wipe the gays off the face of the earth",
 ]
 
+# Calls to violence aimed at a slur, each with a twin that names the group instead: the two are the
+# same call and should score alike. Written apart from the exemplars' templates.
+SLUR_CALLS = [
+    "Let's go beat these queers!",
+    "Gas the kikes",
+    "Beat that tranny's ass",
+    "Every faggot in this town deserves a bullet",
+    "Shoot the spics at the border on sight",
+    "Time to string up some niggers",
+    "Kill the muzzies before they breed",
+    "Round up the wetbacks and put them in the ground",
+    "Somebody needs to curb stomp that dyke",
+    "I'm gonna knife the next raghead I see",
+    "Burn the chinks out of our neighbourhood tonight",
+    "Lynch the coons",
+    "Run over the trannies at the parade",
+    "Hang every kike banker from a lamppost",
+    "Drag that fag behind a truck till he stops screaming",
+    "Beat the shit out of the beaners outside the hardware store",
+    "Put a bullet in that towelhead's skull",
+    "Stab the next paki that looks at me",
+]
+GROUP_TWINS = [
+    "Let's go beat these gay men!",
+    "Gas the Jews",
+    "Beat that trans woman's ass",
+    "Every gay man in this town deserves a bullet",
+    "Shoot the Mexicans at the border on sight",
+    "Time to string up some black people",
+    "Kill the Muslims before they breed",
+    "Round up the Mexicans and put them in the ground",
+    "Somebody needs to curb stomp that lesbian",
+    "I'm gonna knife the next Arab I see",
+    "Burn the Chinese out of our neighbourhood tonight",
+    "Lynch the black people",
+    "Run over the trans people at the parade",
+    "Hang every Jewish banker from a lamppost",
+    "Drag that gay man behind a truck till he stops screaming",
+    "Beat the shit out of the Latinos outside the hardware store",
+    "Put a bullet in that Arab's skull",
+    "Stab the next Pakistani that looks at me",
+]
+
 HOLD_AT = 0.2  # the default policy holds a post for review from this violence score
 
 
@@ -174,3 +218,9 @@ def thing_probe_report(det) -> dict:
     share at or above the detector's ``auto`` (refused by the default policy) and ``HOLD_AT``, and
     the mean."""
     return {name: _rates(det, texts)[0] for name, texts in (("things", THING_POSTS), ("people", PERSON_TWINS))}
+
+
+def slur_probe_report(det) -> dict:
+    """Violence scores of ``SLUR_CALLS`` and ``GROUP_TWINS`` under detector ``det``: for each, the
+    share at or above the detector's ``auto`` and ``HOLD_AT``, and the mean."""
+    return {name: _rates(det, texts)[0] for name, texts in (("slurs", SLUR_CALLS), ("groups", GROUP_TWINS))}

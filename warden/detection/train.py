@@ -30,6 +30,7 @@ from . import datasets as ds
 from .detector import Calibration, gate_estimate, gate_scores, head_logits, settled_by_stage1, suspicious_windows, window_max
 from .distill import keep_layers
 from .features import N_BUCKETS, STRUCT_NAMES, batch_indices, chunked_linear_logits, structure_flags
+from .slurs import encoder_reading
 from .normalize import normalize_text
 
 LABELS = ds.LABELS
@@ -319,7 +320,8 @@ def fit_gate(X, z_target: np.ndarray, rows: np.ndarray, cfg=CONFIG) -> tuple[np.
 def model_digest(model_dir: Path, scoring: dict | None = None) -> str:
     """Eight hex digits identifying a model's scores: the encoder file, the arrays of the linear
     stage and the head (array contents, not the npz files, whose zip headers hold times) and
-    ``scoring`` (calibration and cascade profiles, which decide the final score too)."""
+    ``scoring`` (calibration, cascade profiles and the encoder's reading, which decide the final
+    score too)."""
     import hashlib
 
     h = hashlib.sha1((Path(model_dir) / "encoder.int8.onnx").read_bytes())
@@ -510,9 +512,14 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     out_dir.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out_dir / "linear.npz", W=W.astype(np.float16), b=b)
     np.savez_compressed(out_dir / "head.npz", **{k: v.astype(np.float32) for k, v in head.items()})
-    version = f"warden-violence-{date.today().isoformat().replace('-', '.')}-{model_digest(out_dir, {'calibration': calib, 'profiles': profiles})}"
+    # how the encoder reads a post at run time (slurs.py); the fine-tune and the head above read the
+    # normalised text as it is
+    reading = encoder_reading()
+    scoring = {"calibration": calib, "profiles": profiles, "encoder_reading": reading}
+    version = f"warden-violence-{date.today().isoformat().replace('-', '.')}-{model_digest(out_dir, scoring)}"
     meta = {
         "version": version,
+        "encoder_reading": reading,
         "labels": list(LABELS),
         "calibration": calib,
         "default_profile": cfg["default_profile"],
