@@ -306,10 +306,12 @@ class Detector:
         """Stage-1 logits: one column per label, then the gate's."""
         return chunked_linear_logits(self.W, self.b, norm_texts)
 
-    def encoder_texts(self, norm_texts: list[str]) -> list[str]:
-        """What the encoder and its head read of normalised texts: under the model's
-        "encoder_reading" (meta.json), slurs as the groups they name (slurs.py)."""
-        return [self._read_for_encoder(t) for t in norm_texts]
+    def encoder_windows(self, norm_texts: list[str]):
+        """What the encoder and its head read of normalised texts (under the model's
+        "encoder_reading" in meta.json, slurs as the groups they name: slurs.py), and that reading's
+        windows: (texts read, windows, owner, spans), as ``Encoder.windows_with_spans``."""
+        read = [self._read_for_encoder(t) for t in norm_texts]
+        return (read, *self.encoder.windows_with_spans(read))
 
     def window_logits(self, emb: np.ndarray, norm_texts: list[str], owner: np.ndarray) -> np.ndarray:
         """The MLP head's logits for window embeddings ``emb`` (window k of text ``owner[k]``)."""
@@ -331,8 +333,7 @@ class Detector:
         return suspicious_windows(self.W, self.b, norm_texts, owner, spans, read)
 
     def _head_logits(self, norm_texts: list[str]) -> np.ndarray:
-        norm_texts = self.encoder_texts(norm_texts)
-        wins, owner, spans = self.encoder.windows_with_spans(norm_texts)
+        norm_texts, wins, owner, spans = self.encoder_windows(norm_texts)
         if not self.reads_every_window:
             keep = self.suspicious_windows(norm_texts, owner, spans)
             wins, owner = [w for w, k in zip(wins, keep) if k], owner[keep]

@@ -229,8 +229,7 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
     z_all = det._linear(norm)
     zl = z_all[:, :len(det.labels)]
     gate = det.gate(z_all, norm)
-    enc_norm = det.encoder_texts(norm)  # what the encoder reads (slurs.py)
-    wins, owner, spans = det.encoder.windows_with_spans(enc_norm)
+    enc_norm, wins, owner, spans = det.encoder_windows(norm)  # what the encoder reads (slurs.py)
     emb = None
     if use_cache:
         try:

@@ -46,9 +46,10 @@ class SlurReader:
         self._slur = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(groups, key=len, reverse=True))) + r")\b")
 
     def __call__(self, norm_text: str) -> str:
-        if not self._slur.search(norm_text):
-            return norm_text
-        return self._slur.sub(lambda m: self.groups[m.group(0)], norm_text)
+        return self._slur.sub(self._group, norm_text)  # the same string back where there is none
+
+    def _group(self, m: re.Match) -> str:
+        return self.groups[m.group(0)]
 
 
 read_slurs_as_groups = SlurReader(SLUR_GROUPS)
