@@ -19,6 +19,10 @@ def test_drop_mentions_and_links():
     assert apply_step(drop_mentions_and_links, "(see www.example.com/a?b=1)") == "(see )"
     # e-mail addresses, a lone "@" and leetspeak ("@ll" is "all") are not mentions
     assert apply_step(drop_mentions_and_links, "bob@example.com @ 5pm, k1ll @ll") == "bob@example.com @ 5pm, k1ll @ll"
+    # which leetspeak then reads; a one-letter name ("@a", how the Gab corpus writes mentions) is a mention
+    assert normalize("k1ll @ll th3 1mmigr@nts").text == "kill all the immigrants"
+    assert normalize("kick his @ss").text == "kick his ass"
+    assert normalize("hey @a @e you there").text == "hey you there"
 
 
 def test_a_reply_reads_like_the_same_words_unaddressed():
@@ -169,6 +173,17 @@ def test_join_spaced_and_dotted_letters():
     assert apply_step(join_spaced, "k.i.l.l them") == "kill them"
     assert apply_step(join_spaced, "s-h-o-o-t") == "shoot"
     assert apply_step(join_spaced, "i am a teacher") == "i am a teacher"
+
+
+def test_join_spaced_reads_one_letter_to_a_line():
+    assert apply_step(join_spaced, "i will k\ni\nl\nl you") == "i will kill you"
+    assert apply_step(join_spaced, "k\r\ni\r\nl\r\nl") == "kill"
+    n = normalize("K\nI\nL\nL\nT\nH\nE\nM")
+    assert n.text == "kill them"
+    assert n.original[slice(*n.to_original(0, 4))] == "K\nI\nL\nL"
+    # lines of words, and two one-letter lines, stay as written
+    assert normalize("i\nam\nhere").text == "i am here"
+    assert normalize("pick a\nb or c").text == "pick a b or c"
 
 
 def test_unwrap_letters_written_one_to_a_bracket():

@@ -144,6 +144,12 @@ _MENTION_OR_LINK = re.compile(
     r"|\b(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)]")
 
 
+def _leet_at(word: str) -> bool:
+    """"@ll" and "@ss" are leetspeak ("all", "ass"), not people; "@a" and "@e" (how the Gab corpus
+    writes a mention) are people."""
+    return len(word) >= 3 and word[0] == "@" and "a" + word[1:] in lexicon()
+
+
 def drop_mentions_and_links(buf: Buf) -> Buf:
     """Drop @mentions and links: who a post addresses and what it links to are not what it says.
     A reply starts with its mentions, and the training posts that carry mentions and links (tweets)
@@ -152,9 +158,7 @@ def drop_mentions_and_links(buf: Buf) -> Buf:
     text = buf.text
     if "@" not in text and "://" not in text and "www." not in text:
         return buf
-    # "@ll" and "@ss" are leetspeak ("all", "ass"), not people
-    gone = [(m.start(), m.end()) for m in _MENTION_OR_LINK.finditer(text)
-            if not (m.group(0).startswith("@") and "a" + m.group(0)[1:].rstrip(":").lower() in lexicon())]
+    gone = [(m.start(), m.end()) for m in _MENTION_OR_LINK.finditer(text) if not _leet_at(m.group(0).rstrip(":").lower())]
     if not gone:
         return buf
     return _splice(buf, [(a, b, []) for a, b in gone])
@@ -344,9 +348,10 @@ def lexicon() -> frozenset[str]:
 # ---------------------------------------------------------------------------------------------
 # 5. letters spaced / dotted apart
 
-_SEP = " .-_*·•/|~"
+# one letter to a line ("k\ni\nl\nl") is spaced apart too
+_SEP = " .-_*·•/|~\n\r"
 _SPACED = re.compile(
-    r"(?<![a-z0-9])[a-z0-9](?:(?P<sep>[ .\-_*·•/|~]{1,2})[a-z0-9](?![a-z0-9]))(?:(?P=sep)[a-z0-9](?![a-z0-9])){1,}"
+    r"(?<![a-z0-9])[a-z0-9](?:(?P<sep>[ .\-_*·•/|~\n\r]{1,2})[a-z0-9](?![a-z0-9]))(?:(?P=sep)[a-z0-9](?![a-z0-9])){1,}"
 )
 
 
@@ -392,8 +397,8 @@ def _spaced_words(letters: str) -> tuple[str, ...]:
 
 
 def join_spaced(buf: Buf) -> Buf:
-    """Join letters spaced or dotted apart ("k i l l", "k.i.l.l"); a run that spells several words
-    keeps a space between them ("k i l l t h e m" -> "kill them")."""
+    """Join letters spaced or dotted apart, or one to a line ("k i l l", "k.i.l.l", "k\\ni\\nl\\nl");
+    a run that spells several words keeps a space between them ("k i l l t h e m" -> "kill them")."""
     text = buf.text
     if not _SPACED.search(text):
         return buf
@@ -460,7 +465,7 @@ def _leet_word(tok: str, last_star_masks: bool = False) -> str | None:
     core = tok[core_start:core_end]
     if not core or _LEET_CHARS.isdisjoint(core):
         return None
-    if core[0] == "@":  # a mention
+    if core[0] == "@" and not _leet_at(core):  # a mention
         return None
     lex = lexicon()
     if core in lex or _NUMBER.fullmatch(core):
