@@ -347,7 +347,9 @@ def test_the_encoder_reads_slurs_as_the_groups_they_name_and_stage_1_reads_them_
     assert read_slurs_as_groups("gas the kikes") == "gas the jews"
     assert read_slurs_as_groups("beat that tranny's ass, and the spics too") == \
         "beat that trans woman's ass, and the mexicans too"
-    for kept in ("spicy food", "coon hunting season", "out of fags, going to the shop", "a cocoon", "pakistani food"):
+    assert read_slurs_as_groups("i'm going to kill that bitch") == "i'm going to kill that woman"
+    for kept in ("spicy food", "coon hunting season", "out of fags, going to the shop", "a cocoon", "pakistani food",
+                 "grab a hoe and chop the thistles down", "stop bitching"):
         assert read_slurs_as_groups(kept) == kept
     assert reader_for(None)("gas the kikes") == "gas the kikes"  # models before the reading
     assert reader_for(encoder_reading())("gas the kikes") == "gas the jews"
@@ -376,6 +378,15 @@ def test_calls_to_violence_aimed_at_a_slur_score_as_the_same_calls_naming_the_gr
     # and what stage 1 reads of it is unchanged
     z_read = detector._linear(["gas the kikes"])
     assert np.array_equal(z_read, plain._linear(["gas the kikes"]))
+
+
+def test_everyday_posts_with_a_slur_are_not_made_violent_by_reading_it_as_a_group(detector):
+    """"life's a bitch" must not read as a threat to women: none of ``EVERYDAY_SLURS`` reaches the
+    holding point."""
+    from warden.detection.probes import EVERYDAY_SLURS, slur_probe_report
+
+    everyday = slur_probe_report(detector)["everyday"]
+    assert everyday["n"] == len(EVERYDAY_SLURS) and everyday["at_hold"] == 0.0
 
 
 def test_gate_reads_a_long_posts_short_chunks_but_a_settled_score_does_not(detector):

@@ -503,7 +503,8 @@ def format_report(res: dict) -> str:
     if "slur_probe" in res:
         sl, gr = res["slur_probe"]["slurs"], res["slur_probe"]["groups"]
         sections.append(("Calls to violence aimed at a slur (violence, default profile; probes.py)", [
-            rates(sl, "calls aimed at a slur"), rates(gr, "twins naming the group")]))
+            rates(sl, "calls aimed at a slur"), rates(gr, "twins naming the group"),
+            rates(res["slur_probe"]["everyday"], "everyday posts with those slurs, no call to violence")]))
     for title, bullets in sections:
         lines.extend([f"## {title}", "", *bullets, ""])
     lines.append(f"eval took {res['seconds']}s")

@@ -158,6 +158,11 @@ SLUR_CALLS = [
     "Beat the shit out of the beaners outside the hardware store",
     "Put a bullet in that towelhead's skull",
     "Stab the next paki that looks at me",
+    "I'm going to kill that bitch",
+    "Smack that bitch up",
+    "Somebody should put a bullet in that whore's head",
+    "Beat the sluts until they learn their place",
+    "Drown the bitches who marched today",
 ]
 GROUP_TWINS = [
     "Let's go beat these gay men!",
@@ -178,6 +183,29 @@ GROUP_TWINS = [
     "Beat the shit out of the Latinos outside the hardware store",
     "Put a bullet in that Arab's skull",
     "Stab the next Pakistani that looks at me",
+    "I'm going to kill that woman",
+    "Smack that woman up",
+    "Somebody should put a bullet in that woman's head",
+    "Beat the women until they learn their place",
+    "Drown the women who marched today",
+]
+# Everyday posts with the same slurs, no call to violence in them: reading the slur as a group must
+# not make them violent.
+EVERYDAY_SLURS = [
+    "life's a bitch",
+    "son of a bitch, I lost my keys again",
+    "my dog is a good bitch, she just had puppies",
+    "Don't be a bitch about it",
+    "bad bitch energy today",
+    "this week has been a bitch",
+    "slut shaming has to stop",
+    "the whore of babylon in medieval art",
+    "stop bitching about the weather",
+    "bitches love my cooking",
+    "I'm a bitch when I'm hungry",
+    "She's a boss bitch and I love her",
+    "queer cinema festival this weekend, come along",
+    "proud dyke, proud auntie",
 ]
 
 HOLD_AT = 0.2  # the default policy holds a post for review from this violence score
@@ -221,6 +249,7 @@ def thing_probe_report(det) -> dict:
 
 
 def slur_probe_report(det) -> dict:
-    """Violence scores of ``SLUR_CALLS`` and ``GROUP_TWINS`` under detector ``det``: for each, the
-    share at or above the detector's ``auto`` and ``HOLD_AT``, and the mean."""
-    return {name: _rates(det, texts)[0] for name, texts in (("slurs", SLUR_CALLS), ("groups", GROUP_TWINS))}
+    """Violence scores of ``SLUR_CALLS``, ``GROUP_TWINS`` and ``EVERYDAY_SLURS`` under detector
+    ``det``: for each, the share at or above the detector's ``auto`` and ``HOLD_AT``, and the mean."""
+    return {name: _rates(det, texts)[0]
+            for name, texts in (("slurs", SLUR_CALLS), ("groups", GROUP_TWINS), ("everyday", EVERYDAY_SLURS))}

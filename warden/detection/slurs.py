@@ -9,7 +9,7 @@ only at run time (and in `warden eval`, which scores as run time does): the enco
 trained on the normalised text as it is, since a head fitted on this reading learns the bias
 again, from offensive posts that now name groups (model card). Stage 1 and the policy's lists
 read the slurs, which is where the hate and harassment scores find them. Words with an everyday
-meaning ("coon", "fags" for cigarettes) are left out. Hostile words, kept only to read posts.
+meaning ("coon", "fags" for cigarettes, "hoe") are left out. Hostile words, kept only to read posts.
 """
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ SLUR_GROUPS = {
     "towelhead": "arab", "towelheads": "arabs",
     "chink": "chinese man", "chinks": "chinese people", "gook": "asian man", "gooks": "asians",
     "paki": "pakistani", "pakis": "pakistanis",
+    # slurs for women: "I'm going to kill that bitch" scored 0.02, "... that woman" 0.74. Most posts
+    # with them are everyday insults ("life's a bitch"), which stage 1 settles as it did; "hoe" is
+    # left out (the garden tool: "grab a hoe and chop the thistles down")
+    "bitch": "woman", "bitches": "women", "whore": "woman", "whores": "women", "slut": "woman", "sluts": "women",
 }
 
 
