@@ -163,6 +163,9 @@ SLUR_CALLS = [
     "Somebody should put a bullet in that whore's head",
     "Beat the sluts until they learn their place",
     "Drown the bitches who marched today",
+    "Gas the shemales and be done with it",
+    "Someone should set the jigaboos' houses on fire",
+    "Kill every kraut you meet, like grandpa did",
 ]
 GROUP_TWINS = [
     "Let's go beat these gay men!",
@@ -188,6 +191,9 @@ GROUP_TWINS = [
     "Somebody should put a bullet in that woman's head",
     "Beat the women until they learn their place",
     "Drown the women who marched today",
+    "Gas the trans women and be done with it",
+    "Someone should set the black people's houses on fire",
+    "Kill every German you meet, like grandpa did",
 ]
 # Everyday posts with the same slurs, no call to violence in them: reading the slur as a group must
 # not make them violent.
@@ -206,6 +212,8 @@ EVERYDAY_SLURS = [
     "She's a boss bitch and I love her",
     "queer cinema festival this weekend, come along",
     "proud dyke, proud auntie",
+    "sauerkraut with sausages tonight",
+    "homo sapiens evolved in africa",
 ]
 
 HOLD_AT = 0.2  # the default policy holds a post for review from this violence score

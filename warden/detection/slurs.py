@@ -9,7 +9,8 @@ only at run time (and in `warden eval`, which scores as run time does): the enco
 trained on the normalised text as it is, since a head fitted on this reading learns the bias
 again, from offensive posts that now name groups (model card). Stage 1 and the policy's lists
 read the slurs, which is where the hate and harassment scores find them. Words with an everyday
-meaning ("coon", "fags" for cigarettes, "hoe") are left out. Hostile words, kept only to read posts.
+meaning ("coon", "fags" for cigarettes, "hoe", "homo" as in "homo sapiens") and everyday insults
+that name no group ("retard", "cunt") are left out. Hostile words, kept only to read posts.
 """
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ SLUR_GROUPS = {
     "towelhead": "arab", "towelheads": "arabs",
     "chink": "chinese man", "chinks": "chinese people", "gook": "asian man", "gooks": "asians",
     "paki": "pakistani", "pakis": "pakistanis",
+    "shemale": "trans woman", "shemales": "trans women", "sand nigger": "arab", "sand niggers": "arabs",
+    "jigaboo": "black man", "jigaboos": "black people", "darkie": "black man", "darkies": "black people",
+    "heeb": "jew", "heebs": "jews", "kraut": "german", "krauts": "germans", "homos": "gays",
+    "poofter": "gay man", "poofters": "gays", "mudslime": "muslim", "mudslimes": "muslims",
     # slurs for women: "I'm going to kill that bitch" scored 0.02, "... that woman" 0.74. Most posts
     # with them are everyday insults ("life's a bitch"), which stage 1 settles as it did; "hoe" is
     # left out (the garden tool: "grab a hoe and chop the thistles down")
