@@ -342,8 +342,9 @@ def test_version_names_the_shipped_weights_and_cascade(detector):
 
 
 def test_the_encoder_reads_slurs_as_the_groups_they_name_and_stage_1_reads_them_as_written():
-    from warden.detection.slurs import SLUR_GROUPS, encoder_reading, read_slurs_as_groups, reader_for
+    from warden.detection.slurs import SLUR_GROUPS, encoder_reading, reader_for
 
+    read_slurs_as_groups = reader_for(encoder_reading())
     assert read_slurs_as_groups("gas the kikes") == "gas the jews"
     assert read_slurs_as_groups("beat that tranny's ass, and the spics too") == \
         "beat that trans woman's ass, and the mexicans too"
@@ -352,7 +353,6 @@ def test_the_encoder_reads_slurs_as_the_groups_they_name_and_stage_1_reads_them_
                  "grab a hoe and chop the thistles down", "stop bitching"):
         assert read_slurs_as_groups(kept) == kept
     assert reader_for(None)("gas the kikes") == "gas the kikes"  # models before the reading
-    assert reader_for(encoder_reading())("gas the kikes") == "gas the jews"
     assert reader_for({"slurs_as_groups": {"kikes": "people"}})("gas the kikes") == "gas the people"
     with pytest.raises(ValueError):
         reader_for({"something_else": {}})

@@ -297,8 +297,9 @@ def _fill_things(tpl: str, rng: random.Random) -> str:
 # 0.04): the slur-dense posts of Davidson and HateXplain are violence negatives, and the exemplars
 # named groups only. These fill the calls above that name a group with a slur instead, from their
 # own generator. Not in the training set (`exemplars()`): one full fine-tune with them lifted the
-# slur probe but lost Gab 3 %, EDOS 7 % and half the calls the default policy refused on Gab (model
-# card, Calls to violence aimed at a slur); the encoder reads slurs as groups instead (slurs.py).
+# slur probe but lost Gab 3 %, EDOS 7 % and half the calls the default policy refused on Gab
+# (docs/detection-log.md, Calls to violence aimed at a slur); the encoder reads slurs as groups
+# instead (slurs.py).
 # Hostile text, kept only so that the experiment can be rerun.
 SLURS = [  # (plural, singular)
     ("kikes", "kike"), ("niggers", "nigger"), ("faggots", "faggot"), ("fags", "fag"), ("queers", "queer"),

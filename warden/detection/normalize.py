@@ -144,6 +144,11 @@ _MENTION_OR_LINK = re.compile(
     r"|\b(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)]")
 
 
+def _at_for_a(word: str) -> bool:
+    """Whether "@word" reads as a word with its "@" an "a" ("@ll" is "all", "@ss" "ass")."""
+    return "a" + word[1:] in lexicon()
+
+
 def drop_mentions_and_links(buf: Buf) -> Buf:
     """Drop @mentions and links: who a post addresses and what it links to are not what it says.
     A reply starts with its mentions, and the training posts that carry mentions and links (tweets)
@@ -154,7 +159,7 @@ def drop_mentions_and_links(buf: Buf) -> Buf:
         return buf
     # "@ll" and "@ss" are leetspeak ("all", "ass"), not people
     gone = [(m.start(), m.end()) for m in _MENTION_OR_LINK.finditer(text)
-            if not (m.group(0).startswith("@") and "a" + m.group(0)[1:].rstrip(":").lower() in lexicon())]
+            if not (m.group(0).startswith("@") and _at_for_a(m.group(0).rstrip(":").lower()))]
     if not gone:
         return buf
     return _splice(buf, [(a, b, []) for a, b in gone])
@@ -461,11 +466,11 @@ def _leet_word(tok: str, last_star_masks: bool = False) -> str | None:
     core = tok[core_start:core_end]
     if not core or _LEET_CHARS.isdisjoint(core):
         return None
-    lex = lexicon()
     # a mention, unless drop_mentions_and_links kept it as leetspeak ("@ll", "@ss"; a one-letter
     # name such as the Gab corpus's "@a" stays as written)
-    if core[0] == "@" and not (len(core) >= 3 and "a" + core[1:] in lex):
+    if core[0] == "@" and not (len(core) >= 3 and _at_for_a(core)):
         return None
+    lex = lexicon()
     if core in lex or _NUMBER.fullmatch(core):
         return None
     options = [_MASK_OPTIONS if c == _MASK else [LEET[c], _LEET_ALT[c]] if c in _LEET_ALT else [LEET.get(c, c)]

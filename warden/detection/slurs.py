@@ -61,8 +61,6 @@ class SlurReader:
         return self.groups[m.group(0)]
 
 
-read_slurs_as_groups = SlurReader(SLUR_GROUPS)
-
 
 def reader_for(reading: dict | None):
     """What the encoder reads of a normalised text under a model's meta.json "encoder_reading":
