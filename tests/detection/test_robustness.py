@@ -153,3 +153,22 @@ def test_violent_words_aimed_at_things_score_below_the_same_words_aimed_at_peopl
     assert things["n"] == len(THING_POSTS) and people["n"] == len(PERSON_TWINS)
     assert people["at_hold"] >= 0.9
     assert people["mean"] - things["mean"] >= 0.3
+
+
+def test_threats_in_everyday_speech_score_above_their_twins(detector):
+    """Threats to one person in everyday speech ("imma pull up and fuck u up", probes.py) are a known
+    failure: the shipped model holds only 2 of the 14 at the default policy's holding point (model
+    card, Known failure modes). The probe is written apart from the informal templates of
+    `exemplars.py`, which are not trained on; it must still rank the threats above their twins, and
+    hold none of the twins."""
+    from warden.detection import exemplars as ex
+    from warden.detection.probes import EVERYDAY_THREATS, EVERYDAY_TWINS, everyday_threat_report
+
+    probe = {t.lower() for t in EVERYDAY_THREATS + EVERYDAY_TWINS}
+    assert not {t.lower() for t, _ in exemplars() + ex.informal_exemplars()} & probe
+    assert not {t.lower() for t, _ in ex.informal_exemplars()} & {t.lower() for t, _ in exemplars()}
+    report = everyday_threat_report(detector)
+    threats, twins = report["threats"], report["twins"]
+    assert threats["n"] == len(EVERYDAY_THREATS) == twins["n"] == len(EVERYDAY_TWINS)
+    assert twins["at_hold"] == 0.0 and threats["at_hold"] > 0.0
+    assert threats["mean"] - twins["mean"] >= 0.05

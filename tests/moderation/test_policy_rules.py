@@ -170,3 +170,19 @@ def test_default_policy_opens_a_case_for_a_veiled_threat_the_classifier_misses()
     # the same words said kindly still only open a case: nothing is held or refused
     kind = evaluate(compiled, "Grandma is lonely, we should pay her a visit", None, None)
     assert kind.action == "review"
+
+
+def test_default_policy_opens_a_case_for_a_threat_in_everyday_speech():
+    from warden.detection.detector import Detection
+
+    compiled = CompiledPolicy.build(*load_policy(DEFAULT_POLICY_PATH))
+    thresholds = {"violence": {"auto": 0.63, "review": 0.01}}
+    text = "JUST KNOW IM C0MIN FOR YOU"  # the classifier scored such a post 0.003
+    got = evaluate(compiled, text, Detection({"violence": 0.003}, [], "m", "encoder"), thresholds)
+    assert (got.action, got.label, got.rule) == ("review", "violence", "everyday-threats")
+    assert text[got.spans[-1]["start"]:got.spans[-1]["end"]] == "IM C0MIN FOR YOU"
+    for text in ("imma pull up and fuck u up", "keep talking and you'll catch these hands"):
+        assert evaluate(compiled, text, None, None).rule == "everyday-threats", text
+    # the same words without the threat open nothing
+    for text in ("the Yankees are coming for the title", "I beat the traffic", "wash your hands"):
+        assert evaluate(compiled, text, None, None).action == "allow", text

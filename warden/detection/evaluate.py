@@ -14,7 +14,8 @@ import numpy as np
 
 from . import datasets as ds
 from .normalize import normalize_text
-from .probes import HOLD_AT, coded_probe_report, political_probe_report, slur_probe_report, thing_probe_report
+from .probes import (HOLD_AT, coded_probe_report, everyday_threat_report, political_probe_report, slur_probe_report,
+                     thing_probe_report)
 from .stats import average_precision, compare
 
 LABELS = ds.LABELS
@@ -388,6 +389,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     results["political_probe"] = political_probe_report(det)
     results["thing_probe"] = thing_probe_report(det)
     results["slur_probe"] = slur_probe_report(det)
+    results["everyday_threats"] = everyday_threat_report(det)
     results["seconds"] = round(time.time() - t0, 1)
     if out_json:
         Path(out_json).write_text(json.dumps(results, indent=1), encoding="utf-8")
@@ -505,6 +507,11 @@ def format_report(res: dict) -> str:
         sections.append(("Calls to violence aimed at a slur (violence, default profile; probes.py)", [
             rates(sl, "calls aimed at a slur"), rates(gr, "twins naming the group"),
             rates(res["slur_probe"]["everyday"], "everyday posts with those slurs, no call to violence")]))
+    if "everyday_threats" in res:
+        ev = res["everyday_threats"]
+        sections.append(("Threats in everyday speech (violence, default profile; probes.py)", [
+            rates(ev["threats"], "threats to one person in everyday speech (\"imma pull up and fuck u up\")"),
+            rates(ev["twins"], "twins sharing their words, no threat")]))
     for title, bullets in sections:
         lines.extend([f"## {title}", "", *bullets, ""])
     lines.append(f"eval took {res['seconds']}s")

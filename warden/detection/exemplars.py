@@ -327,6 +327,41 @@ def thing_exemplars(n_per_template: int = 6, seed: int = 9) -> list[tuple[str, i
                    random.Random(seed), fill=_fill_things)
 
 
+# Threats in everyday speech, aimed at one person: "imma beat your ass", "i'll fuck you up", "i'm
+# coming for you". The templates above threaten with killing words; the shipped model scores these
+# near 0 (HatEval's "JUST KNOW IM COMIN FOR YOU HOE" 0.003), and the data sets without a violence
+# label count them as negatives. The hard negatives share their words without a threat (a workout
+# that will "fuck me up", coming for a title). Not in the training set (`exemplars()`): with them
+# the probe `probes.EVERYDAY_THREATS` rose from 14 % to 43-50 % at the holding point, but EDOS lost
+# 8-11 % and `auto` rose (docs/detection-log.md, Threats in everyday speech); kept so that the
+# experiment can be rerun.
+INFORMAL_POS_TEMPLATES = [
+    "imma beat your ass{time}", "i'm gonna beat yo ass when i see you", "i'll fuck you up{time}, watch",
+    "say that again and i'll fuck you up", "i'm coming for you{time}, watch your back", "you're a dead man{time}",
+    "i'll smack the shit out of you", "keep talking and i'll knock you out", "i'll whoop your ass{place}",
+    "if i see {p}{place} i'm beating his ass", "i'll break your jaw{time}", "run up on me again and you'll get stomped",
+    "i'll put you in the hospital{time}", "one more word and i'll cave your face in", "keep it up and you'll catch these hands",
+    "i'm gonna beat {p} senseless{time}", "someone needs to beat the shit out of {p}", "{p} needs their ass beat",
+    "{p} needs to get punched in the face", "imma slap the shit out of {p} when i see them",
+    "pull up{place}{time}, i'm beating you bloody", "you better sleep with one eye open, i'm coming for you",
+]
+INFORMAL_NEG_TEMPLATES = [
+    "this {thing} is going to fuck me up", "that movie fucked me up, i cried for an hour",
+    "i'm coming for your title{time2}, see you in the final", "new album out friday, the charts better watch out",
+    "the curry was so spicy it knocked me out", "i was knocked out cold after the night shift",
+    "my cat beat me up for being late with breakfast", "{team} beat us so bad{time}, what a game",
+    "we're coming for you, {team}! see you{time}", "my little brother said he'll beat me at {game}",
+    "that song slaps so hard", "i'm dead, this meme is hilarious", "i'll smack that like button, great video",
+    "the coach told us to hit the ball harder", "i'll punch in my hours tomorrow", "she knocked it out of the park{time}",
+]
+
+
+def informal_exemplars(n_pos_per_template: int = 6, n_neg_per_template: int = 5, seed: int = 11) -> list[tuple[str, int]]:
+    """Threats in everyday speech and their hard negatives, from their own seeded generator."""
+    return _filled(((INFORMAL_POS_TEMPLATES, n_pos_per_template, 1), (INFORMAL_NEG_TEMPLATES, n_neg_per_template, 0)),
+                   random.Random(seed))
+
+
 def exemplars(n_pos_per_template: int = 14, n_neg_per_template: int = 10, seed: int = 7) -> list[tuple[str, int]]:
     return _filled(((POS_TEMPLATES, n_pos_per_template, 1), (NEG_TEMPLATES, n_neg_per_template, 0)),
                    random.Random(seed))

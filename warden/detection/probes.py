@@ -2,8 +2,9 @@
 in-group codes for killing, mass killers praised by name, veiled threats), each written apart from
 the coded templates of ``exemplars.py``, and benign twins that share their words; and heated
 political calls (deport, jail, ban) that are not violence; violent words aimed at things, not
-people (illness, machines, days, pests, games), with twins aimed at people; and calls to violence
-aimed at a slur, with twins naming the group. `warden eval` reports
+people (illness, machines, days, pests, games), with twins aimed at people; calls to violence
+aimed at a slur, with twins naming the group; and threats in everyday speech, with twins that drop
+the threat. `warden eval` reports
 how many of the coded calls reach the default policy's holding point, how the twins score, how
 many political calls and posts about things would be refused or held. The calls are hostile text
 kept only to measure the detector."""
@@ -216,6 +217,41 @@ EVERYDAY_SLURS = [
     "homo sapiens evolved in africa",
 ]
 
+# Threats in everyday speech, aimed at one person (written apart from the informal templates of
+# ``exemplars.py``), and twins that keep their words and drop the threat.
+EVERYDAY_THREATS = [
+    "u better hope i dont see u at school tmrw, ur getting jumped",
+    "imma pull up and fuck u up",
+    "keep running your mouth, you'll get your teeth knocked in",
+    "i swear on my mom i'm beating your ass after work",
+    "bro i'm gonna stomp you out next time i see you",
+    "watch, i'll have my boys jump him friday",
+    "that snitch is about to get his head split open",
+    "im coming to ur house to beat u",
+    "next time i see that girl i'm dragging her by her hair",
+    "you're getting smoked on sight",
+    "talk to my sister like that again and i'll break every bone in your face",
+    "tell him to meet me behind the gym, he won't walk home",
+    "ur lucky i dont know where u live yet",
+    "he touches my car again and he's getting a bat to the knees",
+]
+EVERYDAY_TWINS = [
+    "u better hope the teacher doesnt see u at school tmrw, ur getting detention",
+    "imma pull up and pick u up",
+    "keep running your mouth, you'll get kicked out of the group chat",
+    "i swear on my mom i'm buying your lunch after work",
+    "bro i'm gonna take you out for dinner next time i see you",
+    "watch, i'll have my boys meet him friday",
+    "that snitch is about to get his phone taken",
+    "im coming to ur house to see u",
+    "next time i see that girl i'm giving her her hair clip back",
+    "you're getting invited on sight",
+    "talk to my sister like that again and i'll tell our mum",
+    "tell him to meet me behind the gym, we'll walk home together",
+    "ur lucky i dont know where the party is yet",
+    "he touches my car again and he's getting a parking ticket",
+]
+
 HOLD_AT = 0.2  # the default policy holds a post for review from this violence score
 
 
@@ -254,6 +290,12 @@ def thing_probe_report(det) -> dict:
     share at or above the detector's ``auto`` (refused by the default policy) and ``HOLD_AT``, and
     the mean."""
     return {name: _rates(det, texts)[0] for name, texts in (("things", THING_POSTS), ("people", PERSON_TWINS))}
+
+
+def everyday_threat_report(det) -> dict:
+    """Violence scores of ``EVERYDAY_THREATS`` and ``EVERYDAY_TWINS`` under detector ``det``: for
+    each, the share at or above the detector's ``auto`` and ``HOLD_AT``, and the mean."""
+    return {name: _rates(det, texts)[0] for name, texts in (("threats", EVERYDAY_THREATS), ("twins", EVERYDAY_TWINS))}
 
 
 def slur_probe_report(det) -> dict:
