@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from warden.detection.datasets import load_ethos, load_hateval  # noqa: E402
+from warden.detection.datasets import default_data_dir, load_ethos, load_hateval  # noqa: E402
 from warden.detection.detector import Detector  # noqa: E402
 
 JUDGEMENTS = Path(__file__).with_name("label_audit.json")
@@ -126,7 +126,7 @@ def ethos(data: Path, det: Detector, rng: np.random.Generator, draws: int, table
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=default_data_dir())
     ap.add_argument("--profile", default="balanced")
     ap.add_argument("--draws", type=int, default=5000)
     args = ap.parse_args()
