@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from warden.detection.datasets import default_data_dir, load_ethos, load_hateval  # noqa: E402
 from warden.detection.detector import Detector  # noqa: E402
+from warden.detection.stats import average_precision  # noqa: E402
 
 JUDGEMENTS = Path(__file__).with_name("label_audit.json")
 
@@ -46,11 +47,6 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def auprc(y: np.ndarray, p: np.ndarray) -> float:
-    from sklearn.metrics import average_precision_score
-    return float(average_precision_score(y, p))
 
 
 def judged(table: dict, text: str) -> str:
@@ -84,14 +80,14 @@ def hateval(data: Path, det: Detector, spec: dict) -> None:
     yes_p, yes_n = vp.count("yes") / len(vp), vn.count("yes") / len(vn)
     print(f"  across the set: about {yes_p * len(pos):.0f} AG positives and {yes_n * len(neg):.0f} AG negatives "
           f"are violence by the definition; {100 * (1 - yes_p):.0f} % of the AG positives are not")
-    flagged = [e for e in sample_pos + sample_neg if judged(table, e.text) != "no"]
-    scores = [d.scores["violence"] for d in det.score_batch([e.text for e in flagged], spans=False)]
-    for e, s in zip(flagged, scores):
-        print(f"    {text_id(e.text)}  AG={e.labels['violence']}  {judged(table, e.text):10s}  "
-              f"violence {s:.3f}  ({table[text_id(e.text)][1]})")
     y = np.array([e.labels["violence"] for e in examples])
     p = np.array([d.scores["violence"] for d in det.score_many([e.text for e in examples])])
-    print(f"  model AUPRC on the AG label: {auprc(y, p):.3f}")
+    score = {text_id(e.text): s for e, s in zip(examples, p)}
+    for e in sample_pos + sample_neg:
+        if judged(table, e.text) != "no":
+            print(f"    {text_id(e.text)}  AG={e.labels['violence']}  {judged(table, e.text):10s}  "
+                  f"violence {score[text_id(e.text)]:.3f}  ({table[text_id(e.text)][1]})")
+    print(f"  model AUPRC on the AG label: {average_precision(y, p):.3f}")
 
 
 def ethos(data: Path, det: Detector, rng: np.random.Generator, draws: int, table: dict) -> None:
@@ -106,10 +102,10 @@ def ethos(data: Path, det: Detector, rng: np.random.Generator, draws: int, table
     print(f"    {(verdict[y == 1] == 'no').sum()} positives name no violence")
     print(count_line("negatives", list(verdict[y == 0])))
     p = np.array([d.scores["violence"] for d in det.score_batch([e.text for e in examples], spans=False)])
-    print(f"  model AUPRC on ETHOS's labels: {auprc(y, p):.3f}")
+    print(f"  model AUPRC on ETHOS's labels: {average_precision(y, p):.3f}")
     keep = verdict != "borderline"
     print(f"  model AUPRC on the definition's (borderline posts left out, {keep.sum()} posts): "
-          f"{auprc((verdict[keep] == 'yes').astype(int), p[keep]):.3f}")
+          f"{average_precision((verdict[keep] == 'yes').astype(int), p[keep]):.3f}")
     violent = verdict == "yes"
     for label, best in (("the rest in random order", False), ("ETHOS's other positives next, at best", True)):
         aps = []
@@ -117,7 +113,7 @@ def ethos(data: Path, det: Detector, rng: np.random.Generator, draws: int, table
             s = rng.random(len(y)) + 2.0 * violent
             if best:
                 s = s + 1.0 * ((y == 1) & ~violent)
-            aps.append(auprc(y, s))
+            aps.append(average_precision(y, s))
         aps = np.array(aps)
         lo, hi = np.percentile(aps, [2.5, 97.5])
         print(f"  a model following the definition exactly, {label}: AUPRC {aps.mean():.3f} "

@@ -61,7 +61,6 @@ class SlurReader:
         return self.groups[m.group(0)]
 
 
-
 def reader_for(reading: dict | None):
     """What the encoder reads of a normalised text under a model's meta.json "encoder_reading":
     its slurs as groups, or (None: models before it) the text as it is."""
