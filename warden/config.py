@@ -29,6 +29,12 @@ class Settings:
     max_status_chars: int = 500
     #: Run the moderation detector in the write path (issue 4); tests may turn it off.
     detection_enabled: bool = True
+    #: The broker of a multi-node deployment (`nats://127.0.0.1:4222`, NATS with JetStream); None: the
+    #: embedded default (the outbox is consumed in-process, detection runs in-process).
+    broker_url: str | None = None
+    #: Prefix of every subject, stream and durable consumer this deployment uses on the broker, so
+    #: several deployments (or test runs) can share one broker without seeing each other's messages.
+    broker_namespace: str = "warden"
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -42,5 +48,9 @@ class Settings:
             values["registrations_open"] = env["WARDEN_REGISTRATIONS"].lower() not in ("0", "false", "closed")
         if "WARDEN_DETECTION" in env:
             values["detection_enabled"] = env["WARDEN_DETECTION"].lower() not in ("0", "false", "off")
+        if env.get("WARDEN_BROKER_URL"):
+            values["broker_url"] = env["WARDEN_BROKER_URL"]
+        if env.get("WARDEN_BROKER_NAMESPACE"):
+            values["broker_namespace"] = env["WARDEN_BROKER_NAMESPACE"]
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
