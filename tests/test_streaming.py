@@ -170,3 +170,32 @@ def test_server_sent_events_carry_the_same_stream(server: LiveServer) -> None:
             event = next(line for line in lines if line.startswith("event:"))
             data = next(lines)
             assert event == "event: update" and f'"id":"{posted["id"]}"' in data
+
+
+@pytest.mark.parametrize("visibility", ["public", "unlisted", "private", "direct"])
+def test_the_batched_visibility_check_agrees_with_can_see_and_the_mute_rule(server: LiveServer,
+                                                                            visibility: str) -> None:
+    """`filter.may_see` answers for many viewers at once; it must say what `statuses.can_see` says for
+    each, less the viewers who muted the author (as timelines do)."""
+    from warden.platform import accounts, statuses
+    from warden.store.models import Account, Status
+    from warden.streaming.filter import may_see
+
+    names = ("author", "follower", "stranger", "mentioned", "blocked", "blocker", "muter")
+    users = {name: server.user(name) for name in names}
+    with server.db.write() as session:
+        me = {name: session.get(Account, u.id) for name, u in users.items()}
+        accounts.follow(session, me["follower"], users["author"].id)
+        accounts.follow(session, me["muter"], users["author"].id)
+        accounts.block(session, me["author"], users["blocked"].id)
+        accounts.block(session, me["blocker"], users["author"].id)
+        accounts.mute(session, me["muter"], users["author"].id)
+        status_id = statuses.create(session, server.settings, me["author"], visibility=visibility,
+                                    text=f"hello @{users['mentioned'].username}").status.id  # type: ignore[union-attr]
+    with server.db.read() as session:
+        status = session.get(Status, status_id)
+        author = session.get(Account, users["author"].id)
+        viewers = {u.id for u in users.values()}
+        expected = {v for v in viewers if statuses.can_see(session, v, status, author)} - {users["muter"].id}
+        assert may_see(session, status, author, viewers) == expected
+        assert users["author"].id in expected and users["blocked"].id not in expected
