@@ -13,6 +13,7 @@ from websockets.exceptions import InvalidStatus
 from tests.helpers import LiveServer, User
 from tests.streaming_client import Stream, payload, post
 from warden.streaming import connection_count
+from warden.streaming.hub import Frame
 
 
 def follow(follower: User, target: User) -> None:
@@ -199,3 +200,19 @@ def test_the_batched_visibility_check_agrees_with_can_see_and_the_mute_rule(serv
         expected = {v for v in viewers if statuses.can_see(session, v, status, author)} - {users["muter"].id}
         assert may_see(session, status, author, viewers) == expected
         assert users["author"].id in expected and users["blocked"].id not in expected
+
+
+def test_each_connection_retracts_a_post_on_the_streams_it_showed_it_on() -> None:
+    from warden.streaming.hub import Connection, Shown
+
+    home, public = Connection(1, frozenset({"read"})), Connection(2, frozenset({"read"}))
+    shown = Shown(account_ids=frozenset({7}), reblog_of_id=None)  # one description, shared by every delivery
+    home.remember(40, shown, ["user"])
+    public.remember(40, shown, ["public:local"])
+    public.remember(41, Shown(account_ids=frozenset({7, 8}), reblog_of_id=40), ["public:local"])
+    home.retract(40)
+    public.retract_account(7)
+    assert [home.queue.get_nowait()] == [Frame(["user"], "delete", "40")]
+    assert [public.queue.get_nowait(), public.queue.get_nowait()] == [Frame(["public:local"], "delete", "40"),
+                                                                       Frame(["public:local"], "delete", "41")]
+    assert home.queue.empty() and public.queue.empty() and not home.shown and not public.shown

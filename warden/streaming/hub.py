@@ -105,8 +105,8 @@ class Connection:
 
     def remember(self, status_id: int, shown: Shown, stream: list[str]) -> None:
         entry = self.shown.get(status_id)
-        if entry is None:
-            self.shown[status_id] = entry = shown
+        if entry is None:  # a copy: `shown` describes the status for every connection it went to
+            self.shown[status_id] = entry = Shown(shown.account_ids, shown.reblog_of_id, [])
             while len(self.shown) > REMEMBERED_STATUSES:
                 self.shown.popitem(last=False)
         if stream not in entry.streams:
