@@ -63,7 +63,8 @@ def make_users(url: str, followers: int) -> tuple[tuple[int, str], list[str]]:
 async def run(base: str, author_token: str, tokens: list[str], rate: float, seconds: float) -> None:
     ws_url = base.replace("http://", "ws://") + "/api/v1/streaming?stream=user"
     sent: dict[str, float] = {}
-    latencies: list[float] = []
+    #: (status id, arrival time): a frame may arrive before the POST's response does
+    arrivals: list[tuple[str, float]] = []
     sockets = [await websockets.connect(ws_url, additional_headers={"Authorization": f"Bearer {t}"},
                                         max_queue=None) for t in tokens]
 
@@ -71,9 +72,7 @@ async def run(base: str, author_token: str, tokens: list[str], rate: float, seco
         async for message in ws:
             frame = json.loads(message)
             if frame.get("event") == "update":
-                status_id = json.loads(frame["payload"])["id"]
-                if status_id in sent:
-                    latencies.append(time.perf_counter() - sent[status_id])
+                arrivals.append((json.loads(frame["payload"])["id"], time.perf_counter()))
 
     listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
     posts = int(rate * seconds)
@@ -85,12 +84,18 @@ async def run(base: str, author_token: str, tokens: list[str], rate: float, seco
             t0 = time.perf_counter()
             response = await http.post("/api/v1/statuses", data={"status": f"bench post {n} #bench"})
             sent[response.json()["id"]] = t0
-    await asyncio.sleep(3.0)  # stragglers
+    expected = posts * len(tokens)
+    deadline = time.perf_counter() + 15.0  # stragglers: until all arrived, or nothing came for 15 s
+    while len(arrivals) < expected and time.perf_counter() < deadline:
+        before = len(arrivals)
+        await asyncio.sleep(0.5)
+        if len(arrivals) > before:
+            deadline = time.perf_counter() + 15.0
     for task in listeners:
         task.cancel()
     for ws in sockets:
         await ws.close()
-    expected = posts * len(tokens)
+    latencies = [arrived - sent[status_id] for status_id, arrived in arrivals if status_id in sent]
     ms = [v * 1000 for v in latencies]
     print(f"post -> stream ({len(tokens)} followers, {rate:g} posts/s, {posts} posts): "
           f"p50 {pct(ms, 0.5):.1f} ms  p90 {pct(ms, 0.9):.1f} ms  p99 {pct(ms, 0.99):.1f} ms  "

@@ -20,11 +20,11 @@ from sqlalchemy import select
 
 from warden.api.serializers import Presenter
 from warden.config import Settings
+from warden.platform.scopes import grants
 from warden.store.db import Database
 from warden.store.models import Account, Notification, Status
 from warden.streaming.filter import followers_among, may_see, stream_wants
 from warden.streaming.hub import NOTIFICATION_STREAMS, Connection, Frame, Hub, Shown, Subscription
-from warden.platform.scopes import grants
 
 log = logging.getLogger("warden.streaming")
 
@@ -162,6 +162,7 @@ class Fanout:
             shown = Shown(account_ids=frozenset({status.account_id} | ({original.account_id} if original else set())),
                           reblog_of_id=status.reblog_of_id)
             payloads: dict[int | None, str] = {}
+            frames: dict[tuple[Any, ...], Frame] = {}
             deliveries: list[Delivery] = []
             for target, subs in wanted:
                 if target.account_id not in allowed:
@@ -176,8 +177,11 @@ class Fanout:
                     if sub.stream == "direct":
                         frame = Frame(stream=sub.names, event="conversation",
                                       payload=self._conversation(session, status, target.account_id, data))
-                    else:
-                        frame = Frame(stream=sub.names, event=event, payload=payloads[key])
+                    else:  # one frame object per stream and viewer class, so its text is encoded once
+                        frame_key = (*sub.names, key)
+                        frame = frames.get(frame_key)  # type: ignore[assignment]
+                        if frame is None:
+                            frame = frames[frame_key] = Frame(stream=sub.names, event=event, payload=payloads[key])
                     deliveries.append(Delivery(target.connection, frame, status.id, shown))
             return deliveries
 

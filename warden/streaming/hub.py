@@ -13,6 +13,7 @@ Everything here runs on the event loop; nothing touches the database.
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -52,7 +53,9 @@ class Frame:
     event: str
     payload: str | None = None
 
+    @functools.cached_property
     def websocket_text(self) -> str:
+        """The frame as sent on a WebSocket (computed once: one frame object goes to many connections)."""
         body: dict[str, object] = {"stream": self.stream, "event": self.event}
         if self.payload is not None:
             body["payload"] = self.payload

@@ -173,7 +173,7 @@ async def _pump(websocket: WebSocket, connection: Connection) -> None:
             if frame is None:
                 await websocket.close(code=1000)
                 return
-            await websocket.send_text(frame if isinstance(frame, str) else frame.websocket_text())
+            await websocket.send_text(frame if isinstance(frame, str) else frame.websocket_text)
     except (WebSocketDisconnect, RuntimeError, OSError):
         connection.close()
 
