@@ -27,6 +27,8 @@ from warden.config import Settings
 from warden.console import install as install_console
 from warden.policy.gate import ModerationGate
 from warden.store.db import Database
+from warden.streaming import Streaming
+from warden.streaming import routes as streaming_routes
 
 DESCRIPTION = """Warden implements the Mastodon client API (a subset: no media, polls or federation),
 plus Warden's own moderation endpoints under `/api/warden/v1`. Mastodon clients and libraries work unchanged.
@@ -42,13 +44,15 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     settings = settings or Settings.from_env()
     db = db or Database(settings.database_url)
     engine = Moderation.build(settings, db, gate=gate, detector=detector, worker=worker)
+    streaming = Streaming(settings, db)
     app = FastAPI(title="Warden", version=__version__, description=DESCRIPTION, default_response_class=JSON,
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json", lifespan=engine.lifespan)
+                  docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json",
+                  lifespan=streaming.around(engine.lifespan))
     app.state.services = Services(settings=settings, db=db, gate=engine.gate, tokens=TokenCache(),
-                                  extras={**extras, "moderation": engine})
+                                  extras={**extras, "moderation": engine, "streaming": streaming})
     install_error_handlers(app)
     for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, moderation,
-                   admin):
+                   admin, streaming_routes):
         app.include_router(module.router)
     install_console(app)
     if db.is_sqlite and os.environ.get("WARDEN_DB_THREADS", "").lower() not in ("1", "true", "on"):

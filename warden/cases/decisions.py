@@ -19,7 +19,7 @@ from warden.cases import audit, statement
 from warden.config import Settings
 from warden.errors import NotFound, ValidationFailed
 from warden.platform import notifications
-from warden.platform.statuses import status_url
+from warden.platform.statuses import emit, status_url
 from warden.policy.engine import CompiledPolicy, Evaluation
 from warden.policy.gate import Draft
 from warden.store.models import Account, Status, utcnow
@@ -193,6 +193,7 @@ def enforce(session: Session, settings: Settings, compiled: CompiledPolicy, *, a
         raise ValidationFailed(f"{action} needs a status")
     evidence = evidence_of(session, status, scores=scores) if status is not None else None
     _apply(session, compiled, action, status, account, label)
+    _announce(session, action, status, account)
     if not explanation:
         explanation = _default_facts(action, label)
     decision = _record(
@@ -243,6 +244,16 @@ def _apply(session: Session, compiled: CompiledPolicy, action: str, status: Stat
         session.execute(update(Status).where(Status.account_id == account.id).values(local_public=False))
     elif action == "unsilence":
         account.silenced_at = None
+
+
+def _announce(session: Session, action: str, status: Status | None, account: Account) -> None:
+    """Outbox events for the effects open streams must undo at once (warden/streaming sends `delete`
+    to every stream that showed the post): a removed or held post, a suspended author."""
+    if status is not None and action in ("remove", "hold"):
+        emit(session, "status.removed" if action == "remove" else "status.held", status.id,
+             {"status_id": status.id, "account_id": status.account_id})
+    elif action == "suspend":
+        emit(session, "account.suspended", account.id, {"account_id": account.id})
 
 
 def _default_facts(action: str, label: str | None) -> str:

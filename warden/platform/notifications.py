@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from warden.errors import NotFound
 from warden.platform.pagination import paginate
-from warden.store.models import Account, Block, Mute, Notification
+from warden.store.models import Account, Block, Mute, Notification, OutboxEvent
 
 TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
          "admin.sign_up", "admin.report", "moderation_warning")
@@ -30,6 +30,9 @@ def notify(session: Session, *, account_id: int, from_account_id: int, type: str
     row = Notification(account_id=account_id, from_account_id=from_account_id, type=type, status_id=status_id,
                        data=data)
     session.add(row)
+    session.flush()  # the id, for the event that tells open streams (warden/streaming)
+    session.add(OutboxEvent(type="notification.created", subject_id=row.id,
+                            payload={"notification_id": row.id, "account_id": account_id}))
     return row
 
 

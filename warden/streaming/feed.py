@@ -1,0 +1,160 @@
+"""Where a process's streams get their events: the outbox, read directly or through the broker.
+
+The outbox is the only way events leave a transaction (docs/architecture.md), so streams read it too:
+- embedded default (no broker): `OutboxTail` follows `outbox_events` from the newest id at start,
+  polling every `POLL_SECONDS`. It is ephemeral and read-only: it keeps its cursor in memory and
+  writes no positions or processed rows. PostgreSQL may commit a lower id after a higher one, so
+  ids skipped over are looked for again for `GAP_SECONDS` before they are given up;
+- with `Settings.broker_url`: `BrokerFeed` subscribes (core NATS, no durable state) to
+  `<ns>.events.>`, where the relay publishes every outbox row, so every API node sees every event.
+
+Both hand `StreamEvent`s to a sink. Delivery upstream is at least once; `Recent` drops repeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from warden.config import Settings
+from warden.store.db import Database
+from warden.store.models import OutboxEvent
+from warden.streaming.fanout import HANDLED, StreamEvent
+
+log = logging.getLogger("warden.streaming")
+POLL_SECONDS = 0.05
+GAP_SECONDS = 5.0
+MAX_GAPS = 1000
+BATCH = 500
+
+Sink = Callable[[StreamEvent], None]
+
+
+def events_subject(namespace: str) -> str:
+    """The subjects the relay publishes outbox rows on (`<ns>.events.<type>`): the broker's shared
+    convention (warden/broker/names.py derives the same)."""
+    return f"{namespace}.events.>"
+
+
+class Recent:
+    """The ids of the last `size` events seen, to drop redeliveries."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._ids: set[int] = set()
+        self._order: deque[int] = deque()
+        self._size = size
+
+    def first_time(self, event_id: int) -> bool:
+        if event_id in self._ids:
+            return False
+        self._ids.add(event_id)
+        self._order.append(event_id)
+        if len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
+        return True
+
+
+class OutboxTail:
+    def __init__(self, db: Database, *, poll_seconds: float = POLL_SECONDS) -> None:
+        self.db = db
+        self.poll_seconds = poll_seconds
+        self.high: int | None = None
+        #: ids below `high` not seen yet (a transaction that has not committed), and since when.
+        self.gaps: dict[int, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, sink: Sink) -> None:
+        self.high = await asyncio.to_thread(self._newest)
+        self._task = asyncio.create_task(self._run(sink), name="warden-streaming-outbox-tail")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    def _newest(self) -> int:
+        with self.db.read() as session:
+            return int(session.scalar(select(func.max(OutboxEvent.id))) or 0)
+
+    async def _run(self, sink: Sink) -> None:
+        while True:
+            try:
+                for event in await asyncio.to_thread(self.poll):
+                    sink(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database may be briefly unreachable: keep tailing
+                log.exception("streaming: reading the outbox failed")
+                await asyncio.sleep(1.0)
+            await asyncio.sleep(self.poll_seconds)
+
+    def poll(self) -> list[StreamEvent]:
+        """The events committed since the last poll (late ones included), in id order per kind."""
+        assert self.high is not None
+        columns = (OutboxEvent.id, OutboxEvent.type, OutboxEvent.subject_id, OutboxEvent.payload)
+        now = time.monotonic()
+        with self.db.read() as session:
+            rows = session.execute(select(*columns).where(OutboxEvent.id > self.high)
+                                   .order_by(OutboxEvent.id).limit(BATCH)).all()
+            late = session.execute(select(*columns).where(OutboxEvent.id.in_(list(self.gaps)))
+                                   .order_by(OutboxEvent.id)).all() if self.gaps else []
+        for row in late:
+            self.gaps.pop(row.id, None)
+        for row in rows:
+            for missing in range(self.high + 1, row.id):
+                if len(self.gaps) < MAX_GAPS:
+                    self.gaps[missing] = now
+            self.high = row.id
+        for missing, since in list(self.gaps.items()):
+            if now - since > GAP_SECONDS:  # a rolled-back transaction's id: it will never appear
+                del self.gaps[missing]
+        return [StreamEvent(id=r.id, type=r.type, subject_id=r.subject_id, payload=dict(r.payload or {}))
+                for r in [*late, *rows] if r.type in HANDLED]
+
+
+class BrokerFeed:
+    """A core-NATS subscription on `<ns>.events.>` (at most once per connection; the outbox relay
+    publishes every row, and a node that was down simply starts with the streams opened after)."""
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.broker_url
+        self.url = settings.broker_url
+        self.subject = events_subject(settings.broker_namespace)
+        self._nc: Any = None
+
+    async def start(self, sink: Sink) -> None:
+        import nats
+
+        async def received(msg: Any) -> None:
+            try:
+                event = StreamEvent.from_json(msg.data)
+            except (ValueError, KeyError, TypeError):
+                log.warning("streaming: ignoring a malformed event on %s", msg.subject)
+                return
+            if event.type in HANDLED:
+                sink(event)
+
+        self._nc = await nats.connect(self.url, name="warden-streaming", max_reconnect_attempts=-1,
+                                      connect_timeout=5)
+        await self._nc.subscribe(self.subject, cb=received)
+        await self._nc.flush()
+
+    async def stop(self) -> None:
+        if self._nc is not None:
+            try:
+                await self._nc.drain()
+            except Exception:  # already closed or the broker went away: nothing left to drain
+                pass
+
+
+def feed_for(settings: Settings, db: Database) -> OutboxTail | BrokerFeed:
+    return BrokerFeed(settings) if settings.broker_url else OutboxTail(db)
