@@ -110,7 +110,10 @@ def test_a_pool_that_does_not_answer_in_time_leaves_the_post_unscored() -> None:
         with Listener(settings) as slow:  # subscribed, never answers
             got = api.score("Traitors hang. Remember that.")
             assert slow.count == 1
-        assert got.stage == "unavailable" and got.scores == {}
+            # right after a timeout the node does not wait again (for pool.COOLDOWN): held at once
+            again = api.score("I know where you live and I am coming for you")
+            assert slow.count == 1
+        assert got.stage == again.stage == "unavailable" and got.scores == {}
     finally:
         api.close()
 

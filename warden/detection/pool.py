@@ -65,8 +65,16 @@ WORKER_MAX_REQUESTS = 64
 DEFAULT_TIMEOUT = 1.5
 
 
+#: After a request times out, for this long the client does not wait again (seconds).
+COOLDOWN = 1.0
+
+
 class PoolUnavailable(RuntimeError):
     """The pool did not answer: broker down, no worker, too slow, or a worker refused the request."""
+
+
+class PoolTimeout(PoolUnavailable):
+    """The pool did not answer within the timeout."""
 
 
 def pool_enabled(settings: Settings) -> bool:
@@ -113,11 +121,17 @@ class _Call:
 class PoolClient:
     """Asks the pool for the encoder stage's logits, from any thread. Its own thread runs an asyncio
     loop holding the NATS connection (reconnecting by itself); concurrent callers within
-    ``window`` seconds share one request. ``requests`` counts the requests sent."""
+    ``window`` seconds share one request. ``requests`` counts the requests sent. After a request
+    times out, callers fail at once for ``cooldown`` seconds instead of each waiting out the timeout
+    (a slow pool would otherwise tie up a thread per post, on the API node and in the moderation
+    worker's retries alike)."""
 
     def __init__(self, url: str, namespace: str, model: str, *, timeout: float = DEFAULT_TIMEOUT,
-                 window: float = CLIENT_WINDOW, max_texts: int = MAX_BATCH_TEXTS) -> None:
+                 window: float = CLIENT_WINDOW, max_texts: int = MAX_BATCH_TEXTS,
+                 cooldown: float = COOLDOWN) -> None:
         self.url = url
+        self.cooldown = cooldown
+        self._quiet_until = 0.0
         self.subject = detect_subject(namespace)
         self.model = model
         self.timeout = timeout
@@ -157,11 +171,16 @@ class PoolClient:
         future: concurrent.futures.Future[np.ndarray] = concurrent.futures.Future()
         if self._closed:
             raise PoolUnavailable("the detection pool client is closed")
+        if time.monotonic() < self._quiet_until:
+            raise PoolTimeout(f"the detection pool timed out less than {self.cooldown:g} s ago")
         self._loop.call_soon_threadsafe(self._enqueue, _Call(list(texts), future))
         try:
             return future.result(wait + self.window)
-        except concurrent.futures.TimeoutError:
-            raise PoolUnavailable(f"the detection pool did not answer within {wait:g} s") from None
+        except (concurrent.futures.TimeoutError, PoolTimeout) as exc:
+            self._quiet_until = time.monotonic() + self.cooldown
+            if isinstance(exc, PoolTimeout):
+                raise
+            raise PoolTimeout(f"the detection pool did not answer within {wait:g} s") from None
 
     def _enqueue(self, call: _Call) -> None:
         self._pending.append(call)
@@ -187,7 +206,9 @@ class PoolClient:
             try:
                 msg = await self._nc.request(self.subject, orjson.dumps({"model": self.model, "texts": texts}),
                                              timeout=self.timeout)
-            except Exception as exc:  # timeout, no responders, connection lost
+            except TimeoutError as exc:  # nats' TimeoutError is one too
+                raise PoolTimeout(f"the detection pool did not answer within {self.timeout:g} s") from exc
+            except Exception as exc:  # no responders, connection lost
                 raise PoolUnavailable(f"the detection pool did not answer ({type(exc).__name__}: {exc})") from exc
             reply = orjson.loads(msg.data)
             if "error" in reply:
