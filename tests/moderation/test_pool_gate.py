@@ -53,6 +53,8 @@ def test_posts_the_pool_cannot_score_are_held_until_scored_then_the_policy_appli
             response = author.post("/api/v1/statuses", data={"status": text})
             assert response.status_code == 200, response.text
             ids[text] = response.json()["id"]
+        listed = author.post("/api/v1/statuses", data={"status": "Burn them alive, every last one of them"})
+        assert listed.status_code == 422, listed.text  # the policy's list rules still apply to an unscored post
         assert slow.count >= 1  # after a timeout the node holds at once for a second (pool.COOLDOWN)
     settled = author.get(f"/api/v1/statuses/{ids[SETTLED_BY_STAGE_1]}").json()
     assert "warden" not in settled or settled["warden"]["state"] == "published"  # stage 1 scored it here
@@ -108,3 +110,24 @@ def test_a_post_still_unscored_after_the_patience_gets_a_case(pool_server: LiveS
     assert reader.get(f"/api/v1/statuses/{status_id}").status_code == 404  # still held: a moderator decides
     detail = mod.get(f"/api/warden/v1/cases/{case['id']}")
     assert detail.status_code == 200 and "still unavailable" in detail.text
+
+
+def test_moderation_build_puts_the_pool_in_front_of_the_detector_when_asked(monkeypatch: pytest.MonkeyPatch,
+                                                                            tmp_path: Path) -> None:
+    from warden.cases.runtime import Moderation
+    from warden.store.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    settings = pool_settings(database_url=db.url)
+    monkeypatch.delenv("WARDEN_DETECTION_POOL", raising=False)
+    assert not isinstance(Moderation.build(settings, db, worker=False).detector, PoolDetector)  # off by default
+    monkeypatch.setenv("WARDEN_DETECTION_POOL", "1")
+    monkeypatch.setenv("WARDEN_DETECTION_TIMEOUT", "0.7")
+    engine = Moderation.build(settings, db, worker=False)
+    assert isinstance(engine.detector, PoolDetector) and engine.owns_detector
+    assert engine.detector.client.timeout == 0.7
+    assert engine.detector.thresholds == engine.detector.detector.thresholds
+    engine.detector.close()
+    no_broker = Moderation.build(pool_settings(database_url=db.url, broker_url=None), db, worker=False)
+    assert not isinstance(no_broker.detector, PoolDetector)  # the pool needs a broker
+    db.dispose()
