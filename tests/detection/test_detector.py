@@ -4,6 +4,8 @@ import subprocess
 import sys
 import threading
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -138,7 +140,7 @@ def test_settled_violence_score_reads_the_gates_estimate_of_the_encoder(detector
     from warden.detection.normalize import normalize
 
     text = "Just finished reading a great book about bridges."
-    d = detector.score(text)
+    d = Detector.load().score(text)  # a detector of its own: the session's may have it cached ("cached")
     assert d.stage == "linear"
     z = detector._linear([normalize(text).text])
     cal = detector.meta["calibration"]
@@ -219,9 +221,11 @@ def test_repeated_posts_are_scored_once_and_keep_their_scores():
     again = det.score_batch(["hello world", raid])
     assert scored == [2]  # nothing new to score
     assert [d.scores for d in again] == [first[1].scores, first[0].scores]
-    assert list(det.score_many(iter([raid, "a new post about gardens", raid]))) == \
-        [det.score_batch([raid], spans=False)[0], det.score_batch(["a new post about gardens"], spans=False)[0],
-         det.score_batch([raid], spans=False)[0]]
+    many = list(det.score_many(iter([raid, "a new post about gardens", raid])))
+    assert [d.stage for d in many] == ["cached", "linear", "cached"]  # scored before this call: "cached"
+    assert many == [det.score_batch([raid], spans=False)[0],
+                    replace(det.score_batch(["a new post about gardens"], spans=False)[0], stage="linear"),
+                    det.score_batch([raid], spans=False)[0]]
     assert scored == [2, 1]
     assert det.cache.hits >= 4 and len(det.cache) == 3
 

@@ -98,6 +98,7 @@ def test_a_one_line_threat_among_everyday_sentences_reaches_the_encoder(detector
     settled both at stage 1, at 0.06 and 0.05; the shipped model reads both, at 0.19 and 0.18, 0.91
     and 0.92 alone; `cf83c2a2` at 0.51 and 0.12.)"""
     filler = [*EVERYDAY_POSTS[:6], *EVERYDAY_POSTS[:6]]
+    detector = type(detector).load()  # a detector of its own: the session's may have these cached ("cached")
     for threat in ("Hang the traitors.", "I am going to kill you tomorrow."):
         d = detector.score(" ".join([*filler[:6], threat, *filler[6:]]))
         assert d.stage == "encoder", threat

@@ -37,6 +37,25 @@ def load_detector() -> DetectorLike:
                                   f"{hint}") from exc
 
 
+def detection_pool_enabled(settings: Settings) -> bool:
+    """A broker and WARDEN_DETECTION_POOL=1: the encoder stage runs on the detection pool."""
+    if not settings.broker_url:
+        return False
+    from warden.detection.pool import pool_enabled
+
+    return pool_enabled(settings)
+
+
+def pooled(settings: Settings, detector: DetectorLike) -> DetectorLike:
+    """``detector``, or with the pool on, a `PoolDetector` around it: stage 1 here, the encoder on
+    the pool (warden/detection/pool.py; this process then never loads the encoder)."""
+    if not detection_pool_enabled(settings):
+        return detector
+    from warden.detection.pool import PoolDetector
+
+    return PoolDetector.connect(settings, detector)  # type: ignore[arg-type]
+
+
 def worker_enabled_from_env() -> bool:
     return os.environ.get("WARDEN_WORKER", "1").lower() not in ("0", "false", "off")
 
@@ -51,20 +70,26 @@ class Moderation:
     detector: DetectorLike | None
     gate: ModerationGate
     worker: ModerationWorker | None
+    #: Whether `lifespan` closes the detector at the end (a detection pool client this build opened).
+    owns_detector: bool = False
 
     @classmethod
     def build(cls, settings: Settings, db: Database, *, gate: ModerationGate | None = None,
               detector: DetectorLike | None = None, worker: bool | None = None) -> "Moderation":
         store = PolicyStore()
+        owns_detector = False
         if gate is None:
             if settings.detection_enabled:
-                detector = detector if detector is not None else load_detector()
+                if detector is None:
+                    detector = load_detector()
+                    detector, owns_detector = pooled(settings, detector), detection_pool_enabled(settings)
                 gate = PolicyGate(settings, store, detector)
             else:
                 gate = AllowAll()
         run_worker = worker_enabled_from_env() if worker is None else worker
         consumer = ModerationWorker(db, settings, store, detector) if run_worker else None
-        return cls(settings=settings, db=db, store=store, detector=detector, gate=gate, worker=consumer)
+        return cls(settings=settings, db=db, store=store, detector=detector, gate=gate, worker=consumer,
+                   owns_detector=owns_detector)
 
     @asynccontextmanager
     async def lifespan(self, _app: Any) -> AsyncIterator[None]:
@@ -75,3 +100,5 @@ class Moderation:
         finally:
             if self.worker is not None:
                 self.worker.stop()
+            if self.owns_detector:
+                getattr(self.detector, "close", lambda: None)()

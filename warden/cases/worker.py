@@ -28,7 +28,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -38,7 +39,8 @@ from sqlalchemy.orm import Session
 from warden.cases import audit, cases, decisions
 from warden.cases.lifecycle import advance
 from warden.config import Settings
-from warden.policy.engine import DetectorLike, PolicyStore, draft_text, evaluate
+from warden.policy.engine import UNSCORED_REASON, UNSCORED_RULE, DetectorLike, PolicyStore, draft_text, evaluate, \
+    is_unscored
 from warden.policy.model import STRICTNESS
 from warden.store.db import Database
 from warden.store.models import Account, OutboxEvent, Report, Status, utcnow
@@ -47,6 +49,14 @@ from warden.store.moderation_models import ConsumerPosition, ModerationDecision,
 log = logging.getLogger("warden.worker")
 GAP_SECONDS = 10.0
 MAX_ATTEMPTS = 5
+#: How long the worker keeps retrying to score a post the gate held unscored (detection pool down)
+#: before it opens a case for it instead; its retries back off (0.8, 3.2, 13, 51 s), so the last one
+#: comes about a minute after the post, before the event would be dead-lettered.
+UNSCORED_PATIENCE_SECONDS = 30.0
+
+
+class DetectionUnavailable(RuntimeError):
+    """The detector still cannot score a post held unscored: the event is retried later."""
 
 
 @dataclass(frozen=True)
@@ -298,6 +308,10 @@ class ModerationHandlers:
             if decision is not None:
                 if decision.status_id is None:
                     decision.status_id = status.id
+                if decision.rule == UNSCORED_RULE:  # held because the detector could not score it
+                    if status.state == "held" and status.decision_id == decision.id:
+                        self._score_held_unscored(session, event, status, decision)
+                    return
                 # a labelled or limited post that another signal wanted reviewed gets its case as well
                 review = (decision.evidence or {}).get("review")
                 if decision.action in ("hold", "review") or review:
@@ -329,6 +343,51 @@ class ModerationHandlers:
                           kind="async", automated=True, rule=result.rule, dedupe_key=key)
 
     on_status_updated = on_status_created
+
+    def _score_held_unscored(self, session: Session, event: Event, status: Status,
+                             held: ModerationDecision) -> None:
+        """Score a post the gate held unscored and apply the policy's outcome, as the gate would
+        have: publish it (a "restore", or the label or limit the policy asks for), keep it held
+        with a case, or remove it where the gate would have refused it; a case too where the policy
+        calls for review. While the detector still cannot score it, raise ``DetectionUnavailable``
+        (the consumer retries with back-off); after ``UNSCORED_PATIENCE_SECONDS``, open a case so a
+        moderator decides instead. Each outcome is an automated decision with the scores."""
+        compiled = self.store.active(session)
+        text = draft_text(status.text, status.spoiler_text)
+        detection = self.detector.score(text) if self.detector is not None else None
+        if detection is None or is_unscored(detection):
+            if _age_seconds(event.created_at) < UNSCORED_PATIENCE_SECONDS:
+                raise DetectionUnavailable(f"status {status.id} is held unscored and the detector is still unavailable")
+            cases.open_or_join(session, self.settings, compiled, status_id=status.id, account_id=status.account_id,
+                               source_type="detector", source_ref=f"decision:{held.id}", label=None,
+                               detail={"reason": f"{decisions.gate_facts(UNSCORED_REASON)} The detector was still "
+                                                 f"unavailable {UNSCORED_PATIENCE_SECONDS:.0f} s later: a moderator "
+                                                 "decides."})
+            return
+        key = f"event:{event.id}:scored"
+        if session.scalar(select(ModerationDecision.id).where(ModerationDecision.dedupe_key == key)) is not None:
+            return
+        if session.scalar(select(ModerationDecision.id).where(  # decided since (ids are time-ordered)
+                ModerationDecision.status_id == status.id, ModerationDecision.id > held.id,
+                ModerationDecision.shadow.is_(False)).limit(1)) is not None:
+            return
+        result = evaluate(compiled, text, detection, getattr(self.detector, "thresholds", None))
+        author = session.get(Account, status.account_id)
+        if STRICTNESS[result.action] < STRICTNESS["limit"] and author is not None and author.silenced_at is not None:
+            result = replace(result, action="limit", reason="the account is limited by a moderator",
+                             review=result.case_call())
+        action = {"block": "remove", "allow": "restore", "review": "restore"}.get(result.action, result.action)
+        reason = result.reason or "no rule or threshold of the policy was reached"
+        decision = decisions.enforce(
+            session, self.settings, compiled, action=action, status_id=status.id, label=result.label,
+            explanation=f"Automated check once the detector was available again: {reason}.", source="detector",
+            kind="async", automated=True, rule=result.rule, scores=result.scores, dedupe_key=key,
+            parent_id=held.id, notify=action != "hold")  # the author was told of the hold already
+        call = {"label": result.label, "reason": result.reason} if result.action == "hold" else result.case_call()
+        if call is not None:
+            cases.open_or_join(session, self.settings, compiled, status_id=status.id, account_id=status.account_id,
+                               source_type="detector", source_ref=f"decision:{decision.id}", label=call["label"],
+                               scores=result.scores, detail={"reason": decisions.gate_facts(call["reason"])})
 
     def on_report_created(self, session: Session, event: Event) -> None:
         report = session.get(Report, event.payload.get("report_id") or event.subject_id or 0)
@@ -407,6 +466,11 @@ class ModerationHandlers:
                                    account_id=status.account_id, source_type="detector",
                                    source_ref=f"rescore:{compiled.version}:{status.id}", label=result.label,
                                    scores=result.scores, detail={"reason": result.reason, "policy": compiled.version})
+
+
+def _age_seconds(when: datetime) -> float:
+    """Seconds since ``when`` (stored naive on SQLite: UTC)."""
+    return (datetime.now(UTC) - (when if when.tzinfo else when.replace(tzinfo=UTC))).total_seconds()
 
 
 def _top_label(labels: dict[str, Any], scores: dict[str, float],

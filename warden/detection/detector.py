@@ -41,7 +41,10 @@ class Detection:
     scores: dict[str, float]
     spans: list[Span]
     model: str
-    stage: str  # "linear", "encoder", or "empty" (nothing to read: see ``has_words``)
+    #: Which stage settled the post: "linear", "encoder", "empty" (nothing to read: see ``has_words``),
+    #: "cached" (scored before, ``ScoreCache``) or "unavailable" (it needed the encoder, which did not
+    #: answer: a detection pool that is down or slow, warden/detection/pool.py; ``scores`` is then empty).
+    stage: str
     #: The post as the detector read it (with the offset map to what was written), so that the
     #: policy's keyword and list rules, which match the same reading, need not normalise it again.
     normalized: Normalized | None = field(default=None, compare=False, repr=False)
@@ -241,6 +244,32 @@ class _Plan:
     todo: list[int]
 
 
+UNAVAILABLE = "unavailable"
+
+
+@dataclass
+class FirstStage:
+    """A batch after the cascade's first stage (``Detector.first_stage``): what is left is the
+    encoder stage for ``encoder_texts``, run here (``Detector.encoder_logits``) or by a detection
+    pool worker (warden/detection/pool.py), then ``Detector.finish``."""
+    norms: list[Normalized]
+    plan: _Plan
+    #: Of the posts ``plan.todo`` scores: stage 1's label logits, its probabilities, settled mask.
+    zl: np.ndarray | None
+    p_lin: np.ndarray | None
+    settled: np.ndarray | None
+
+    @property
+    def unsettled(self) -> np.ndarray:
+        """Positions in ``plan.todo`` of the posts stage 1 did not settle."""
+        return np.flatnonzero(~self.settled) if self.settled is not None else np.zeros(0, dtype=np.int64)
+
+    @property
+    def encoder_texts(self) -> list[str]:
+        """The normalised texts the encoder stage must read (none: the batch is scored)."""
+        return [self.norms[self.plan.todo[j]].text for j in self.unsettled]
+
+
 class Detector:
     thresholds: dict[str, dict[str, float]]
 
@@ -332,7 +361,11 @@ class Detector:
             return np.ones(len(owner), dtype=bool)
         return suspicious_windows(self.W, self.b, norm_texts, owner, spans, read)
 
-    def _head_logits(self, norm_texts: list[str]) -> np.ndarray:
+    def encoder_logits(self, norm_texts: list[str]) -> np.ndarray:
+        """The encoder stage: per normalised text, the MLP head's logits (the maximum over the
+        windows read). The only part of the cascade that needs the encoder, so the part a detection
+        pool worker runs (warden/detection/pool.py). A text's row does not depend on its batch-mates
+        (the encoder embeds one window per call)."""
         norm_texts, wins, owner, spans = self.encoder_windows(norm_texts)
         if not self.reads_every_window:
             keep = self.suspicious_windows(norm_texts, owner, spans)
@@ -370,7 +403,7 @@ class Detector:
         probs = p_lin.copy()
         rest = np.flatnonzero(~settled)
         if len(rest):
-            zh = self._head_logits([norm_texts[i] for i in rest])
+            zh = self.encoder_logits([norm_texts[i] for i in rest])
             probs[rest] = self.stage2_probabilities(zh, zl[rest])
         return probs
 
@@ -413,11 +446,17 @@ class Detector:
         return spans
 
     def _detections(self, norms: list[Normalized], probs: np.ndarray, settled: np.ndarray,
-                    spans: bool) -> list[Detection]:
+                    spans: bool, cached: list[tuple[np.ndarray, bool] | None] | None = None,
+                    unavailable: set[int] | frozenset[int] = frozenset()) -> list[Detection]:
         out = []
         for i, n in enumerate(norms):
+            if i in unavailable:
+                out.append(Detection({}, [], self.version, UNAVAILABLE, n))
+                continue
             scores = {lab: round(float(probs[i, j]), 6) for j, lab in enumerate(self.labels)}
             stage = "encoder" if not settled[i] else "linear" if has_words(n.text) else "empty"
+            if stage != "empty" and cached is not None and cached[i] is not None:
+                stage = "cached"
             out.append(Detection(scores, self._spans(n, probs[i]) if spans else [], self.version, stage, n))
         return out
 
@@ -449,16 +488,50 @@ class Detector:
             out[i], out_settled[i] = row if row is not None else fresh[k]
         return out, out_settled
 
+    def first_stage(self, texts: list[str]) -> FirstStage:
+        """The cascade up to the encoder: normalise, look up the cache, run stage 1 on the rest and
+        mark what it settles. ``finish`` completes it with the encoder stage's logits."""
+        norms = [normalize(t) for t in texts]
+        plan = self._plan([n.text for n in norms])
+        if not plan.todo:
+            return FirstStage(norms, plan, None, None, None)
+        zl, p_lin, settled = self._stage1([norms[i].text for i in plan.todo])
+        return FirstStage(norms, plan, zl, p_lin, settled)
+
+    def finish(self, first: FirstStage, zh: np.ndarray | None, spans: bool = True) -> list[Detection]:
+        """The batch's detections from its first stage and the encoder stage's logits ``zh`` for
+        ``first.encoder_texts`` (``encoder_logits``, in their order). ``zh`` None when the encoder
+        stage could not run (a detection pool down or slow): those posts come back with stage
+        "unavailable" and no scores, and are not cached; the rest are scored as usual."""
+        plan, rest = first.plan, first.unsettled
+        if not plan.todo:
+            return self._detections(first.norms, *self._assemble(plan, None, None), spans, plan.cached)
+        probs, settled = first.p_lin.copy(), first.settled
+        if zh is not None or not len(rest):
+            if len(rest):
+                probs[rest] = self.stage2_probabilities(np.asarray(zh, dtype=np.float32), first.zl[rest])
+            return self._detections(first.norms, *self._assemble(plan, probs, settled), spans, plan.cached)
+        # the encoder stage did not run: its posts come back unscored, and stay out of the cache
+        missing = {plan.keys[plan.todo[j]] for j in rest}
+        scored = np.flatnonzero(settled)
+        placeholder = (self._nothing, False)
+        done = _Plan(plan.keys, [placeholder if k in missing else row for k, row in zip(plan.keys, plan.cached)],
+                     [plan.todo[j] for j in scored])
+        out = self._assemble(done, probs[scored], settled[scored]) if len(scored) else self._assemble(done, None, None)
+        unavailable = {i for i, k in enumerate(plan.keys) if k in missing}
+        return self._detections(first.norms, *out, spans, plan.cached, unavailable)
+
     def score_batch(self, texts: list[str], spans: bool = True) -> list[Detection]:
         """Score many posts. ``spans=False`` skips the highlight spans (bulk scoring that only
         needs the scores, e.g. ``warden classify``); the scores are the same either way. A text
-        scored recently (``ScoreCache``) or twice in the batch is scored once."""
+        scored recently (``ScoreCache``, stage "cached") or twice in the batch is scored once.
+        The same as ``first_stage``, the encoder stage here, then ``finish``."""
         if not texts:
             return []
-        norms = [normalize(t) for t in texts]
-        plan = self._plan([n.text for n in norms])
-        probs, settled = self.probabilities([norms[i].text for i in plan.todo]) if plan.todo else (None, None)
-        return self._detections(norms, *self._assemble(plan, probs, settled), spans)
+        first = self.first_stage(texts)
+        texts_for_encoder = first.encoder_texts
+        zh = self.encoder_logits(texts_for_encoder) if texts_for_encoder else None
+        return self.finish(first, zh, spans)
 
     def score_many(self, texts: Iterable[str], batch_size: int = 1024, spans: bool = False) -> Iterator[Detection]:
         """Score a long sequence of posts in batches, in order, with the same scores as
@@ -480,7 +553,7 @@ class Detector:
 
         def finish(norms, plan, job, settled) -> list[Detection]:
             probs = job.result() if job is not None else None
-            return self._detections(norms, *self._assemble(plan, probs, settled), spans)
+            return self._detections(norms, *self._assemble(plan, probs, settled), spans, plan.cached)
 
         with short_switch_interval(), ThreadPoolExecutor(1, thread_name_prefix="warden-stage2") as pool:
             pending = None

@@ -24,6 +24,18 @@ from warden.store.models import Account
 from warden.store.moderation_models import PolicyVersion
 
 
+#: The rule and reason of the gate's hold for a post the detector could not score in time (a detection
+#: pool slow or down: warden/detection/pool.py). The moderation worker scores such a post again and
+#: applies the policy then (docs/detection.md, "When the detection pool is slow or down").
+UNSCORED_RULE = "detector:unavailable"
+UNSCORED_REASON = "automated check unavailable: held until scored"
+
+
+def is_unscored(detection: Any) -> bool:
+    """Whether a detection is the detector saying it could not score the post (stage "unavailable")."""
+    return getattr(detection, "stage", None) == "unavailable"
+
+
 class DetectorLike(Protocol):
     """What the engine needs from `warden.detection.get_detector()` (tests pass a small fake)."""
 
@@ -276,6 +288,10 @@ class PolicyGate:
         detection = self._detect(text)
         thresholds = getattr(self.detector, "thresholds", None)
         result = evaluate(active, text, detection, thresholds)
+        unscored = is_unscored(detection)
+        if unscored and STRICTNESS[result.action] < STRICTNESS["hold"]:  # never published unscored
+            result = replace(result, action="hold", label=None, rule=UNSCORED_RULE, reason=UNSCORED_REASON,
+                             review=None)
         if STRICTNESS[result.action] < STRICTNESS["limit"]:
             author = session.get(Account, draft.account_id)
             if author is not None and author.silenced_at is not None:  # a limited account posts limited
@@ -285,7 +301,7 @@ class PolicyGate:
         if result.action != "allow":
             decision = decisions.record_gate(session, self.settings, active, draft, result)
             decision_id = decision.id
-        if shadow is not None:
+        if shadow is not None and not unscored:  # nothing to compare until the post is scored
             would = evaluate(shadow, text, detection, thresholds)
             if would.action != result.action:
                 decisions.record_gate(session, self.settings, shadow, draft, would, shadow=True)
