@@ -87,14 +87,15 @@ def process_registry() -> CollectorRegistry:
     return _registry
 
 
-def _mark_dead_at_exit() -> None:
-    """A process leaving multi-process mode drops its live gauges (stream connections) from the sum.
-    uvicorn's supervisor offers no hook when a worker dies, so each worker does it on its way out; a
-    worker killed outright leaves its last value until the next `warden serve` cleans the folder."""
-    folder = MULTIPROCESS_DIR
-    if folder is not None:
-        pid = os.getpid()
-        atexit.register(lambda: Path(folder).is_dir() and multiprocess.mark_process_dead(pid, folder))
+def mark_process_dead() -> None:
+    """Drop this process's live gauges (stream connections) from the multi-process sum; its counters
+    stay, so totals never go backwards. uvicorn's supervisor offers no hook when a worker ends, and a
+    worker ends by re-raising SIGTERM (no atexit), so each server process calls this at lifespan
+    shutdown (`warden.observability.install`) and every other process (`warden worker`) at exit. A
+    process killed outright leaves its last value until the next `warden serve` cleans the folder."""
+    if MULTIPROCESS_DIR is not None and Path(MULTIPROCESS_DIR).is_dir():
+        multiprocess.mark_process_dead(os.getpid(), MULTIPROCESS_DIR)
 
 
-_mark_dead_at_exit()
+if MULTIPROCESS_DIR is not None:
+    atexit.register(mark_process_dead)
