@@ -44,6 +44,10 @@ def refresh_stream_connections() -> None:
     metrics.STREAM_CONNECTIONS.set(connection_count())
 
 
+#: (route, method, status class) -> its histogram series; bounded, as the labels are.
+_series: dict[tuple[str, str, str], Any] = {}
+
+
 class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -73,6 +77,10 @@ class RequestMetrics:
             route = route_template(scope, root_path)
             method = scope["method"] if scope["method"] in METHODS else "other"
             status_class = STATUS_CLASSES[status // 100] if 0 <= status < 600 else "5xx"
-            metrics.HTTP_REQUEST_SECONDS.labels(route, method, status_class).observe(elapsed)
+            key = (route, method, status_class)
+            series = _series.get(key)
+            if series is None:  # labels() takes a lock and builds the key each time: ~3 us we can save
+                series = _series[key] = metrics.HTTP_REQUEST_SECONDS.labels(*key)
+            series.observe(elapsed)
             if route.startswith(STREAMING_PREFIX):
                 refresh_stream_connections()

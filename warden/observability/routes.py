@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.responses import PlainTextResponse, Response
 
-from warden.api.deps import bearer_token, run, services
+from warden.api.deps import bearer_token, offload, run, services
 from warden.errors import Unauthorized
 from warden.observability.collector import DatabaseFigures
 from warden.observability.metrics import process_registry
@@ -25,8 +25,9 @@ TOKEN_ENV = "WARDEN_METRICS_TOKEN"
 router = APIRouter(tags=["health"])
 
 
-@router.api_route("/health", methods=["GET", "HEAD"], response_class=PlainTextResponse,
-                  responses={503: {"description": "The database does not answer"}})
+@router.head("/health", include_in_schema=False)
+@router.get("/health", response_class=PlainTextResponse, summary="Health",
+            responses={503: {"description": "The database does not answer"}})
 async def health(request: Request) -> Response:
     """"OK" (text/plain) when this process and its database answer; 503 otherwise. No token needed."""
     db = services(request).db
@@ -59,4 +60,6 @@ async def metrics(request: Request) -> Response:
     def render() -> bytes:
         return generate_latest(process_registry()) + generate_latest(figures.registry)
 
-    return Response(await run(render), media_type=CONTENT_TYPE_LATEST)
+    # in the threadpool even on SQLite: counting dead letters scans processed_events (~30 ms at 500,000
+    # rows, at most once per cache period), which the event loop should not wait for
+    return Response(await offload(render), media_type=CONTENT_TYPE_LATEST)
