@@ -83,8 +83,11 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
     if workers < 1:
         raise click.ClickException("--workers must be at least 1")
     click.echo(f"Warden {__version__} on http://{host}:{port} ({_redact(settings.database_url)})", err=True)
-    uvicorn.run("warden.api.asgi:app", host=host, port=port, workers=workers, log_level="warning",
-                access_log=False, loop="uvloop", http="httptools")
+    from warden.observability import multiprocess
+
+    with multiprocess.serving(workers):  # several workers: their metrics meet in one folder (docs/architecture.md)
+        uvicorn.run("warden.api.asgi:app", host=host, port=port, workers=workers, log_level="warning",
+                    access_log=False, loop="uvloop", http="httptools")
 
 
 @cli.command()

@@ -25,6 +25,7 @@ from warden.api.routes import (
 from warden.cases.runtime import Moderation
 from warden.config import Settings
 from warden.console import install as install_console
+from warden.observability import install as install_observability
 from warden.policy.gate import ModerationGate
 from warden.store.db import Database
 from warden.streaming import Streaming
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                    admin, streaming_routes):
         app.include_router(module.router)
     install_console(app)
+    install_observability(app)
     if db.is_sqlite and os.environ.get("WARDEN_DB_THREADS", "").lower() not in ("1", "true", "on"):
         app.add_middleware(InlineDatabase)
     return app

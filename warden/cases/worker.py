@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from warden.cases import audit, cases, decisions
 from warden.cases.lifecycle import advance
 from warden.config import Settings
+from warden.observability.metrics import WORKER_EVENTS
 from warden.policy.engine import UNSCORED_REASON, UNSCORED_RULE, DetectorLike, PolicyStore, draft_text, evaluate, \
     is_unscored
 from warden.policy.model import STRICTNESS
@@ -196,6 +197,7 @@ class Consumer:
             self._attempts[event.id] = attempts
             self._retry_at[event.id] = time.monotonic() + self.retry_base * 4 ** attempts  # 0.8, 3.2, 13, 51 s
             log.warning("outbox event %s (%s) failed (attempt %s): %s", event.id, event.type, attempts, exc)
+            WORKER_EVENTS.labels(self.name, "failed").inc()
             if attempts >= MAX_ATTEMPTS:
                 self._dead_letter(event, exc)
                 done.add(event.id)
@@ -205,6 +207,7 @@ class Consumer:
 
     def _dead_letter(self, event: Event, exc: Exception) -> None:
         log.error("giving up on outbox event %s (%s) after %s attempts: %s", event.id, event.type, MAX_ATTEMPTS, exc)
+        WORKER_EVENTS.labels(self.name, "dead_letter").inc()
         with self.db.write() as session:
             if session.get(ProcessedEvent, (self.name, event.id)) is None:
                 session.add(ProcessedEvent(consumer=self.name, event_id=event.id, outcome="failed"))
@@ -236,6 +239,8 @@ class Consumer:
                 consumed, count = len(chunk), sum(self._deliver_alone(e, done) for e in chunk)
             handled += count
             index += consumed
+        if handled:
+            WORKER_EVENTS.labels(self.name, "handled").inc(handled)
         if fresh:
             self._high = max(high, fresh[-1].id)
         self._advance(position, self._high)

@@ -1,7 +1,10 @@
 """Run-time detector: normalise -> stage 1 (hashed n-gram linear model) -> stage 2 (int8 MiniLM +
 MLP head, only for texts stage 1 does not settle) -> calibrated probabilities + highlight spans.
 
-Only numpy, onnxruntime, tokenizers and threadpoolctl are imported here.
+Only numpy, onnxruntime, tokenizers and threadpoolctl are imported here, and Warden's metric
+definitions (prometheus-client): each stage's time is observed once per batch (``_stage1``,
+``_stage2``, ``score_batch`` for a batch answered from the cache), never per post, so the cost is
+two clock reads a batch.
 """
 from __future__ import annotations
 
@@ -16,9 +19,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from time import perf_counter
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
+
+from warden.observability.metrics import DETECTION_POSTS, DETECTION_SECONDS
 
 from .features import chunked_linear_logits, short_chunk_logits, structure_flags, word_spans
 from .normalize import Normalized, normalize
@@ -366,12 +372,16 @@ class Detector:
         windows read). The only part of the cascade that needs the encoder, so the part a detection
         pool worker runs (warden/detection/pool.py). A text's row does not depend on its batch-mates
         (the encoder embeds one window per call)."""
+        started = perf_counter()
         norm_texts, wins, owner, spans = self.encoder_windows(norm_texts)
         if not self.reads_every_window:
             keep = self.suspicious_windows(norm_texts, owner, spans)
             wins, owner = [w for w, k in zip(wins, keep) if k], owner[keep]
         z = self.window_logits(self.encoder.embed_windows(wins), norm_texts, owner)
-        return window_max(z, owner, len(norm_texts))
+        logits = window_max(z, owner, len(norm_texts))
+        DETECTION_SECONDS.labels("encoder").observe(perf_counter() - started)
+        DETECTION_POSTS.labels("encoder").inc(len(norm_texts))
+        return logits
 
     def gate(self, z_all: np.ndarray, norm_texts: list[str]) -> np.ndarray:
         """The cascade gate's score of each post (``gate_scores``) from its stage-1 logits (``_linear``)."""
@@ -391,12 +401,17 @@ class Detector:
 
     def _stage1(self, norm_texts: list[str]):
         """Stage-1 logits, calibrated stage-1 probabilities and the settled-by-stage-1 mask."""
+        started = perf_counter()
         z_all = self._linear(norm_texts)
         zl = z_all[:, :len(self.labels)]
         p_lin = self.stage1_probabilities(z_all)
         if not self.use_cascade or self.cascade.get("gate_below") is None:  # every post to the encoder
-            return zl, p_lin, np.zeros(len(norm_texts), dtype=bool)
-        return zl, p_lin, settled_by_stage1(self.gate(z_all, norm_texts), self.cascade)
+            settled = np.zeros(len(norm_texts), dtype=bool)
+        else:
+            settled = settled_by_stage1(self.gate(z_all, norm_texts), self.cascade)
+        DETECTION_SECONDS.labels("linear").observe(perf_counter() - started)
+        DETECTION_POSTS.labels("linear").inc(int(settled.sum()))
+        return zl, p_lin, settled
 
     def _stage2(self, norm_texts: list[str], zl: np.ndarray, p_lin: np.ndarray, settled: np.ndarray) -> np.ndarray:
         """Final probabilities: stage 1's for settled texts, the encoder's (stacked) for the rest."""
@@ -472,6 +487,8 @@ class Detector:
             if row is None and k not in first:
                 first.add(k)
                 todo.append(i)
+        if len(todo) < len(keys):
+            DETECTION_POSTS.labels("cached").inc(len(keys) - len(todo))
         return _Plan(keys, cached, todo)
 
     def _assemble(self, plan: _Plan, probs: np.ndarray | None,
@@ -528,10 +545,14 @@ class Detector:
         The same as ``first_stage``, the encoder stage here, then ``finish``."""
         if not texts:
             return []
+        started = perf_counter()
         first = self.first_stage(texts)
         texts_for_encoder = first.encoder_texts
         zh = self.encoder_logits(texts_for_encoder) if texts_for_encoder else None
-        return self.finish(first, zh, spans)
+        detections = self.finish(first, zh, spans)
+        if not first.plan.todo:
+            DETECTION_SECONDS.labels("cached").observe(perf_counter() - started)
+        return detections
 
     def score_many(self, texts: Iterable[str], batch_size: int = 1024, spans: bool = False) -> Iterator[Detection]:
         """Score a long sequence of posts in batches, in order, with the same scores as

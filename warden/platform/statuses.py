@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from warden.observability.metrics import OUTBOX_EVENTS
 from warden.platform import accounts, content, notifications
 from warden.policy.gate import Draft, ModerationGate, Verdict, moderate
 from warden.store.db import insert_if_absent
@@ -161,6 +162,7 @@ def _attach_tags(session: Session, status_id: int, names: list[str]) -> None:
 def emit(session: Session, type: str, subject_id: int | None, payload: dict[str, Any]) -> None:
     """Append an event to the outbox, in the caller's transaction."""
     session.add(OutboxEvent(type=type, subject_id=subject_id, payload=payload))
+    OUTBOX_EVENTS.labels(type).inc()
 
 
 def create(session: Session, settings: Settings, author: Account, *, text: str, spoiler_text: str = "",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from warden.config import Settings
 from warden.detection.normalize import normalize, normalize_text
+from warden.observability.metrics import GATE_VERDICTS
 from warden.policy.gate import Draft, Verdict
 from warden.policy.model import DEFAULT_POLICY_PATH, STRICTNESS, Policy, digest, load_policy, parse_policy
 from warden.store.models import Account
@@ -297,6 +298,7 @@ class PolicyGate:
             if author is not None and author.silenced_at is not None:  # a limited account posts limited
                 result = replace(result, action="limit", reason="the account is limited by a moderator",
                                  review=result.case_call())
+        GATE_VERDICTS.labels(result.action, result.label or "none").inc()
         decision_id = None
         if result.action != "allow":
             decision = decisions.record_gate(session, self.settings, active, draft, result)

@@ -70,7 +70,10 @@ class OutboxTail:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, sink: Sink) -> None:
-        self.high = await asyncio.to_thread(self._newest)
+        try:
+            self.high = await asyncio.to_thread(self._newest)
+        except Exception:  # the database is down at start: the server still starts (/health says 503)
+            log.warning("streaming: the outbox is unreachable at start; tailing from when it answers")
         self._task = asyncio.create_task(self._run(sink), name="warden-streaming-outbox-tail")
 
     async def stop(self) -> None:
@@ -88,6 +91,8 @@ class OutboxTail:
     async def _run(self, sink: Sink) -> None:
         while True:
             try:
+                if self.high is None:
+                    self.high = await asyncio.to_thread(self._newest)
                 for event in await asyncio.to_thread(self.poll):
                     sink(event)
             except asyncio.CancelledError:

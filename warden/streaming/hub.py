@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from warden.observability.metrics import STREAM_CONNECTIONS
+
 #: Mastodon's stream names (docs.joinmastodon.org/methods/streaming/#streams). Warden has no media and
 #: no federation, so the `:media` and `:remote` streams are accepted and stay quiet.
 STREAMS = ("user", "user:notification", "public", "public:media", "public:local", "public:local:media",
@@ -142,6 +144,7 @@ class Hub:
     def add(self, connection: Connection) -> None:
         self._connections.add(connection)
         self._by_account.setdefault(connection.account_id, set()).add(connection)
+        STREAM_CONNECTIONS.set(connection_count())  # this process's share of the livesum gauge
 
     def remove(self, connection: Connection) -> None:
         self._connections.discard(connection)
@@ -150,6 +153,7 @@ class Hub:
             peers.discard(connection)
             if not peers:
                 del self._by_account[connection.account_id]
+        STREAM_CONNECTIONS.set(connection_count())
 
     def __iter__(self) -> Iterator[Connection]:
         return iter(list(self._connections))
