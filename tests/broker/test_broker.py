@@ -189,7 +189,7 @@ def test_competing_consumers_handle_each_event_once(broker_server: LiveServer) -
     lock = threading.Lock()
 
     def handler(_session: object, event: Any) -> None:
-        time.sleep(0.002)
+        time.sleep(0.005)
         with lock:
             seen.append(event.id)
 

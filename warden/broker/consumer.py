@@ -77,8 +77,14 @@ class BrokerConsumer:
                     msgs = []
                 if msgs:
                     await self.handle(msgs)
-            except Exception as exc:  # broker or database away: retried
+            except Exception as exc:  # broker or database away (or the durable consumer deleted): retried
                 log.warning("moderation consumer: %s", exc)
+                if sub is not None and not isinstance(exc, OSError):
+                    try:
+                        await sub.unsubscribe()
+                    except Exception:
+                        pass
+                    sub = None  # bind again (re-creating the stream and durable consumer if they are gone)
                 await _sleep(stop, 0.5)
             if loop.time() - housekept > 1.0:
                 housekept = loop.time()

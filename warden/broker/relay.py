@@ -122,6 +122,7 @@ class OutboxRelay:
         self._reset()
 
     def _reset(self) -> None:
+        self._position: int | None = None  # read when the lock is taken; only the lock holder moves it
         self._high = 0
         self._published: set[int] = set()  # ids past the stored position the broker has acknowledged
         self._gaps: dict[int, float] = {}
@@ -155,7 +156,9 @@ class OutboxRelay:
 
     async def step(self, js: JetStreamContext) -> int:
         """Publish what is new (and what committed late); returns how many events were published."""
-        position = await asyncio.to_thread(stored_position, self.db, self.NAME)
+        if self._position is None:
+            self._position = await asyncio.to_thread(stored_position, self.db, self.NAME)
+        position = self._position
         high = max(self._high, position)
         ids = await asyncio.to_thread(self.source.ids, position, high) if high > position else []
         late_ids = [i for i in ids if i not in self._published][: self.batch]
@@ -177,6 +180,7 @@ class OutboxRelay:
         new = contiguous_upto(position, done, self._gaps)
         if new > position:
             await asyncio.to_thread(store_position, self.db, self.NAME, new)
+            self._position = new
             self._published = {i for i in self._published if i > new}
         return len(todo)
 
