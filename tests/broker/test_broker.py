@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -13,16 +14,19 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from tests.broker.conftest import NATS_URL, delete_stream, jetstream, namespace, run
+from tests.conftest import make_database
 from tests.helpers import LiveServer, eventually
 from warden.broker import events, names
 from warden.broker.consumer import BrokerConsumer
-from warden.broker.relay import OutboxRelay
+from warden.broker.connection import ensure_stream
+from warden.broker.relay import OutboxRelay, RelayLock
 from warden.broker.worker import BrokerWorker
 from warden.cases.runtime import Moderation
-from warden.cases.worker import ModerationWorker, OutboxSource
+from warden.cases.worker import ModerationWorker, OutboxSource, stored_position
 from warden.cli import cli
 from warden.config import Settings
 from warden.policy.gate import AllowAll
+from warden.store.db import Database
 from warden.store.models import OutboxEvent
 from warden.store.moderation_models import AuditEntry, ModerationCase, ModerationDecision, ProcessedEvent
 
@@ -165,8 +169,6 @@ def _publish_outbox(server: LiveServer, ns: str, count: int) -> list[int]:
     async def publish() -> list[int]:
         nc, js = await jetstream()
         try:
-            from warden.broker.connection import ensure_stream
-
             await ensure_stream(js, ns)
             return await relay.publish(js, OutboxSource(server.db).get_many(ids))
         finally:
@@ -240,6 +242,49 @@ def test_a_poison_event_is_dead_lettered_and_does_not_stall_the_rest(broker_serv
         audited = session.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "worker.dead_letter", AuditEntry.subject == f"event:{ids[1]}"))
     assert audited == 1
+
+
+def test_only_one_relay_is_active_and_a_row_committing_late_is_still_published(backend: str,
+                                                                               tmp_data_dir: Path) -> None:
+    url, drop = make_database(backend, tmp_data_dir)
+    db = Database(url)
+    ns = namespace()
+    try:
+        first, second = RelayLock(db), RelayLock(db)
+        assert first.try_acquire() and not second.try_acquire()  # a second relay stands by...
+        first.release()
+        assert second.try_acquire()  # ...and takes over once the first is gone
+        second.release()
+
+        relay = OutboxRelay(Settings(database_url=url, broker_url=NATS_URL, broker_namespace=ns), db)
+
+        def add(event_id: int) -> None:
+            with db.write() as session:
+                session.add(OutboxEvent(id=event_id, type="test.late", payload={"n": event_id}))
+
+        async def steps() -> tuple[int, int, int, int]:
+            nc, js = await jetstream()
+            try:
+                await ensure_stream(js, ns)
+                add(2)  # id 1 is taken by a transaction that has not committed yet
+                await relay.step(js)
+                held_at = stored_position(db, OutboxRelay.NAME)
+                add(1)  # ...and now it has
+                await relay.step(js)
+                await relay.step(js)
+                info = await js.stream_info(names.stream(ns))
+                last = await js.get_last_msg(names.stream(ns), names.events_subject(ns, "test.late"))
+                return held_at, stored_position(db, OutboxRelay.NAME), info.state.messages, orjson.loads(last.data)["id"]
+            finally:
+                await nc.close()
+
+        held_at, position, messages, last_id = run(steps())
+        assert held_at == 0  # not past the missing id 1
+        assert (position, messages, last_id) == (2, 2, 1)  # the late row was published, then the position moved
+    finally:
+        db.dispose()
+        run(delete_stream(ns))
+        drop()  # type: ignore[operator]
 
 
 def test_status_reports_the_event_path_and_exits_0_when_healthy(broker_server: LiveServer) -> None:

@@ -35,7 +35,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 
 from warden.broker import events, names
-from warden.broker.connection import MODERATION, ensure_consumer, ensure_stream, moderation_consumer_config
+from warden.broker.connection import ensure_consumer, ensure_stream, moderation_consumer_config
 from warden.cases.worker import MAX_ATTEMPTS, Consumer, Event, Handler, ModerationWorker, OutboxSource
 from warden.store.db import Database
 from warden.store.models import utcnow
@@ -173,5 +173,3 @@ async def _sleep(stop: asyncio.Event, seconds: float) -> None:
     except asyncio.TimeoutError:
         pass
 
-
-__all__ = ["BrokerConsumer", "MODERATION"]

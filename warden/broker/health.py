@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from warden.broker import names
-from warden.broker.connection import MODERATION, connect, redact
+from warden.broker.connection import connect, redact
 from warden.cases.worker import ModerationWorker
 from warden.config import Settings
 from warden.store.db import Database
@@ -93,5 +93,3 @@ def snapshot(settings: Settings, db: Database) -> dict[str, Any]:
     result["healthy"] = healthy
     return result
 
-
-__all__ = ["snapshot", "database_snapshot", "broker_snapshot", "MODERATION"]

@@ -41,7 +41,7 @@ log = logging.getLogger("warden.broker.relay")
 
 class RelayLock:
     """Only one relay of a database publishes at a time. PostgreSQL: a session advisory lock held on a
-    connection of its own (released by the server when the process dies); SQLite: an exclusive `flock`
+    connection of its own (released by the server when the process dies, or by `release`); SQLite: an exclusive `flock`
     on `<database>.relay.lock` (released by the kernel when the process dies)."""
 
     KEY = zlib.crc32(b"warden-outbox-relay")
@@ -88,15 +88,18 @@ class RelayLock:
             self._conn.commit()
             return True
         except Exception:
-            self.release()
+            self._conn.invalidate()  # the server session (and with it the lock) is gone
+            self._conn = None
             return False
 
     def release(self) -> None:
         if self._conn is not None:
-            try:
-                self._conn.close()  # closing the session releases its advisory locks
+            try:  # the connection goes back to the pool: unlock first (a dead one is discarded instead)
+                self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.KEY})
+                self._conn.commit()
+                self._conn.close()
             except Exception:
-                pass
+                self._conn.invalidate()
             self._conn = None
         if self._file is not None:
             os.close(self._file)
