@@ -47,6 +47,7 @@ bench: dev
 	$(BIN)/python bench/bench_detection.py
 	$(BIN)/python bench/bench_moderation.py
 	$(BIN)/python bench/bench_console.py
+	$(BIN)/python bench/bench_broker.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

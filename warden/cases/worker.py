@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -269,11 +269,11 @@ def store_position(db: Database, name: str, new: int) -> None:
     processes may share a consumer name: each only ever moves it forward)."""
     try:
         with db.write() as session:
-            row = session.get(ConsumerPosition, name)
-            if row is None:
+            moved = session.execute(update(ConsumerPosition).where(
+                ConsumerPosition.name == name, ConsumerPosition.position < new).values(
+                position=new, updated_at=utcnow())).rowcount
+            if not moved and session.get(ConsumerPosition, name) is None:
                 session.add(ConsumerPosition(name=name, position=new, updated_at=utcnow()))
-            elif row.position < new:
-                row.position, row.updated_at = new, utcnow()
     except IntegrityError:  # another process created the row at the same moment: moved on next time
         pass
 
