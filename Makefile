@@ -48,6 +48,7 @@ bench: dev
 	$(BIN)/python bench/bench_moderation.py
 	$(BIN)/python bench/bench_console.py
 	$(BIN)/python bench/bench_streaming.py
+	$(BIN)/python bench/bench_broker.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -171,11 +171,13 @@ def _redact(url: str) -> str:
 
 
 def _register_parts() -> None:
+    from warden.broker.commands import register as register_broker
     from warden.cases.commands import register as register_moderation
     from warden.detection.commands import register as register_detection
 
     register_detection(cli)
     register_moderation(cli)
+    register_broker(cli)
 
 
 _register_parts()

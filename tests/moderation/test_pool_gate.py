@@ -15,6 +15,7 @@ from tests.conftest import _free_port, make_database, start_server
 from tests.helpers import LiveServer, eventually
 from tests.moderation.conftest import STAFF_SCOPES, cases_for
 from tests.pool_helpers import Listener, pool_settings, pool_worker
+from warden.broker.worker import BrokerWorker
 from warden.detection import Detector
 from warden.detection.pool import PoolClient, PoolDetector
 from warden.policy.engine import UNSCORED_REASON, UNSCORED_RULE
@@ -35,7 +36,11 @@ def pool_server(backend: str, tmp_data_dir: Path) -> Iterator[LiveServer]:
     local = Detector.load()
     api = PoolDetector(local, PoolClient(settings.broker_url, settings.broker_namespace, local.version, timeout=0.5))
     srv, thread, db = start_server(settings, detector=api)
+    # with a broker the server runs no outbox worker: a `warden worker` (relay and moderation) does
+    worker = BrokerWorker(settings, db, ["relay", "moderation"], detector=api)
+    worker.start()
     yield LiveServer(url=settings.base_url, settings=settings, db=db, backend=backend, extras={"detector": api})
+    worker.stop()
     srv.should_exit = True
     thread.join(timeout=10)
     api.close()

@@ -42,37 +42,57 @@ def register(group: click.Group) -> None:
 
     @group.command("worker")
     @click.option("--idle", default=0.05, show_default=True, help="Seconds between polls when there is no work.")
-    def worker(idle: float) -> None:
+    @click.option("--roles", default=None, metavar="ROLES",
+                  help="Comma-separated roles: relay, moderation, detection (relay and detection need "
+                       "WARDEN_BROKER_URL). Default: all that apply; without a broker, moderation.")
+    def worker(idle: float, roles: str | None) -> None:
         """Run the moderation outbox worker in its own process (until interrupted).
 
-        The server runs one in-process by default; on PostgreSQL with `serve --workers N`, or to keep its
-        CPU apart from the web workers, run `WARDEN_WORKER=0 warden serve` plus this. Several workers may
-        run at once: each event is handled once.
+        Without a broker the server runs one in-process by default; on PostgreSQL with `serve --workers N`,
+        or to keep its CPU apart from the web workers, run `WARDEN_WORKER=0 warden serve` plus this.
+        With WARDEN_BROKER_URL the servers consume nothing: run `warden worker` processes (any number)
+        for the relay (outbox → stream), moderation (stream → cases and decisions) and detection roles.
+        Several workers may run at once: each event is handled once.
 
-        Example: WARDEN_WORKER=0 warden serve --workers 4 & warden worker
+        Example: WARDEN_BROKER_URL=nats://127.0.0.1:4222 warden worker --roles relay,moderation
         """
         import signal
         import threading
 
+        from warden.broker.worker import ROLES, default_roles
         from warden.cases.runtime import load_detector
-        from warden.cases.worker import ModerationWorker
         from warden.policy.engine import PolicyStore
 
         settings = Settings.from_env()
+        chosen = [r.strip() for r in roles.split(",") if r.strip()] if roles else default_roles(settings)
+        unknown = sorted(set(chosen) - set(ROLES))
+        if unknown or not chosen:
+            raise click.ClickException(f"unknown role(s) {', '.join(unknown) or '(none given)'}: "
+                                       f"choose from {', '.join(ROLES)}")
+        if not settings.broker_url and set(chosen) != {"moderation"}:
+            raise click.ClickException("roles relay and detection need a broker: set WARDEN_BROKER_URL")
         with _friendly_errors():
             db = _db(settings)
             detector = load_detector() if settings.detection_enabled else None
-            consumer = ModerationWorker(db, settings, PolicyStore(), detector, idle=idle)
+            if settings.broker_url:
+                from warden.broker.worker import BrokerWorker
+
+                runner = BrokerWorker(settings, db, chosen, detector=detector)
+            else:
+                from warden.cases.worker import ModerationWorker
+
+                runner = ModerationWorker(db, settings, PolicyStore(), detector, idle=idle)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        click.echo(f"moderation worker running (detector: {'on' if detector else 'off'}); Ctrl-C to stop", err=True)
-        consumer.start()
+        click.echo(f"worker running: {', '.join(chosen)} (detector: {'on' if detector else 'off'}); "
+                   f"Ctrl-C to stop", err=True)
+        runner.start()
         try:
             stop.wait()
         except KeyboardInterrupt:
             pass
         finally:
-            consumer.stop()
+            runner.stop()
             db.dispose()
 
     @group.group()

@@ -86,7 +86,8 @@ class Moderation:
                 gate = PolicyGate(settings, store, detector)
             else:
                 gate = AllowAll()
-        run_worker = worker_enabled_from_env() if worker is None else worker
+        # With a broker, `warden worker` processes consume the outbox (relay + moderation roles), never the server.
+        run_worker = False if settings.broker_url else worker_enabled_from_env() if worker is None else worker
         consumer = ModerationWorker(db, settings, store, detector) if run_worker else None
         return cls(settings=settings, db=db, store=store, detector=detector, gate=gate, worker=consumer,
                    owns_detector=owns_detector)

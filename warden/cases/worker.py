@@ -3,7 +3,9 @@
 Delivery is at least once and handling is idempotent:
 
 * `EventSource` is the small interface a consumer reads from. `OutboxSource` reads the
-  `outbox_events` table of the embedded database; a later issue can implement it over a broker.
+  `outbox_events` table of the database. With a broker (warden/broker/) the relay publishes the same
+  rows to JetStream and `warden.broker.consumer` hands them to this module's `Consumer.deliver` /
+  `_deliver_chunk` / `_dead_letter`, so both paths record handling the same way.
 * `Consumer` keeps its position in `outbox_consumers` (every event with id <= position is handled)
   and records each handled event in `processed_events` *in the same transaction as its effects*. The
   primary key (consumer, event id) means a redelivered event - a crash between commit and position
@@ -32,7 +34,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,6 +113,17 @@ class OutboxSource:
             return list(session.scalars(select(OutboxEvent.id).where(OutboxEvent.id > after, OutboxEvent.id <= upto)
                                         .order_by(OutboxEvent.id)))
 
+    def get_many(self, event_ids: list[int]) -> list[Event]:
+        if not event_ids:
+            return []
+        with self.db.read() as session:
+            rows = session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).order_by(OutboxEvent.id))
+            return [_event(r) for r in rows]
+
+    def last_id(self) -> int:
+        with self.db.read() as session:
+            return session.scalar(select(func.max(OutboxEvent.id))) or 0
+
     def get(self, event_id: int) -> Event | None:
         with self.db.read() as session:
             row = session.get(OutboxEvent, event_id)
@@ -141,9 +154,7 @@ class Consumer:
         self._high = 0
 
     def position(self) -> int:
-        with self.db.read() as session:
-            row = session.get(ConsumerPosition, self.name)
-            return row.position if row is not None else 0
+        return stored_position(self.db, self.name)
 
     def deliver(self, event: Event) -> bool:
         """Handle one event exactly once in effect; False when it was already handled."""
@@ -253,22 +264,50 @@ class Consumer:
             return
         unhandled = self.source.pending(self.name, position, high, 1)
         upto = unhandled[0].id - 1 if unhandled else high
-        new = position
-        now = time.monotonic()
-        for event_id in self.source.ids(position, upto):
-            if event_id != new + 1:  # ids missing below this one: not yet committed, or rolled back
-                first_seen = self._gaps.setdefault(new + 1, now)
-                if now - first_seen < GAP_SECONDS:
-                    break
-                self._gaps.pop(new + 1, None)
-            new = event_id
+        new = contiguous_upto(position, self.source.ids(position, upto), self._gaps)
         if new != position:
-            with self.db.write() as session:
-                row = session.get(ConsumerPosition, self.name)
-                if row is None:
-                    session.add(ConsumerPosition(name=self.name, position=new, updated_at=utcnow()))
-                elif row.position < new:
-                    row.position, row.updated_at = new, utcnow()
+            self.save_position(new)
+
+    def save_position(self, new: int) -> None:
+        store_position(self.db, self.name, new)
+
+
+def stored_position(db: Database, name: str) -> int:
+    """The stored position of consumer `name` (0 before its first event)."""
+    with db.read() as session:
+        row = session.get(ConsumerPosition, name)
+        return row.position if row is not None else 0
+
+
+def store_position(db: Database, name: str, new: int) -> None:
+    """Store `new` as the position of `name` unless a position past it is stored already (several
+    processes may share a consumer name: each only ever moves it forward)."""
+    try:
+        with db.write() as session:
+            moved = session.execute(update(ConsumerPosition).where(
+                ConsumerPosition.name == name, ConsumerPosition.position < new).values(
+                position=new, updated_at=utcnow())).rowcount
+            if not moved and session.get(ConsumerPosition, name) is None:
+                session.add(ConsumerPosition(name=name, position=new, updated_at=utcnow()))
+    except IntegrityError:  # another process created the row at the same moment: moved on next time
+        pass
+
+
+def contiguous_upto(position: int, ids: list[int], gaps: dict[int, float]) -> int:
+    """How far a position may move over `ids` (ascending, every one of them done): to the last id before
+    the first missing id that has been missing for less than GAP_SECONDS (a transaction that has not
+    committed yet: on PostgreSQL ids commit out of order). `gaps` remembers when each gap was first seen;
+    the outbox relay (warden/broker/relay.py) moves its position by the same rule."""
+    new = position
+    now = time.monotonic()
+    for event_id in ids:
+        if event_id != new + 1:  # ids missing below this one: not yet committed, or rolled back
+            first_seen = gaps.setdefault(new + 1, now)
+            if now - first_seen < GAP_SECONDS:
+                break
+            gaps.pop(new + 1, None)
+        new = event_id
+    return new
 
 
 # --- what the moderation consumer does with each event -------------------------------------------

@@ -43,14 +43,7 @@ import orjson
 from warden.config import Settings
 from warden.detection.detector import Detection, Detector
 
-try:
-    from warden.broker.names import detect_queue, detect_subject
-except ImportError:  # before warden/broker lands: the shared convention, derived here
-    def detect_subject(namespace: str) -> str:
-        return f"{namespace}.detect"
-
-    def detect_queue(namespace: str) -> str:
-        return f"{namespace}-detect"
+from warden.broker.names import detect_queue, detect_subject
 
 log = logging.getLogger("warden.detection.pool")
 

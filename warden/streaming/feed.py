@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from warden.broker import names
 from warden.config import Settings
 from warden.store.db import Database
 from warden.store.models import OutboxEvent
@@ -34,12 +35,6 @@ MAX_GAPS = 1000
 BATCH = 500
 
 Sink = Callable[[StreamEvent], None]
-
-
-def events_subject(namespace: str) -> str:
-    """The subjects the relay publishes outbox rows on (`<ns>.events.<type>`): the broker's shared
-    convention (warden/broker/names.py derives the same)."""
-    return f"{namespace}.events.>"
 
 
 class Recent:
@@ -133,7 +128,7 @@ class BrokerFeed:
     def __init__(self, settings: Settings) -> None:
         assert settings.broker_url
         self.url = settings.broker_url
-        self.subject = events_subject(settings.broker_namespace)
+        self.subject = names.events_wildcard(settings.broker_namespace)
         self._nc: Any = None
 
     async def start(self, sink: Sink) -> None:
