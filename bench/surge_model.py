@@ -14,6 +14,7 @@ case) is reported in real time, since it does not get faster when the scenario i
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -243,6 +244,15 @@ def exposure(deliveries: Iterable[tuple[int, float]], violent_ids: set[int],
         if status_id in violent_ids:
             result.add(status_id, at, acted_at.get(status_id))
     return result
+
+
+def stream_update_id(message: str | bytes) -> int | None:
+    """The status id of a Mastodon streaming `update` frame ({"event": "update", "payload": "<Status
+    JSON>"}), None for any other event (delete, notification, status.update)."""
+    frame = json.loads(message)
+    if frame.get("event") != "update":
+        return None
+    return int(json.loads(frame["payload"])["id"])
 
 
 def series(times: Iterable[float], *, start: float, end: float, bucket: float) -> list[int]:
