@@ -221,7 +221,8 @@ class Records:
     """Everything the replay observed, in real epoch seconds."""
 
     start: float
-    end: float
+    end: float          # the scenario's end: posting and reading stop
+    work_end: float     # moderators and the sampler go on until the last trusted notice is due
     posts: list[Post] = field(default_factory=list)
     deliveries: dict[str, list[tuple[int, float]]] = field(default_factory=lambda: {"timeline": [], "stream": []})
     notices: list[dict[str, Any]] = field(default_factory=list)
@@ -272,7 +273,8 @@ class Replay:
         self.removed: set[int] = set()
         self.suspended: set[int] = set()
         start = time.time() + 1.0
-        self.r = Records(start=start, end=start + scenario.real(scenario.total_min * 60))
+        end = start + scenario.real(scenario.total_min * 60)
+        self.r = Records(start=start, end=end, work_end=end)
         self.engine = create_engine(deployment.url)
 
     def conn(self, n: int) -> Client:
@@ -416,6 +418,8 @@ class Replay:
             found = [p for p in candidates if self.rng.random() < self.s.flagger_recall]
             if found:
                 await self.send_notices(conn, self.trusted, found, "violence", "trusted_flagger")
+                # every notice is judged: moderators work on until the last one is due
+                self.r.work_end = max(self.r.work_end, time.time() + self.s.real(self.s.sla_min * 60) + 1)
             t += interval
 
     async def partner_notices(self) -> None:
@@ -452,7 +456,7 @@ class Replay:
         per_case = self.s.real(60 / self.s.decisions_per_min)
         me: str | None = None
         await self.until(self.r.start)
-        while time.time() < self.r.end:
+        while time.time() < self.r.work_end:
             code, body = await conn.request("GET", "/api/warden/v1/cases?status=open&limit=20", auth)
             queue = json.loads(body) if code == 200 else []
             pick = next((c for c in queue if c["tier"] == "standard"
@@ -510,7 +514,7 @@ class Replay:
     async def sampler(self) -> None:
         every = max(0.5, self.s.real(60))
         t, status_every, last_status = self.r.start, 5.0, 0.0
-        while t <= self.r.end + every:
+        while t <= self.r.work_end + every:
             await self.until(t)
             row = await asyncio.to_thread(self.sample)
             if self.broker and time.time() - last_status >= status_every:
@@ -589,7 +593,7 @@ def collect(url: str, scenario: Scenario, r: Records, trusted_name: str = "surge
             minutes = scenario.sim(removals[0] - created[sid]) / 60
             source = (first_case.get(sid, (0, ["?"]))[1] or ["?"])[0]
             human["all"].append(minutes)
-            human.setdefault(f"first_signal_{source}", []).append(minutes)
+            human.setdefault(f"case_led_by_{source}", []).append(minutes)  # its strongest source
     held_removed = [scenario.sim(removed_at[sid] - created[sid]) / 60 for sid in violent_ids
                     if posts[sid].verdict == "held" and sid in removed_at]
     up = [sid for sid in violent_ids if posts[sid].verdict in VISIBLE]
@@ -607,7 +611,7 @@ def collect(url: str, scenario: Scenario, r: Records, trusted_name: str = "surge
         if outcome.needed_review:
             outcomes["needing_review"].append(outcome)
             by_phase.setdefault(scenario.phase(scenario.sim(outcome.received - r.start)), []).append(outcome)
-    run_end = max([r.end, *(d["at"] for d in r.decisions)])
+    run_end = r.work_end
     sla = {k: sla_compliance(v, sla_real_s=sla_real, run_end=run_end) for k, v in outcomes.items()}
     sla["by_phase_received"] = {k: sla_compliance(v, sla_real_s=sla_real, run_end=run_end) for k, v in by_phase.items()}
     answer_min = [scenario.sim(o.answered - o.received) / 60 for o in outcomes["needing_review"] if o.answered]
@@ -655,17 +659,18 @@ def collect(url: str, scenario: Scenario, r: Records, trusted_name: str = "surge
 def timeseries(scenario: Scenario, r: Records) -> dict[str, Any]:
     """Per simulated minute: posts, decisions, exposure; plus the sampled queue."""
     bucket = scenario.real(60)
-    minutes = list(range(len(series([], start=r.start, end=r.end, bucket=bucket))))
+    end = max(r.end, r.work_end)
+    minutes = list(range(len(series([], start=r.start, end=end, bucket=bucket))))
     violent_ids = {p.status_id for p in r.posts if p.planned.violent and p.status_id}
     return {
         "minute": minutes,
-        "posts_benign": series((p.sent for p in r.posts if not p.planned.violent), start=r.start, end=r.end,
+        "posts_benign": series((p.sent for p in r.posts if not p.planned.violent), start=r.start, end=end,
                                bucket=bucket),
-        "posts_violent": series((p.sent for p in r.posts if p.planned.violent), start=r.start, end=r.end,
+        "posts_violent": series((p.sent for p in r.posts if p.planned.violent), start=r.start, end=end,
                                 bucket=bucket),
-        "decisions": series((d["at"] for d in r.decisions), start=r.start, end=r.end, bucket=bucket),
+        "decisions": series((d["at"] for d in r.decisions), start=r.start, end=end, bucket=bucket),
         "violent_deliveries": series((t for rows in r.deliveries.values() for sid, t in rows if sid in violent_ids),
-                                     start=r.start, end=r.end, bucket=bucket),
+                                     start=r.start, end=end, bucket=bucket),
         "queue": [{"minute": round(scenario.sim(s["at"] - r.start) / 60, 2),
                    **{k: v for k, v in s.items() if k != "at"}} for s in r.samples],
     }

@@ -203,10 +203,10 @@ def sla_compliance(notices: Sequence[NoticeOutcome], *, sla_real_s: float, run_e
 
 
 def keeps_sla(summary: dict[str, Any]) -> bool:
-    """A run keeps the SLA when every judged trusted-flagger notice that needed a moderator was
-    answered in time (and there was at least one)."""
+    """A run keeps the SLA when every trusted-flagger notice that needed a moderator was answered in
+    time: none late, none left open (and there was at least one)."""
     sla = summary["sla_trusted_flagger"]["needing_review"]
-    return bool(sla["met"]) and sla["missed"] == 0
+    return bool(sla["met"]) and sla["missed"] == 0 and sla["open_not_yet_due"] == 0
 
 
 def smallest_capacity(runs: Sequence[tuple[int, dict[str, Any]]]) -> int | None:

@@ -62,14 +62,16 @@ def test_sla_compliance_counts_overdue_open_notices_as_missed_and_leaves_out_tho
     assert sla_compliance([], sla_real_s=60, run_end=100)["compliance"] is None
 
 
-def _summary(met: int, missed: int) -> dict:
-    return {"sla_trusted_flagger": {"needing_review": {"met": met, "missed": missed}}}
+def _summary(met: int, missed: int, open_not_yet_due: int = 0) -> dict:
+    return {"sla_trusted_flagger": {"needing_review": {"met": met, "missed": missed,
+                                                       "open_not_yet_due": open_not_yet_due}}}
 
 
 def test_smallest_capacity_is_the_fewest_moderators_with_no_missed_notice() -> None:
     runs = [(1, _summary(3, 4)), (4, _summary(9, 0)), (2, _summary(8, 0))]
     assert smallest_capacity(runs) == 2
     assert not keeps_sla(_summary(0, 0))  # nothing judged proves nothing
+    assert not keeps_sla(_summary(5, 0, open_not_yet_due=1))  # the run ended before one was answered
     assert smallest_capacity([(1, _summary(3, 1))]) is None
 
 
