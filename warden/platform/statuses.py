@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -102,6 +103,9 @@ class PostResult:
     status: Status | None
     verdict: Verdict
     replayed: bool = False
+    #: A new post written just now (not an edit, not a replayed Idempotency-Key): nobody has
+    #: favourited or reblogged it, so it renders without queries.
+    created: bool = False
 
 
 def _validate(settings: Settings, author: Account, text: str, spoiler_text: str, visibility: str) -> None:
@@ -196,30 +200,33 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
         return PostResult(status=None, verdict=verdict)
 
     rendered, targets = _render(session, settings, text)
+    tag_ids = [_tag_id(session, name) for name in rendered.tags[:20]]  # before the post is pending: no autoflush
     now = utcnow()
     status = Status(
         account_id=author.id, text=text, content_html=rendered.html, spoiler_text=spoiler_text,
         sensitive=bool(sensitive) or bool(spoiler_text), visibility=visibility, language=language,
         in_reply_to_id=parent.id if parent else None,
         in_reply_to_account_id=parent.account_id if parent else None, created_at=now,
+        mention_list=[{"id": a.id, "username": a.username} for a in targets.values()],
+        tag_list=rendered.tags[:20],
     )
     _apply_verdict(status, verdict)
     session.add(status)
-    session.flush()
+    session.flush()  # the post's id; everything else goes in one more flush at the end
 
-    for account in targets.values():
-        session.add(Mention(status_id=status.id, account_id=account.id))
-    status.mention_list = [{"id": a.id, "username": a.username} for a in targets.values()]
-    status.tag_list = rendered.tags[:20]
-    _attach_tags(session, status.id, rendered.tags)
-    session.execute(update(Account).where(Account.id == author.id)
-                    .values(statuses_count=Account.statuses_count + 1, last_status_at=now))
+    # Counters first: an UPDATE flushes whatever is pending, so nothing is pending yet.
+    counts = session.execute(update(Account).where(Account.id == author.id)
+                             .values(statuses_count=Account.statuses_count + 1, last_status_at=now)
+                             .returning(Account.statuses_count))
+    _set_committed(author, statuses_count=counts.scalar_one(), last_status_at=now)
     if parent is not None:
         session.execute(update(Status).where(Status.id == parent.id).values(replies_count=Status.replies_count + 1))
     if status.state == "published":
         for account in targets.values():
             notifications.notify(session, account_id=account.id, from_account_id=author.id, type="mention",
                                  status_id=status.id)
+    session.add_all([Mention(status_id=status.id, account_id=account.id) for account in targets.values()])
+    session.add_all([StatusTag(status_id=status.id, tag_id=tag_id) for tag_id in dict.fromkeys(tag_ids)])
     if idempotency_key:
         fresh = insert_if_absent(session, IdempotencyKey, {"account_id": author.id, "key": idempotency_key,
                                                            "status_id": status.id, "created_at": now},
@@ -231,7 +238,14 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
         "decision_id": verdict.decision_id,
     })
     session.flush()
-    return PostResult(status=status, verdict=verdict)
+    return PostResult(status=status, verdict=verdict, created=True)
+
+
+def _set_committed(obj: Any, **values: Any) -> None:
+    """Tell the session `obj` already holds these values in the database (after a Core UPDATE), so
+    reading them later neither re-queries nor writes them back."""
+    for key, value in values.items():
+        set_committed_value(obj, key, value)
 
 
 def edit(session: Session, settings: Settings, author: Account, status_id: int | str, *, text: str,
