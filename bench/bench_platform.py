@@ -3,6 +3,11 @@
     python bench/bench_platform.py                       # SQLite, 10,000 users x ~100 follows, 200,000 posts
     python bench/bench_platform.py --backend postgresql  # the same on PostgreSQL (127.0.0.1:5432)
     python bench/bench_platform.py --users 1000 --posts 20000 --seconds 5   # a quick run
+    python bench/bench_platform.py --keep /tmp/warden-bench  # seed once, reuse a copy on later runs (SQLite)
+    python bench/bench_platform.py --no-moderation       # the allow-all gate, no detector (the old default)
+
+By default the server runs as it ships: detection on, the default policy, and the in-process
+moderation worker consuming the outbox, so the figures include the moderation gate's cost.
 
 It seeds the database directly (bulk inserts), starts the server in its own process, then drives it
 over HTTP from this process with keep-alive connections and prints throughput and latency
@@ -15,8 +20,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import json
 import random
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -109,12 +116,31 @@ def seed(url: str, users: int, follows: int, posts: int, readers: int) -> list[s
     return tokens
 
 
-def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+def kept_seed(keep: Path, workdir: Path, args: argparse.Namespace, readers: int) -> tuple[str, list[str]]:
+    """A fresh copy of the SQLite database seeded once under `keep` (seeded now if it is missing or was
+    seeded with other sizes), so every run starts from the same data without paying for the seeding."""
+    keep.mkdir(parents=True, exist_ok=True)
+    shape = {"users": args.users, "follows": args.follows, "posts": args.posts, "readers": readers}
+    seeded, meta = keep / "seed.sqlite3", keep / "seed.json"
+    if not seeded.exists() or not meta.exists() or json.loads(meta.read_text()).get("shape") != shape:
+        seeded.unlink(missing_ok=True)
+        url = f"sqlite:///{seeded}"
+        upgrade(url)
+        tokens = seed(url, args.users, args.follows, args.posts, readers=readers)
+        meta.write_text(json.dumps({"shape": shape, "tokens": tokens}))
+    else:
+        print(f"reusing the database seeded in {keep}")
+    copy = workdir / "bench.sqlite3"
+    shutil.copyfile(seeded, copy)
+    return f"sqlite:///{copy}", json.loads(meta.read_text())["tokens"]
+
+
+def start_server(url: str, workers: int = 1, *, moderation: bool = True) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = dict(os.environ, WARDEN_DATABASE_URL=url, WARDEN_BASE_URL=f"http://127.0.0.1:{port}",
-               WARDEN_DETECTION=os.environ.get("WARDEN_DETECTION", "off"))
+               WARDEN_DETECTION="on" if moderation else "off", WARDEN_WORKER="1")
     log = open(os.path.join(tempfile.gettempdir(), f"warden-bench-server-{port}.log"), "wb")
     proc = subprocess.Popen([sys.executable, "-m", "warden.cli", "serve", "--port", str(port), "--no-migrate",
                              "--workers", str(workers)],
@@ -130,7 +156,34 @@ def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], s
     raise SystemExit(f"server did not start; see {log.name}")
 
 
-def report(name: str, latencies: list[float], elapsed: float, errors: int) -> None:
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid` and its live children (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return total
+
+
+def measured(server_pid: int, base: str, tokens: list[str], concurrency: int, seconds: float,
+             make_request) -> tuple[list[float], float, int, float, float]:  # type: ignore[no-untyped-def]
+    """`drive`, plus the CPU seconds the server and this load generator used meanwhile: on a machine with
+    few cores the CPU per request, not the latency, is what decides the throughput."""
+    server_before, own_before = process_cpu(server_pid), time.process_time()
+    lat, elapsed, errors = asyncio.run(drive(base, tokens, concurrency, seconds, make_request))
+    return lat, elapsed, errors, process_cpu(server_pid) - server_before, time.process_time() - own_before
+
+
+def report(name: str, latencies: list[float], elapsed: float, errors: int, server_cpu: float | None = None,
+           client_cpu: float | None = None) -> None:
     latencies.sort()
     if not latencies:
         print(f"{name}: no successful requests ({errors} errors)")
@@ -142,6 +195,10 @@ def report(name: str, latencies: list[float], elapsed: float, errors: int) -> No
     print(f"{name}: {len(latencies) / elapsed:,.0f}/s over {elapsed:.1f}s ({len(latencies):,} ok, {errors} errors); "
           f"latency p50 {pct(0.50):.1f} ms, p90 {pct(0.90):.1f} ms, p99 {pct(0.99):.1f} ms, "
           f"mean {statistics.fmean(latencies) * 1000:.1f} ms")
+    if server_cpu is not None and client_cpu is not None:
+        done = len(latencies) + errors
+        print(f"  CPU per request: server {server_cpu / done * 1000:.2f} ms, load generator "
+              f"{client_cpu / done * 1000:.2f} ms ({os.cpu_count()} cores shared)")
 
 
 class Connection:
@@ -218,20 +275,34 @@ def main() -> None:
     parser.add_argument("--post-clients", type=int, default=4)
     parser.add_argument("--read-clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1, help="server processes (warden serve --workers)")
+    parser.add_argument("--no-moderation", action="store_true",
+                        help="serve with the allow-all gate (WARDEN_DETECTION=off): no detector, no policy")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="SQLite only: seed once into DIR and start every run from a copy of it")
     args = parser.parse_args()
-    print(f"Warden platform benchmark on {args.backend}, {os.cpu_count()} cores, {args.workers} server process(es)")
+    if args.keep and args.backend != "sqlite":
+        parser.error("--keep works with --backend sqlite only")
+    moderation = not args.no_moderation
+    print(f"Warden platform benchmark on {args.backend}, {os.cpu_count()} cores, {args.workers} server process(es), "
+          + ("moderation on (detector, default policy, in-process worker)" if moderation
+             else "moderation off (allow-all gate)"))
+    readers = min(args.users, 2000)
     with tempfile.TemporaryDirectory(prefix="warden-bench-") as tmp:
-        url, drop = fresh_database(args.backend, Path(tmp))
+        if args.keep:
+            (url, tokens), drop = kept_seed(args.keep, Path(tmp), args, readers), (lambda: None)
+        else:
+            url, drop = fresh_database(args.backend, Path(tmp))
         try:
-            upgrade(url)
-            tokens = seed(url, args.users, args.follows, args.posts, readers=min(args.users, 2000))
-            proc, base = start_server(url, args.workers)
+            if not args.keep:
+                upgrade(url)
+                tokens = seed(url, args.users, args.follows, args.posts, readers=readers)
+            proc, base = start_server(url, args.workers, moderation=moderation)
             try:
                 asyncio.run(drive(base, tokens, 2, 2, read_home))  # warm up
-                lat, elapsed, errors = asyncio.run(drive(base, tokens, args.read_clients, args.seconds, read_home))
-                report(f"home timeline reads ({args.read_clients} clients)", lat, elapsed, errors)
-                lat, elapsed, errors = asyncio.run(drive(base, tokens, args.post_clients, args.seconds, create_post))
-                report(f"create posts ({args.post_clients} clients)", lat, elapsed, errors)
+                result = measured(proc.pid, base, tokens, args.read_clients, args.seconds, read_home)
+                report(f"home timeline reads ({args.read_clients} clients)", *result)
+                result = measured(proc.pid, base, tokens, args.post_clients, args.seconds, create_post)
+                report(f"create posts ({args.post_clients} clients)", *result)
             finally:
                 proc.terminate()
                 try:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from warden import __version__
 from warden.api.deps import INLINE_DATABASE, Services, TokenCache
+from warden.api.fastpath import HomeTimelineFastPath
 from warden.api.responses import JSON, install_error_handlers
 from warden.api.routes import (
     accounts,
@@ -56,9 +57,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                    admin, streaming_routes):
         app.include_router(module.router)
     install_console(app)
-    install_observability(app)
+    app.add_middleware(HomeTimelineFastPath)  # inside InlineDatabase: its database work runs inline too
     if db.is_sqlite and os.environ.get("WARDEN_DB_THREADS", "").lower() not in ("1", "true", "on"):
         app.add_middleware(InlineDatabase)
+    install_observability(app)  # the outermost middleware: every request is measured, the fast path's too
     return app
 
 

@@ -115,11 +115,8 @@ def bearer_token(request: Request) -> str | None:
     return request.query_params.get("access_token") or None
 
 
-async def token_info(request: Request) -> tuple[str, TokenInfo] | None:
-    raw = bearer_token(request)
-    if raw is None:
-        return None
-    svc = services(request)
+async def cached_token(svc: Services, raw: str) -> TokenInfo | None:
+    """The token `raw` stands for (None: unknown or revoked), from this process's cache when it can."""
     key = digest(raw)
     hit, info = svc.tokens.get(key)
     if not hit:
@@ -128,6 +125,14 @@ async def token_info(request: Request) -> tuple[str, TokenInfo] | None:
                 return lookup_token(session, raw)
         info = await run(lookup)
         svc.tokens.put(key, info)
+    return info
+
+
+async def token_info(request: Request) -> tuple[str, TokenInfo] | None:
+    raw = bearer_token(request)
+    if raw is None:
+        return None
+    info = await cached_token(services(request), raw)
     if info is None:
         raise Unauthorized("The access token is invalid")
     return raw, info

@@ -23,9 +23,10 @@ def link_header(request: Request, response: Response, newest: int | None, oldest
     response.headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'
 
 
-def paged(request: Request, data: list[object], cursors: list[int]) -> Response:
-    """A JSON list response with its `Link` header; `cursors` are the page's ids, newest first."""
-    response = JSON(data)
+def paged(request: Request, data: list[object] | bytes, cursors: list[int]) -> Response:
+    """A JSON list response with its `Link` header; `cursors` are the page's ids, newest first.
+    `data` may be the list already encoded (bytes), as the home timeline builds it."""
+    response = Response(data, media_type=JSON.media_type) if isinstance(data, bytes) else JSON(data)
     if cursors:
         link_header(request, response, cursors[0], cursors[-1])
     return response

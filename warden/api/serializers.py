@@ -2,6 +2,8 @@
 
 `Presenter` renders lists in a fixed number of queries (authors, reblogged originals, the viewer's
 favourites and reblogs, mentions and tags are each loaded once per page), which keeps timeline reads fast.
+The home timeline goes further (`page_json`): its one query brings every rendered value, and each
+status's JSON is cached by those values, so a busy page is mostly joined from bytes already encoded.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from html import escape
+from types import SimpleNamespace
 from typing import Any
 
+import orjson
 from sqlalchemy import Row, bindparam, literal, select
 from sqlalchemy.orm import Session
 
@@ -18,6 +22,7 @@ from warden import __version__
 from warden.config import Settings
 from warden.platform.accounts import Relationship
 from warden.platform.statuses import can_see
+from warden.platform.timelines import AUTHOR_COLUMNS
 from warden.store.models import Account, Favourite, Notification, Report, Status, Tag
 
 MASTODON_COMPAT_VERSION = "4.2.0"
@@ -84,6 +89,41 @@ def _render_account(base: str, account: Any, *, source: bool = False) -> dict[st
 def _account_json(base: str, row: Row[Any]) -> dict[str, Any]:
     """Rendered account rows, shared by every request (callers must not modify the result)."""
     return _render_account(base, row)
+
+
+@functools.lru_cache(maxsize=10_000)
+def _page_status_json(base: str, row: Row[Any], own: bool) -> bytes:
+    """One status of a `timelines.home_page` row, rendered to JSON bytes and shared by every request.
+
+    The row holds everything the JSON shows (the status, its author, the viewer's flags), so it is its
+    own cache key: a changed counter, a new display name or a favourite is a different key, never a
+    stale entry. `own`: whether the viewer wrote it (they alone see its moderation state)."""
+    status = SimpleNamespace(**row._mapping)
+    status.mention_list = orjson.loads(row.mention_json) if row.mention_json else []
+    status.tag_list = orjson.loads(row.tag_json) if row.tag_json else []
+    author = SimpleNamespace(**{name: row._mapping[f"author_{name}"] for name in AUTHOR_COLUMNS})
+    data = Presenter._render_status(base, status, _account_json(base, _AuthorKey(author)),
+                                    row.favourited, row.reblogged, own)
+    return orjson.dumps(data)
+
+
+class _AuthorKey:
+    """An author read from a page row, hashable by its values, for `_account_json`'s cache."""
+
+    __slots__ = ("account", "_key")
+
+    def __init__(self, account: SimpleNamespace) -> None:
+        self.account = account
+        self._key = tuple(vars(account).values())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.account, name)
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _AuthorKey) and self._key == other._key
 
 
 class Presenter:
@@ -154,27 +194,48 @@ class Presenter:
             out.append(wrapper)
         return out
 
+    def new_status(self, status: Status, author: Account) -> dict[str, Any]:
+        """A post the viewer (`author`) has just written, in its write transaction: no queries, since
+        nobody can have favourited or reblogged it yet and the author is loaded already."""
+        return self._status(status, author, False, False)
+
     def status(self, status: Status) -> dict[str, Any]:
         rendered = self.statuses([status])
         if not rendered:
             raise LookupError("status not visible")
         return rendered[0]
 
+    def page_json(self, rows: list[Row[Any]]) -> bytes:
+        """A home page (`timelines.home_page` rows) as the JSON list of Mastodon statuses, built from
+        cached per-status JSON. A page with reblogs takes the general path (`statuses`), which loads
+        and checks the reblogged originals."""
+        if any(row.reblog_of_id is not None for row in rows):
+            ids = [row.id for row in rows]
+            full = {row.id: row for row in self.session.connection().execute(_STATUS_ROWS, {"ids": ids})}
+            return orjson.dumps(self.statuses([full[i] for i in ids if i in full]), option=orjson.OPT_NON_STR_KEYS)
+        base, viewer = self.settings.base_url, self.viewer_id
+        return b"[" + b",".join(_page_status_json(base, row, row.account_id == viewer) for row in rows) + b"]"
+
     def _status(self, status: Status, author: Account, favourited: bool, reblogged: bool) -> dict[str, Any]:
-        base = self.settings.base_url
-        url = f"{base}/@{author.username}/{status.id}"
+        return self._render_status(self.settings.base_url, status, self.account(author), favourited, reblogged,
+                                   self.viewer_id == status.account_id)
+
+    @staticmethod
+    def _render_status(base: str, status: Any, account: dict[str, Any], favourited: bool, reblogged: bool,
+                       own: bool) -> dict[str, Any]:
+        url = f"{base}/@{account['username']}/{status.id}"
         spoiler = status.spoiler_text or (status.moderation_label or "")
         data: dict[str, Any] = {
             "id": str(status.id),
-            "uri": f"{base}/users/{author.username}/statuses/{status.id}",
+            "uri": f"{base}/users/{account['username']}/statuses/{status.id}",
             "url": url,
             "created_at": iso(status.created_at),
             "edited_at": iso(status.edited_at),
-            "account": self.account(author),
+            "account": account,
             "content": status.content_html,
             "text": None,
             "visibility": status.visibility,
-            "sensitive": status.sensitive or bool(spoiler),
+            "sensitive": bool(status.sensitive) or bool(spoiler),
             "spoiler_text": spoiler,
             "media_attachments": [],
             "application": None,
@@ -191,15 +252,16 @@ class Presenter:
             "poll": None,
             "card": None,
             "language": status.language,
-            "favourited": favourited,
-            "reblogged": reblogged,
+            "favourited": bool(favourited),
+            "reblogged": bool(reblogged),
             "muted": False,
             "bookmarked": False,
             "pinned": False,
             "filtered": [],
         }
-        if self.viewer_id == status.account_id and (status.state != "published" or status.limited):
-            data["warden"] = {"state": status.state, "limited": status.limited, "decision_id": status.decision_id}
+        if own and (status.state != "published" or status.limited):
+            data["warden"] = {"state": status.state, "limited": bool(status.limited),
+                              "decision_id": status.decision_id}
         return data
 
     # --- the rest ---------------------------------------------------------------------------

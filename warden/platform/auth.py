@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from warden.errors import Forbidden, Unauthorized, ValidationFailed
@@ -126,12 +126,13 @@ class TokenInfo:
     scopes: frozenset[str]
 
 
+#: Built once: a token lookup runs on many requests, and building the statement cost more than running it.
+_TOKEN_BY_HASH = select(OAuthToken.id, OAuthToken.app_id, OAuthToken.account_id, OAuthToken.scopes).where(
+    OAuthToken.token_hash == bindparam("token_hash"), OAuthToken.revoked_at.is_(None))
+
+
 def lookup_token(session: Session, raw_token: str) -> TokenInfo | None:
-    row = session.execute(
-        select(OAuthToken.id, OAuthToken.app_id, OAuthToken.account_id, OAuthToken.scopes).where(
-            OAuthToken.token_hash == digest(raw_token), OAuthToken.revoked_at.is_(None)
-        )
-    ).first()
+    row = session.connection().execute(_TOKEN_BY_HASH, {"token_hash": digest(raw_token)}).first()
     if row is None:
         return None
     return TokenInfo(row.id, row.app_id, row.account_id, parse_scopes(row.scopes))

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -103,6 +104,9 @@ class PostResult:
     status: Status | None
     verdict: Verdict
     replayed: bool = False
+    #: A new post written just now (not an edit, not a replayed Idempotency-Key): nobody has
+    #: favourited or reblogged it, so it renders without queries.
+    created: bool = False
 
 
 def _validate(settings: Settings, author: Account, text: str, spoiler_text: str, visibility: str) -> None:
@@ -143,13 +147,20 @@ def _render(session: Session, settings: Settings, text: str) -> tuple[content.Re
     return rendered, targets
 
 
+# Statements of the write path, built once: building one cost about as much CPU as running it.
+_TAG_ID = select(Tag.id).where(Tag.name == bindparam("name"))
+_COUNT_NEW_STATUS = (update(Account).where(Account.id == bindparam("author_id"))
+                     .values(statuses_count=Account.statuses_count + 1, last_status_at=bindparam("now"))
+                     .returning(Account.statuses_count))
+
+
 def _tag_id(session: Session, name: str) -> int:
     """The id of tag `name`, created if need be. Concurrent posts may create the same new tag at once
     (on PostgreSQL), so creation is an INSERT ... ON CONFLICT DO NOTHING followed by a read."""
-    tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
+    tag_id = session.scalar(_TAG_ID, {"name": name})
     if tag_id is None:
         insert_if_absent(session, Tag, {"name": name}, ["name"])
-        tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
+        tag_id = session.scalar(_TAG_ID, {"name": name})
     assert tag_id is not None
     return tag_id
 
@@ -198,30 +209,32 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
         return PostResult(status=None, verdict=verdict)
 
     rendered, targets = _render(session, settings, text)
+    # before the post is pending, so these reads flush nothing
+    tag_ids = [_tag_id(session, name) for name in dict.fromkeys(rendered.tags[:20])]
     now = utcnow()
     status = Status(
         account_id=author.id, text=text, content_html=rendered.html, spoiler_text=spoiler_text,
         sensitive=bool(sensitive) or bool(spoiler_text), visibility=visibility, language=language,
         in_reply_to_id=parent.id if parent else None,
         in_reply_to_account_id=parent.account_id if parent else None, created_at=now,
+        mention_list=[{"id": a.id, "username": a.username} for a in targets.values()],
+        tag_list=rendered.tags[:20],
     )
     _apply_verdict(status, verdict)
     session.add(status)
-    session.flush()
+    session.flush()  # the post's id; everything else goes in one more flush at the end
 
-    for account in targets.values():
-        session.add(Mention(status_id=status.id, account_id=account.id))
-    status.mention_list = [{"id": a.id, "username": a.username} for a in targets.values()]
-    status.tag_list = rendered.tags[:20]
-    _attach_tags(session, status.id, rendered.tags)
-    session.execute(update(Account).where(Account.id == author.id)
-                    .values(statuses_count=Account.statuses_count + 1, last_status_at=now))
+    # Counters first: an UPDATE flushes whatever is pending, so nothing is pending yet.
+    count = session.execute(_COUNT_NEW_STATUS, {"author_id": author.id, "now": now}).scalar_one()
+    _set_committed(author, statuses_count=count, last_status_at=now)
     if parent is not None:
         session.execute(update(Status).where(Status.id == parent.id).values(replies_count=Status.replies_count + 1))
     if status.state == "published":
         for account in targets.values():
             notifications.notify(session, account_id=account.id, from_account_id=author.id, type="mention",
                                  status_id=status.id)
+    session.add_all([Mention(status_id=status.id, account_id=account.id) for account in targets.values()])
+    session.add_all([StatusTag(status_id=status.id, tag_id=tag_id) for tag_id in tag_ids])
     if idempotency_key:
         fresh = insert_if_absent(session, IdempotencyKey, {"account_id": author.id, "key": idempotency_key,
                                                            "status_id": status.id, "created_at": now},
@@ -233,7 +246,14 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
         "decision_id": verdict.decision_id,
     })
     session.flush()
-    return PostResult(status=status, verdict=verdict)
+    return PostResult(status=status, verdict=verdict, created=True)
+
+
+def _set_committed(obj: Any, **values: Any) -> None:
+    """Tell the session `obj` already holds these values in the database (after a Core UPDATE), so
+    reading them later neither re-queries nor writes them back."""
+    for key, value in values.items():
+        set_committed_value(obj, key, value)
 
 
 def edit(session: Session, settings: Settings, author: Account, status_id: int | str, *, text: str,

@@ -11,12 +11,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Integer, Select, bindparam, or_, select, text, union_all
+from sqlalchemy import CompoundSelect, Integer, Row, Select, Text, bindparam, cast, exists, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
 from warden.platform.accounts import is_blocked_either_way
 from warden.platform.pagination import paginate, window
-from warden.store.models import HOME_INDEX_WHERE, Account, Block, Follow, Mute, Status, StatusTag, Tag
+from warden.store.models import HOME_INDEX_WHERE, Account, Block, Favourite, Follow, Mute, Status, StatusTag, Tag
 
 
 def _hidden_authors(viewer_id: Any) -> CompoundSelect[tuple[int]]:
@@ -86,6 +86,50 @@ def home(session: Session, viewer_id: int, *, max_id: int | None = None, since_i
         return []
     rows = {row.id: row for row in session.connection().execute(_ROWS_BY_ID, {"ids": page})}
     return [rows[i] for i in page if i in rows]  # type: ignore[misc]
+
+
+#: What a rendered status shows of its author (`home_page` selects these as ``author_<name>``).
+AUTHOR_COLUMNS = ("id", "username", "display_name", "locked", "bot", "discoverable", "created_at", "note",
+                  "followers_count", "following_count", "statuses_count", "last_status_at", "role", "suspended_at")
+#: What a rendered status shows of itself. The JSON lists are read as their text, so a whole row is
+#: hashable and can key a cache of rendered statuses (`api/serializers.py`).
+STATUS_COLUMNS = ("id", "account_id", "created_at", "edited_at", "content_html", "visibility", "sensitive",
+                  "spoiler_text", "moderation_label", "reblogs_count", "favourites_count", "replies_count",
+                  "in_reply_to_id", "in_reply_to_account_id", "reblog_of_id", "language", "state", "limited",
+                  "decision_id")
+
+
+@functools.cache
+def _home_page_statement(max_id: bool, since_id: bool, min_id: bool) -> Select[Any]:
+    """One statement for a whole home page: the ids from `_home_statement` as a subquery, each row
+    with its author's columns and whether the viewer favourited or reblogged it."""
+    ids, _ascending = _home_statement(max_id, since_id, min_id)
+    statuses, authors = Status.__table__.alias("page"), Account.__table__.alias("author")
+    reblogs = Status.__table__.alias("viewer_reblogs")
+    viewer = bindparam("viewer", type_=Integer)
+    return (
+        select(*(statuses.c[name] for name in STATUS_COLUMNS),
+               cast(statuses.c.mention_list, Text).label("mention_json"),
+               cast(statuses.c.tag_list, Text).label("tag_json"),
+               *(authors.c[name].label(f"author_{name}") for name in AUTHOR_COLUMNS),
+               exists().where(Favourite.__table__.c.account_id == viewer,
+                              Favourite.__table__.c.status_id == statuses.c.id).label("favourited"),
+               exists().where(reblogs.c.account_id == viewer, reblogs.c.reblog_of_id == statuses.c.id,
+                              reblogs.c.deleted_at.is_(None)).label("reblogged"))
+        .join_from(statuses, authors, authors.c.id == statuses.c.account_id)
+        .where(statuses.c.id.in_(ids.scalar_subquery()))
+        .order_by(statuses.c.id.desc())
+    )
+
+
+def home_page(session: Session, viewer_id: int, *, max_id: int | None = None, since_id: int | None = None,
+              min_id: int | None = None, limit: int = 20) -> list[Row[Any]]:
+    """The statuses of `home()` in one query, newest first, as flat rows: the `STATUS_COLUMNS`, the
+    JSON lists as text (`mention_json`, `tag_json`), the author as ``author_<name>`` and the viewer's
+    `favourited` / `reblogged` flags. The page's ids still come from the partial index first."""
+    statement = _home_page_statement(max_id is not None, since_id is not None, min_id is not None)
+    params = {"viewer": viewer_id, "max_id": max_id, "since_id": since_id, "min_id": min_id, "limit": limit}
+    return list(session.connection().execute(statement, {k: v for k, v in params.items() if v is not None}))
 
 
 def public(session: Session, viewer_id: int | None, *, max_id: int | None = None, since_id: int | None = None,

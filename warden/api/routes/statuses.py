@@ -50,7 +50,10 @@ def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, An
                 result: PostResult = action(session, author)
                 if result.status is None:
                     return result, None
-                return result, Presenter(session, svc.settings, author.id).statuses([result.status])[0]
+                presenter = Presenter(session, svc.settings, author.id)
+                if result.created:
+                    return result, presenter.new_status(result.status, author)
+                return result, presenter.statuses([result.status])[0]
         except statuses.DuplicateRequest:
             if attempt == 2:
                 raise

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from warden.api.deps import Viewer, optional_viewer, require, run, services, viewer_id
+from warden.api.deps import Services, Viewer, optional_viewer, require, run, services, viewer_id
 from warden.api.pagination import paged, window_args
 from warden.api.serializers import Presenter
 from warden.platform import timelines
@@ -18,16 +18,19 @@ router = APIRouter(tags=["timelines"])
 @router.get("/api/v1/timelines/home", summary="Statuses from the accounts the viewer follows")
 async def home(request: Request, max_id: str | None = None, since_id: str | None = None, min_id: str | None = None,
                limit: int | None = None, viewer: Viewer = Depends(require("read:statuses"))) -> Response:
-    svc = services(request)
-    window = window_args(max_id, since_id, min_id, limit)
+    return await home_response(request, services(request), viewer.account_id,
+                               window_args(max_id, since_id, min_id, limit))
 
-    def work() -> tuple[list[Any], list[int]]:
+
+async def home_response(request: Request, svc: Services, viewer_id: int, window: dict[str, Any]) -> Response:
+    """The home page for `viewer_id`: shared by the route above and its fast path (`api/fastpath.py`)."""
+    def work() -> tuple[bytes, list[int]]:
         with svc.db.read() as session:
-            rows = timelines.home(session, viewer.account_id, **window)
-            return Presenter(session, svc.settings, viewer.account_id).statuses(rows), [s.id for s in rows]
+            rows = timelines.home_page(session, viewer_id, **window)
+            return Presenter(session, svc.settings, viewer_id).page_json(rows), [s.id for s in rows]
 
-    data, cursors = await run(work)
-    return paged(request, data, cursors)
+    body, cursors = await run(work)
+    return paged(request, body, cursors)
 
 
 @router.get("/api/v1/timelines/public", summary="Public statuses on this server")
