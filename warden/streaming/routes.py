@@ -23,9 +23,9 @@ from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.websockets import WebSocketDisconnect
 
-from warden.api.deps import Services, run
+from warden.api.deps import Services, cached_token
 from warden.api.responses import error
-from warden.platform.auth import TokenInfo, digest, lookup_token
+from warden.platform.auth import TokenInfo
 from warden.platform.scopes import grants
 from warden.streaming.hub import STREAMS, Connection, Subscription
 
@@ -77,15 +77,7 @@ async def authenticate(conn: HTTPConnection, raw: str | None) -> TokenInfo:
     """The token's grant, as the REST API checks it (the same cache); StreamError 401 otherwise."""
     if not raw:
         raise StreamError("Missing access token", 401)
-    svc = _services(conn)
-    key = digest(raw)
-    hit, info = svc.tokens.get(key)
-    if not hit:
-        def lookup() -> TokenInfo | None:
-            with svc.db.read() as session:
-                return lookup_token(session, raw)
-        info = await run(lookup)
-        svc.tokens.put(key, info)
+    info = await cached_token(_services(conn), raw)
     if info is None:
         raise StreamError("Invalid access token", 401)
     if info.account_id is None:
