@@ -125,10 +125,14 @@ def test_a_suspended_accounts_tokens_are_refused_except_for_its_decisions_and_ap
     stream = httpx.get(f"{mod_server.url}/api/v1/streaming/user", headers=author.headers, timeout=10)
     assert stream.status_code == 403
 
-    # The suspended author still reads the statement of reasons and appeals it.
+    # The suspended author still finds and reads the statement of reasons, and appeals it.
+    own = author.get("/api/warden/v1/decisions")
+    assert own.status_code == 200, own.text
+    assert [d["action"] for d in own.json()] == ["suspend"]
+    decision_id = own.json()[0]["id"]
     with mod_server.db.read() as session:
-        decision_id = session.scalar(select(ModerationDecision.id).where(
-            ModerationDecision.account_id == author.id, ModerationDecision.action == "suspend"))
+        assert session.scalar(select(ModerationDecision.account_id).where(
+            ModerationDecision.id == decision_id)) == author.id
     decision = author.get(f"/api/warden/v1/decisions/{decision_id}")
     assert decision.status_code == 200 and decision.json()["statement_of_reasons"]
     appeal = author.post("/api/warden/v1/appeals", json={"decision_id": decision_id, "text": "I was hacked."})

@@ -307,6 +307,16 @@ def get(session: Session, decision_id: str) -> ModerationDecision:
     return decision
 
 
+def of_account(session: Session, account_id: int, *, limit: int = 40) -> list[ModerationDecision]:
+    """The decisions about an account and its content, newest first (shadow records left out): what
+    its owner may read, suspended or not."""
+    return list(session.scalars(
+        select(ModerationDecision).where(ModerationDecision.account_id == account_id,
+                                         ModerationDecision.shadow.is_(False))
+        .order_by(ModerationDecision.created_at.desc(), ModerationDecision.id.desc())
+        .limit(min(max(limit, 1), 200))))
+
+
 def as_json(decision: ModerationDecision) -> dict[str, Any]:
     return {
         "id": decision.id, "kind": decision.kind, "action": decision.action,

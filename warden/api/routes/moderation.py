@@ -1,7 +1,7 @@
 """Warden's moderation API (`/api/warden/v1`): partner notices, cases, decisions and appeals.
 
 Thin: each endpoint authenticates, calls one service in warden/cases/ in one transaction, renders JSON.
-A suspended account may still read its decisions (statements of reasons) and appeal them: those three
+A suspended account may still read its decisions (statements of reasons) and appeal them: those
 endpoints accept its token (`suspended_ok`); every other endpoint refuses it.
 """
 
@@ -168,6 +168,19 @@ def _owner_or_staff(session: Any, viewer: Viewer, owner_id: int | None, not_foun
     me = session.get(Account, viewer.account_id)
     if me is None or (owner_id != me.id and me.role not in cases.STAFF_ROLES):
         raise NotFound(not_found)
+
+
+@router.get("/decisions", summary="Your own decisions with their statements of reasons, newest first "
+                                   "(a suspended account may read them too)")
+async def my_decisions(request: Request, limit: int = Query(40, ge=1, le=200),
+                       viewer: Viewer = Depends(require("read", suspended_ok=True))) -> Response:
+    svc = services(request)
+
+    def work() -> list[dict[str, Any]]:
+        with svc.db.read() as session:
+            return [decisions.as_json(d) for d in decisions.of_account(session, viewer.account_id, limit=limit)]
+
+    return JSON(await run(work))
 
 
 @router.get("/decisions/{decision_id}", summary="A decision and its statement of reasons (its author, or staff)")
