@@ -75,10 +75,11 @@ def test_98_partner_notices_become_98_cases_and_98_answered_decisions(mod_server
     # The posts are gone for everyone...
     reader = mod_server.user("reader")
     assert reader.get(f"/api/v1/statuses/{posts[0]['id']}").status_code == 404
-    # ...their authors got the statement of reasons, and strikes added up to suspension (3 in the policy).
-    warnings = [n for n in authors[0].get("/api/v1/notifications", params={"limit": 40}).json()
-                if n["type"] == "moderation_warning"]
-    assert any(w["moderation_warning"]["action"] == "remove" for w in warnings)
+    # ...their authors got the statement of reasons, and strikes added up to suspension (3 in the policy):
+    # suspended, the author still reads the decisions (not the notifications: the login is disabled).
+    assert authors[0].get("/api/v1/notifications").status_code == 403
+    own = authors[0].get("/api/warden/v1/decisions", params={"limit": 40}).json()
+    assert any(d["action"] == "remove" and d["statement_of_reasons"] for d in own)
     account = team.moderator.get(f"/api/v1/admin/accounts/{authors[0].id}").json()
     assert account["suspended"] is True
     assert cases_for(team.moderator, status_ids) == []

@@ -2,13 +2,19 @@
 
 Tokens are checked against the database and kept in a short-lived in-process cache, so most requests
 need no extra query; revoking a token drops it from this process's cache at once (other processes
-forget it within `TOKEN_CACHE_SECONDS`).
+forget it within `TOKEN_CACHE_SECONDS`). Suspending or unsuspending an account likewise drops its
+tokens from the caches of the process that commits it, as it commits (`platform.auth.login_changed`).
+
+A suspended account's tokens are refused with 403 "Your login is currently disabled" (Mastodon's
+answer) everywhere except the few endpoints that declare `require(..., suspended_ok=True)`: reading
+one's decisions and statements of reasons, and appealing them.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -16,12 +22,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import Request
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from warden.config import Settings
 from warden.errors import Forbidden, NotFound, Unauthorized
-from warden.platform.auth import TokenInfo, digest, lookup_token
+from warden.platform.auth import LOGIN_CHANGED, TokenInfo, digest, lookup_token
 from warden.platform.scopes import grants
 from warden.policy.gate import ModerationGate
 from warden.store.db import Database
@@ -30,12 +37,17 @@ from warden.store.models import Account
 T = TypeVar("T")
 TOKEN_CACHE_SECONDS = 10.0
 TOKEN_CACHE_SIZE = 20_000
+LOGIN_DISABLED = "Your login is currently disabled"
+
+#: Every TokenCache of this process, so a commit that suspends an account can drop its tokens from each.
+_CACHES: weakref.WeakSet[TokenCache] = weakref.WeakSet()
 
 
 class TokenCache:
     def __init__(self) -> None:
         self._items: OrderedDict[str, tuple[float, TokenInfo | None]] = OrderedDict()
         self._lock = threading.Lock()
+        _CACHES.add(self)
 
     def get(self, key: str) -> tuple[bool, TokenInfo | None]:
         with self._lock:
@@ -54,6 +66,26 @@ class TokenCache:
     def forget(self, key: str) -> None:
         with self._lock:
             self._items.pop(key, None)
+
+    def forget_accounts(self, account_ids: set[int]) -> None:
+        """Drop every cached token of these accounts (their suspension changed)."""
+        with self._lock:
+            for key in [k for k, (_, info) in self._items.items()
+                        if info is not None and info.account_id in account_ids]:
+                del self._items[key]
+
+
+@event.listens_for(Session, "after_commit")
+def _drop_changed_logins(session: Session) -> None:
+    changed = session.info.pop(LOGIN_CHANGED, None)
+    if changed:
+        for cache in list(_CACHES):
+            cache.forget_accounts(changed)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_logins(session: Session) -> None:
+    session.info.pop(LOGIN_CHANGED, None)
 
 
 @dataclass
@@ -128,21 +160,27 @@ async def cached_token(svc: Services, raw: str) -> TokenInfo | None:
     return info
 
 
-async def token_info(request: Request) -> tuple[str, TokenInfo] | None:
+async def token_info(request: Request, *, suspended_ok: bool = False) -> tuple[str, TokenInfo] | None:
+    """The bearer token and what it grants (None: no token sent). An unknown or revoked token is
+    refused with 401; a suspended account's token with 403, unless `suspended_ok`."""
     raw = bearer_token(request)
     if raw is None:
         return None
     info = await cached_token(services(request), raw)
     if info is None:
         raise Unauthorized("The access token is invalid")
+    if info.suspended and not suspended_ok:
+        raise Forbidden(LOGIN_DISABLED)
     return raw, info
 
 
-def require(scope: str, *, user: bool = True) -> Callable[[Request], Awaitable[Viewer]]:
-    """A dependency: a token granting `scope` (and, with `user`, belonging to an account)."""
+def require(scope: str, *, user: bool = True, suspended_ok: bool = False) -> Callable[[Request], Awaitable[Viewer]]:
+    """A dependency: a token granting `scope` (and, with `user`, belonging to an account).
+    `suspended_ok`: a suspended account's token is accepted too (only for reading one's own decisions
+    and appealing them)."""
 
     async def dependency(request: Request) -> Viewer:
-        found = await token_info(request)
+        found = await token_info(request, suspended_ok=suspended_ok)
         if found is None:
             raise Unauthorized("The access token is invalid")
         raw, info = found

@@ -58,7 +58,7 @@ class HomeTimelineFastPath:
             return None
         svc: Services = request.app.state.services
         info = await cached_token(svc, raw)
-        if info is None or info.account_id is None or not grants(info.scopes, "read:statuses"):
+        if info is None or info.account_id is None or info.suspended or not grants(info.scopes, "read:statuses"):
             return None
         query = request.query_params
         if query and any(len(query.getlist(name)) > 1 for name in WINDOW_PARAMS):

@@ -16,9 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from warden.cases import audit, statement
+from warden.cases.authority import check_actor
 from warden.config import Settings
 from warden.errors import NotFound, ValidationFailed
 from warden.platform import notifications
+from warden.platform.auth import login_changed
 from warden.platform.statuses import emit, status_url
 from warden.policy.engine import CompiledPolicy, Evaluation
 from warden.policy.gate import Draft
@@ -191,6 +193,8 @@ def enforce(session: Session, settings: Settings, compiled: CompiledPolicy, *, a
         raise NotFound("That account does not exist")
     if action in CONTENT_ACTIONS and status is None:
         raise ValidationFailed(f"{action} needs a status")
+    if actor_id is not None:
+        check_actor(session, actor_id, account)
     evidence = evidence_of(session, status, scores=scores) if status is not None else None
     _apply(session, compiled, action, status, account, label)
     _announce(session, action, status, account)
@@ -237,8 +241,10 @@ def _apply(session: Session, compiled: CompiledPolicy, action: str, status: Stat
         _refresh_public(status)
     if action == "suspend":
         account.suspended_at = account.suspended_at or now
+        login_changed(session, account.id)
     elif action == "unsuspend":
         account.suspended_at = None
+        login_changed(session, account.id)
     elif action == "silence":
         account.silenced_at = account.silenced_at or now
         session.execute(update(Status).where(Status.account_id == account.id).values(local_public=False))
@@ -299,6 +305,16 @@ def get(session: Session, decision_id: str) -> ModerationDecision:
     if decision is None:
         raise NotFound("No such decision")
     return decision
+
+
+def of_account(session: Session, account_id: int, *, limit: int = 40) -> list[ModerationDecision]:
+    """The decisions about an account and its content, newest first (shadow records left out): what
+    its owner may read, suspended or not."""
+    return list(session.scalars(
+        select(ModerationDecision).where(ModerationDecision.account_id == account_id,
+                                         ModerationDecision.shadow.is_(False))
+        .order_by(ModerationDecision.created_at.desc(), ModerationDecision.id.desc())
+        .limit(min(max(limit, 1), 200))))
 
 
 def as_json(decision: ModerationDecision) -> dict[str, Any]:

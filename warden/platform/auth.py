@@ -124,18 +124,35 @@ class TokenInfo:
     app_id: int | None
     account_id: int | None
     scopes: frozenset[str]
+    #: The token's account is suspended: the API refuses the token everywhere except where a suspended
+    #: user may still go (their decisions and appeals), as Mastodon does, with 403.
+    suspended: bool = False
 
 
 #: Built once: a token lookup runs on many requests, and building the statement cost more than running it.
-_TOKEN_BY_HASH = select(OAuthToken.id, OAuthToken.app_id, OAuthToken.account_id, OAuthToken.scopes).where(
-    OAuthToken.token_hash == bindparam("token_hash"), OAuthToken.revoked_at.is_(None))
+_TOKEN_BY_HASH = (
+    select(OAuthToken.id, OAuthToken.app_id, OAuthToken.account_id, OAuthToken.scopes, Account.suspended_at)
+    .outerjoin(Account, Account.id == OAuthToken.account_id)
+    .where(OAuthToken.token_hash == bindparam("token_hash"), OAuthToken.revoked_at.is_(None))
+)
+
+
+#: `session.info` key: ids of accounts whose login this transaction suspended or restored; once it
+#: commits, the API's token caches drop those accounts' tokens (warden/api/deps.py).
+LOGIN_CHANGED = "warden_login_changed_accounts"
+
+
+def login_changed(session: Session, account_id: int) -> None:
+    """Note that `account_id`'s tokens must be looked up afresh once this transaction commits."""
+    session.info.setdefault(LOGIN_CHANGED, set()).add(account_id)
 
 
 def lookup_token(session: Session, raw_token: str) -> TokenInfo | None:
     row = session.connection().execute(_TOKEN_BY_HASH, {"token_hash": digest(raw_token)}).first()
     if row is None:
         return None
-    return TokenInfo(row.id, row.app_id, row.account_id, parse_scopes(row.scopes))
+    return TokenInfo(row.id, row.app_id, row.account_id, parse_scopes(row.scopes),
+                     suspended=row.suspended_at is not None)
 
 
 # --- grants -----------------------------------------------------------------------------------

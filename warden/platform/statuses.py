@@ -1,7 +1,8 @@
 """Posts (statuses): the write path, who may see what, threads, favourites and reblogs.
 
 The write path is `create()` / `edit()`: validate, render, pass the moderation gate, then store the
-post, its moderation state and an outbox event in the caller's one transaction.
+post, its moderation state and an outbox event in the caller's one transaction. An edit is never looser
+than what moderators decided about the post (`moderator_floor`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from warden.observability.metrics import OUTBOX_EVENTS
 from warden.platform import accounts, content, notifications
+from warden.platform.moderator_floor import impose, moderator_floor
 from warden.policy.gate import Draft, ModerationGate, Verdict, moderate
+from warden.policy.model import STRICTNESS
 from warden.store.db import insert_if_absent
 from warden.store.models import (
     Account,
@@ -274,6 +277,9 @@ def edit(session: Session, settings: Settings, author: Account, status_id: int |
         emit(session, "status.blocked", status.id, {"account_id": author.id, "decision_id": verdict.decision_id,
                                                     "label": verdict.label})
         return PostResult(status=None, verdict=verdict)
+    # what moderators decided stays: the edit is at least as strict (before anything changes, so the
+    # label read here is the moderator's, and the query flushes nothing)
+    floor, moderator_label = moderator_floor(session, status.id), status.moderation_label
     rendered, targets = _render(session, settings, text)
     status.text, status.content_html = text, rendered.html
     status.spoiler_text = spoiler_text or ""
@@ -281,6 +287,8 @@ def edit(session: Session, settings: Settings, author: Account, status_id: int |
     status.language = language or status.language
     status.edited_at = utcnow()
     _apply_verdict(status, verdict)
+    impose(status, floor, moderator_label)
+    action = max(verdict.action, floor.action, key=lambda a: STRICTNESS.get(a, 0))
     session.execute(delete(StatusTag).where(StatusTag.status_id == status.id))
     session.execute(delete(Mention).where(Mention.status_id == status.id))
     for account in targets.values():
@@ -289,7 +297,7 @@ def edit(session: Session, settings: Settings, author: Account, status_id: int |
     status.tag_list = rendered.tags[:20]
     _attach_tags(session, status.id, rendered.tags)
     emit(session, "status.updated", status.id, {
-        "status_id": status.id, "account_id": author.id, "state": status.state, "action": verdict.action,
+        "status_id": status.id, "account_id": author.id, "state": status.state, "action": action,
         "decision_id": verdict.decision_id,
     })
     session.flush()

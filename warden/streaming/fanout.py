@@ -99,6 +99,8 @@ class Fanout:
             if account_id is not None:
                 for connection in self.hub:
                     connection.retract_account(int(account_id))
+                for connection in self.hub.of_account(int(account_id)):  # a suspended login streams no more
+                    connection.close()
         elif kind == "notification.created":
             account_id = event.payload.get("account_id")
             notification_id = event.payload.get("notification_id", event.subject_id)

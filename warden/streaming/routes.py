@@ -23,7 +23,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.websockets import WebSocketDisconnect
 
-from warden.api.deps import Services, cached_token
+from warden.api.deps import LOGIN_DISABLED, Services, cached_token
 from warden.api.responses import error
 from warden.platform.auth import TokenInfo
 from warden.platform.scopes import grants
@@ -82,6 +82,8 @@ async def authenticate(conn: HTTPConnection, raw: str | None) -> TokenInfo:
         raise StreamError("Invalid access token", 401)
     if info.account_id is None:
         raise StreamError("This method requires an authenticated user", 401)
+    if info.suspended:
+        raise StreamError(LOGIN_DISABLED, 403)
     if not any(grants(info.scopes, s) for s in ("read:statuses", "read:notifications")):
         raise StreamError("Access token does not have the required scopes", 401)
     return info

@@ -1,6 +1,8 @@
 """Warden's moderation API (`/api/warden/v1`): partner notices, cases, decisions and appeals.
 
 Thin: each endpoint authenticates, calls one service in warden/cases/ in one transaction, renders JSON.
+A suspended account may still read its decisions (statements of reasons) and appeal them: those
+endpoints accept its token (`suspended_ok`); every other endpoint refuses it.
 """
 
 from __future__ import annotations
@@ -168,8 +170,22 @@ def _owner_or_staff(session: Any, viewer: Viewer, owner_id: int | None, not_foun
         raise NotFound(not_found)
 
 
+@router.get("/decisions", summary="Your own decisions with their statements of reasons, newest first "
+                                   "(a suspended account may read them too)")
+async def my_decisions(request: Request, limit: int = Query(40, ge=1, le=200),
+                       viewer: Viewer = Depends(require("read", suspended_ok=True))) -> Response:
+    svc = services(request)
+
+    def work() -> list[dict[str, Any]]:
+        with svc.db.read() as session:
+            return [decisions.as_json(d) for d in decisions.of_account(session, viewer.account_id, limit=limit)]
+
+    return JSON(await run(work))
+
+
 @router.get("/decisions/{decision_id}", summary="A decision and its statement of reasons (its author, or staff)")
-async def get_decision(request: Request, decision_id: str, viewer: Viewer = Depends(require("read"))) -> Response:
+async def get_decision(request: Request, decision_id: str,
+                       viewer: Viewer = Depends(require("read", suspended_ok=True))) -> Response:
     svc = services(request)
 
     def work() -> dict[str, Any]:
@@ -182,7 +198,8 @@ async def get_decision(request: Request, decision_id: str, viewer: Viewer = Depe
 
 
 @router.post("/appeals", status_code=201, summary="Appeal a decision on your content or account")
-async def file_appeal(request: Request, body: AppealIn, viewer: Viewer = Depends(require("write"))) -> Response:
+async def file_appeal(request: Request, body: AppealIn,
+                      viewer: Viewer = Depends(require("write", suspended_ok=True))) -> Response:
     svc = services(request)
 
     def work() -> dict[str, Any]:
@@ -206,7 +223,8 @@ async def list_appeals(request: Request, status: str = Query("open"), limit: int
 
 
 @router.get("/appeals/{appeal_id}", summary="An appeal (the appellant, or staff)")
-async def get_appeal(request: Request, appeal_id: str, viewer: Viewer = Depends(require("read"))) -> Response:
+async def get_appeal(request: Request, appeal_id: str,
+                     viewer: Viewer = Depends(require("read", suspended_ok=True))) -> Response:
     svc = services(request)
 
     def work() -> dict[str, Any]:
