@@ -35,6 +35,10 @@ class Settings:
     #: Prefix of every subject, stream and durable consumer this deployment uses on the broker, so
     #: several deployments (or test runs) can share one broker without seeing each other's messages.
     broker_namespace: str = "warden"
+    #: The largest request body read, in bytes (a bigger one is answered 413 before it is read). A
+    #: status, a report or a console form needs a few kilobytes; the partner notices batch gets its own,
+    #: larger cap (`warden.cases.notices.MAX_BATCH_BYTES`) when that is bigger than this.
+    max_body_bytes: int = 1024 * 1024
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -52,5 +56,7 @@ class Settings:
             values["broker_url"] = env["WARDEN_BROKER_URL"]
         if env.get("WARDEN_BROKER_NAMESPACE"):
             values["broker_namespace"] = env["WARDEN_BROKER_NAMESPACE"]
+        if env.get("WARDEN_MAX_BODY_BYTES"):
+            values["max_body_bytes"] = int(env["WARDEN_MAX_BODY_BYTES"])
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

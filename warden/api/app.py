@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from warden import __version__
 from warden.api.deps import INLINE_DATABASE, Services, TokenCache
 from warden.api.fastpath import HomeTimelineFastPath
+from warden.api.guard import InputGuard
 from warden.api.responses import JSON, install_error_handlers
 from warden.api.routes import (
     accounts,
@@ -23,6 +24,7 @@ from warden.api.routes import (
     statuses,
     timelines,
 )
+from warden.cases.notices import MAX_BATCH_BYTES
 from warden.cases.runtime import Moderation
 from warden.config import Settings
 from warden.console import install as install_console
@@ -60,6 +62,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     app.add_middleware(HomeTimelineFastPath)  # inside InlineDatabase: its database work runs inline too
     if db.is_sqlite and os.environ.get("WARDEN_DB_THREADS", "").lower() not in ("1", "true", "on"):
         app.add_middleware(InlineDatabase)
+    app.add_middleware(InputGuard, max_body_bytes=settings.max_body_bytes,  # before anything reads a body
+                       route_caps={("POST", "/api/warden/v1/notices"): max(settings.max_body_bytes, MAX_BATCH_BYTES)})
     install_observability(app)  # the outermost middleware: every request is measured, the fast path's too
     return app
 

@@ -9,7 +9,8 @@ from starlette.responses import Response
 
 from warden.api.responses import JSON
 from warden.errors import ValidationFailed
-from warden.platform.pagination import clamp_limit
+from warden.platform.ids import as_id
+from warden.platform.pagination import DEFAULT_LIMIT, clamp_limit
 
 
 def link_header(request: Request, response: Response, newest: int | None, oldest: int | None) -> None:
@@ -32,15 +33,17 @@ def paged(request: Request, data: list[object] | bytes, cursors: list[int]) -> R
     return response
 
 
-def window_args(max_id: str | None, since_id: str | None, min_id: str | None, limit: int | None) -> dict[str, int | None]:
-    """Parse Mastodon's window query parameters (ids are strings; bad ones are a 422)."""
-    def as_id(name: str, value: str | None) -> int | None:
+def window_args(max_id: str | None, since_id: str | None, min_id: str | None, limit: int | None, *,
+                default: int = DEFAULT_LIMIT, maximum: int = 40) -> dict[str, int | None]:
+    """Parse Mastodon's window query parameters: ids are strings of ASCII digits within 64 bits (anything
+    else is a 422), `limit` is clamped to 1..`maximum` as Mastodon does (`default` when absent)."""
+    def window_id(name: str, value: str | None) -> int | None:
         if value in (None, ""):
             return None
-        try:
-            return int(value)  # type: ignore[arg-type]
-        except ValueError:
-            raise ValidationFailed(f"Validation failed: {name} must be a status or record id") from None
+        ident = as_id(value)
+        if ident is None:
+            raise ValidationFailed(f"Validation failed: {name} must be a status or record id")
+        return ident
 
-    return {"max_id": as_id("max_id", max_id), "since_id": as_id("since_id", since_id),
-            "min_id": as_id("min_id", min_id), "limit": clamp_limit(limit)}
+    return {"max_id": window_id("max_id", max_id), "since_id": window_id("since_id", since_id),
+            "min_id": window_id("min_id", min_id), "limit": clamp_limit(limit, default, maximum)}

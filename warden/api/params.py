@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 
+from warden.api.guard import NUL_MESSAGE
 from warden.errors import ValidationFailed
 
 
@@ -78,8 +79,8 @@ async def read_params(request: Request) -> Params:
             if body.strip():
                 try:
                     parsed = orjson.loads(body)
-                except orjson.JSONDecodeError:
-                    raise ValidationFailed("Validation failed: the request body is not valid JSON") from None
+                except orjson.JSONDecodeError as exc:
+                    raise ValidationFailed(f"Validation failed: the request body is not valid JSON ({exc})") from None
                 if not isinstance(parsed, dict):
                     raise ValidationFailed("Validation failed: the request body must be a JSON object")
                 for key, value in parsed.items():
@@ -88,5 +89,7 @@ async def read_params(request: Request) -> Params:
             form = await request.form()
             for key, value in form.multi_items():
                 if isinstance(value, str):
+                    if "\x00" in key or "\x00" in value:  # urlencoded bodies are refused at the door (guard.py)
+                        raise ValidationFailed(NUL_MESSAGE)
                     _merge(data, key, value)
     return Params(data)

@@ -15,6 +15,7 @@ from warden.cases import audit, decisions
 from warden.cases.cases import STAFF_ROLES, report_state
 from warden.config import Settings
 from warden.errors import NotFound, ValidationFailed
+from warden.platform.ids import parse_id
 from warden.platform.pagination import paginate
 from warden.policy.engine import CompiledPolicy
 from warden.store.models import Account, Report, utcnow
@@ -24,11 +25,7 @@ ACCOUNT_ACTION = {"none": "warn", "sensitive": "sensitive", "disable": "suspend"
                   "suspend": "suspend"}
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+_int = parse_id
 
 
 def report(session: Session, report_id: Any) -> tuple[Report, ReportState | None]:

@@ -16,6 +16,7 @@ from warden.cases.cases import require_staff
 from warden.cases.lifecycle import APPEAL_STATES, advance
 from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from warden.platform.ids import parse_id
 from warden.policy.engine import CompiledPolicy
 from warden.store.models import Account, Status, utcnow
 from warden.store.moderation_models import Appeal, ModerationDecision, Strike
@@ -45,10 +46,7 @@ def file(session: Session, author: Account, *, decision_id: str, text: str) -> A
 
 
 def get(session: Session, appeal_id: int | str) -> Appeal:
-    try:
-        ident = int(appeal_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    ident = parse_id(appeal_id)
     appeal = session.get(Appeal, ident)
     if appeal is None:
         raise NotFound("No such appeal")

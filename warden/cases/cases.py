@@ -21,6 +21,7 @@ from warden.cases import audit, decisions
 from warden.cases.lifecycle import CASE_STATES, CASE_UNDECIDED, advance
 from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from warden.platform.ids import parse_id
 from warden.policy.engine import CompiledPolicy
 from warden.store.db import insert_if_absent
 from warden.store.models import Account, Report, Status, utcnow
@@ -160,10 +161,7 @@ def open_or_join(session: Session, settings: Settings, compiled: CompiledPolicy,
 
 
 def get(session: Session, case_id: int | str, *, lock: bool = False) -> ModerationCase:
-    try:
-        ident = int(case_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    ident = parse_id(case_id)
     query = select(ModerationCase).where(ModerationCase.id == ident)
     case = session.scalar(query.with_for_update() if lock else query)
     if case is None:

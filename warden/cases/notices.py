@@ -20,15 +20,19 @@ from warden.cases import audit, decisions
 from warden.config import Settings
 from warden.errors import Conflict, NotFound, ValidationFailed
 from warden.platform.auth import digest
+from warden.platform.ids import as_id, parse_id
 from warden.platform.statuses import emit
 from warden.store.models import Account, Status, utcnow
 from warden.store.moderation_models import ModerationDecision, Notice, Partner
 
 MAX_BATCH = 500
 MAX_EXPLANATION = 5000
+#: The request body a full batch may need: 500 notices of a 5,000-character explanation, which a client
+#: that escapes non-ASCII text (Python's json.dumps does) sends as up to 6 bytes a character, plus a URL.
+MAX_BATCH_BYTES = 16 * 1024 * 1024
 EVENT_CHUNK = 25
-_STATUS_PATH = re.compile(r"^/@(?P<user>[A-Za-z0-9_]{1,30})/(?P<id>\d{1,19})/?$|"
-                          r"^/users/(?P<user2>[A-Za-z0-9_]{1,30})/statuses/(?P<id2>\d{1,19})/?$")
+_STATUS_PATH = re.compile(r"^/@(?P<user>[A-Za-z0-9_]{1,30})/(?P<id>[0-9]{1,19})/?$|"
+                          r"^/users/(?P<user2>[A-Za-z0-9_]{1,30})/statuses/(?P<id2>[0-9]{1,19})/?$")
 
 
 def create_partner(session: Session, name: str, *, trusted: bool = False) -> tuple[Partner, str]:
@@ -60,7 +64,8 @@ def _status_id(settings: Settings, url: str) -> tuple[str, int] | None:
     match = _STATUS_PATH.match(path)
     if match is None:
         return None
-    return (match.group("user") or match.group("user2")), int(match.group("id") or match.group("id2"))
+    ident = as_id(match.group("id") or match.group("id2"))
+    return None if ident is None else ((match.group("user") or match.group("user2")), ident)
 
 
 def submit(session: Session, settings: Settings, partner: Partner, items: list[Any]) -> list[dict[str, Any]]:
@@ -124,10 +129,7 @@ def submit(session: Session, settings: Settings, partner: Partner, items: list[A
 
 
 def get_notice(session: Session, partner: Partner, notice_id: int | str) -> dict[str, Any]:
-    try:
-        ident = int(notice_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    ident = parse_id(notice_id)
     notice = session.get(Notice, ident)
     if notice is None or notice.partner_id != partner.id:
         raise NotFound("No such notice")

@@ -38,6 +38,7 @@ from warden.cases.notices import partner_for_token
 from warden.config import DEFAULT_DATA_DIR, Settings
 from warden.errors import Forbidden, Unauthorized
 from warden.platform.auth import authenticate
+from warden.platform.ids import as_id
 from warden.store.db import Database
 from warden.store.models import Account
 from warden.store.moderation_models import Partner
@@ -192,7 +193,7 @@ def end_session(request: Request) -> None:
 
 def load_user(db: Database, who: str) -> ConsoleUser | None:
     kind, _, ident = who.partition(":")
-    if not ident.isdigit():
+    if as_id(ident) is None:
         return None
     with db.read() as session:
         if kind == "staff":

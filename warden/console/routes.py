@@ -4,9 +4,9 @@ render a template. Every POST checks the CSRF token and answers with a 303 redir
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from warden.api.deps import offload, run, services
@@ -16,8 +16,12 @@ from warden.console import auth, charts, queries
 from warden.console.auth import ADMIN, MODERATOR, PARTNER, SENIOR, ConsoleUser, need
 from warden.console.templating import fragment, render
 from warden.errors import NotFound, WardenError
+from warden.platform.ids import MAX_ID
 from warden.policy.versions import backtest
 from warden.store.models import Account, utcnow
+
+#: A record id in a console URL: a bigger number than any id column holds is a 422, not a 500.
+RecordId = Annotated[int, Path(ge=0, le=MAX_ID)]
 
 router = APIRouter()
 
@@ -101,7 +105,7 @@ async def queue_page(request: Request, user: ConsoleUser = Depends(need(*MODERAT
 
 
 @router.get("/cases/{case_id}")
-async def case_page(request: Request, case_id: int, action: str = "",
+async def case_page(request: Request, case_id: RecordId, action: str = "",
                     user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
     svc, engine = services(request), _engine(request)
 
@@ -122,7 +126,8 @@ async def case_page(request: Request, case_id: int, action: str = "",
 
 
 @router.post("/cases/{case_id}/preview")
-async def statement_preview(request: Request, case_id: int, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+async def statement_preview(request: Request, case_id: RecordId,
+                            user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
     """The statement of reasons for the decision form's current values (POSTed: the reason stays out of URLs)."""
     form = await auth.checked_form(request)
     action, label, reason = (str(form.get(k) or "") for k in ("action", "label", "reason"))
@@ -139,7 +144,7 @@ async def statement_preview(request: Request, case_id: int, user: ConsoleUser = 
 
 
 def _case_step(name: str):  # type: ignore[no-untyped-def]
-    async def endpoint(request: Request, case_id: int, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+    async def endpoint(request: Request, case_id: RecordId, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
         form = await auth.checked_form(request)
         svc = services(request)
 
@@ -173,7 +178,7 @@ for _step in ("claim", "release", "escalate"):
 
 
 @router.post("/cases/{case_id}/decision")
-async def decide_case(request: Request, case_id: int, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+async def decide_case(request: Request, case_id: RecordId, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
     """The same decision service as POST /api/warden/v1/cases/{id}/decision; then on to the next case."""
     form = await auth.checked_form(request)
     action, label = str(form.get("action") or ""), str(form.get("label") or "") or None
@@ -219,7 +224,7 @@ async def appeals_page(request: Request, state: str = "open", user: ConsoleUser 
 
 
 @router.post("/appeals/{appeal_id}/decision")
-async def decide_appeal(request: Request, appeal_id: int, user: ConsoleUser = Depends(need(*SENIOR))) -> Response:
+async def decide_appeal(request: Request, appeal_id: RecordId, user: ConsoleUser = Depends(need(*SENIOR))) -> Response:
     form = await auth.checked_form(request)
     outcome, reason = str(form.get("outcome") or ""), str(form.get("reason") or "").strip()
     if outcome not in ("upheld", "overturned") or not reason:
@@ -245,7 +250,8 @@ async def decide_appeal(request: Request, appeal_id: int, user: ConsoleUser = De
 
 
 @router.get("/audit")
-async def audit_page(request: Request, before: int | None = None, action: str = "", subject: str = "",
+async def audit_page(request: Request, before: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+                     action: str = "", subject: str = "",
                      user: ConsoleUser = Depends(need(*SENIOR))) -> Response:
     svc = services(request)
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from warden.errors import Forbidden, NotFound, ValidationFailed
 from warden.platform import notifications
+from warden.platform.ids import parse_id
 from warden.platform.auth import hash_password
 from warden.platform.pagination import paginate
 from warden.store.db import insert_if_absent
@@ -89,11 +90,7 @@ def lookup(session: Session, acct: str, local_domain: str) -> Account:
     return account
 
 
-def _int_id(value: int | str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+_int_id = parse_id
 
 
 def update_profile(session: Session, account: Account, changes: dict[str, object]) -> Account:

@@ -11,9 +11,12 @@ DEFAULT_LIMIT = 20
 
 
 def clamp_limit(limit: int | None, default: int = DEFAULT_LIMIT, maximum: int = 40) -> int:
-    if limit is None or limit <= 0:
+    """Mastodon's `limit_param`: no limit is the default; otherwise its absolute value, capped at
+    `maximum` (so `limit=-1` is 1, never "no limit", which is what LIMIT -1 means to SQLite), and at
+    least 1."""
+    if limit is None:
         return default
-    return min(limit, maximum)
+    return max(1, min(abs(limit), maximum))
 
 
 def window(query: Select[Any], id_column: Any, *, max_id: int | None, since_id: int | None,

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from warden.errors import NotFound, ValidationFailed
 from warden.platform import accounts
+from warden.platform.ids import parse_id
 from warden.platform.statuses import can_see, emit
 from warden.store.models import Account, InstanceRule, Report, Status
 
@@ -46,8 +47,4 @@ def file_report(session: Session, reporter: Account, *, account_id: int | str, s
     return report
 
 
-def _int(value: object) -> int:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
+_int = parse_id

@@ -14,6 +14,8 @@ from warden.api.responses import JSON
 from warden.api.serializers import Presenter
 from warden.errors import Forbidden
 from warden.platform import accounts, auth, timelines
+from warden.platform.ids import as_id
+from warden.platform.pagination import clamp_limit
 from warden.platform.search import search
 
 router = APIRouter(tags=["accounts"])
@@ -84,10 +86,9 @@ async def relationships(request: Request, viewer: Viewer = Depends(require("read
     svc = services(request)
     ids = []
     for raw in params.list("id"):
-        try:
-            ids.append(int(raw))
-        except ValueError:
-            continue
+        ident = as_id(raw)
+        if ident is not None:
+            ids.append(ident)
 
     def work() -> list[dict[str, Any]]:
         with svc.db.read() as session:
@@ -104,7 +105,7 @@ async def account_search(request: Request, q: str = Query(...), limit: int = Que
 
     def work() -> list[dict[str, Any]]:
         with svc.db.read() as session:
-            found = search(session, viewer.account_id, q, type="accounts", limit=max(1, min(limit, 80)))
+            found = search(session, viewer.account_id, q, type="accounts", limit=clamp_limit(limit, 40, 80))
             return Presenter(session, svc.settings, viewer.account_id).accounts(found.accounts)
 
     return JSON(await run(work))
@@ -149,8 +150,7 @@ def _follow_list(kind: str):  # type: ignore[no-untyped-def]
                        min_id: str | None = None, limit: int | None = None,
                        viewer: Viewer | None = Depends(optional_viewer)) -> Response:
         svc = services(request)
-        window = window_args(max_id, since_id, min_id, limit)
-        window["limit"] = min(int(limit or 40), 80)
+        window = window_args(max_id, since_id, min_id, limit, default=40, maximum=80)
 
         def work() -> tuple[list[Any], list[int]]:
             with svc.db.read() as session:

@@ -17,6 +17,7 @@ from warden.api.responses import JSON
 from warden.api.serializers import Presenter, iso
 from warden.cases import admin, audit
 from warden.errors import NotFound
+from warden.platform.ids import as_id
 from warden.store.models import Account, InstanceRule, Report, Status
 from warden.store.moderation_models import ReportState
 
@@ -78,15 +79,13 @@ async def list_reports(request: Request, resolved: str | None = None, account_id
                        min_id: str | None = None, limit: int | None = Query(None),
                        staff: Staff = Depends(require_staff("admin:read:reports"))) -> Response:
     svc = services(request)
-    window = window_args(max_id, since_id, min_id, min(limit or 100, 200))
-    window["limit"] = min(limit or 100, 200)
+    window = window_args(max_id, since_id, min_id, limit, default=100, maximum=200)
 
     def work() -> tuple[list[dict[str, Any]], list[int]]:
         with svc.db.read() as session:
             rows = admin.reports(session, resolved=bool(_flag(resolved)),
-                                 account_id=int(account_id) if account_id and account_id.isdigit() else None,
-                                 target_account_id=int(target_account_id) if target_account_id and
-                                 target_account_id.isdigit() else None, **window)  # type: ignore[arg-type]
+                                 account_id=as_id(account_id), target_account_id=as_id(target_account_id),
+                                 **window)  # type: ignore[arg-type]
             presenter = Presenter(session, svc.settings, staff.account_id)
             return [admin_report(session, presenter, r) for r in rows], [r.id for r in rows]
 
@@ -152,8 +151,7 @@ async def list_accounts(request: Request, max_id: str | None = None, since_id: s
     filters = {k: (_flag(query.get(k)) if k not in ("username", "display_name", "email") else query.get(k))
                for k in ("local", "remote", "active", "pending", "disabled", "silenced", "suspended", "staff",
                          "username", "display_name", "email")}
-    window = window_args(max_id, since_id, min_id, 40)
-    window["limit"] = min(limit or 100, 200)
+    window = window_args(max_id, since_id, min_id, limit, default=100, maximum=200)
 
     def work() -> tuple[list[dict[str, Any]], list[int]]:
         with svc.db.read() as session:
@@ -172,7 +170,8 @@ async def get_account(request: Request, account_id: str,
 
     def work() -> dict[str, Any]:
         with svc.db.read() as session:
-            account = session.get(Account, int(account_id)) if account_id.isdigit() else None
+            ident = as_id(account_id)
+            account = session.get(Account, ident) if ident is not None else None
             if account is None:
                 raise NotFound()
             return admin_account(Presenter(session, svc.settings, staff.account_id), account)

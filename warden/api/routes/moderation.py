@@ -18,6 +18,7 @@ from warden.api.responses import JSON
 from warden.cases import appeals, audit, cases, decisions, notices
 from warden.cases.runtime import Moderation
 from warden.errors import NotFound, ValidationFailed
+from warden.platform.ids import MAX_ID
 from warden.store.models import Account
 
 router = APIRouter(prefix="/api/warden/v1", tags=["moderation"])
@@ -89,7 +90,8 @@ async def get_notice(request: Request, notice_id: str, partner: Any = Depends(re
 
 @router.get("/cases", summary="Cases by priority (status=open: undecided; or claimed, escalated, decided, all)")
 async def list_cases(request: Request, status: str = Query("open"), limit: int = Query(100, ge=1, le=500),
-                     offset: int = Query(0, ge=0), staff: Staff = Depends(require_staff("admin:read"))) -> Response:
+                     offset: int = Query(0, ge=0, le=MAX_ID),
+                     staff: Staff = Depends(require_staff("admin:read"))) -> Response:
     svc = services(request)
 
     def work() -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from warden.api.responses import JSON
 from warden.api.serializers import Presenter
 from warden.errors import NotFound
 from warden.platform import notifications
+from warden.platform.ids import as_id, parse_id
 
 router = APIRouter(tags=["notifications"])
 
@@ -25,8 +26,7 @@ async def list_notifications(
     viewer: Viewer = Depends(require("read:notifications")),
 ) -> Response:
     svc = services(request)
-    window = window_args(max_id, since_id, min_id, limit)
-    window["limit"] = min(int(limit or 40), 80) if limit else 40
+    window = window_args(max_id, since_id, min_id, limit, default=40, maximum=80)
     types = types or request.query_params.getlist("types")
     exclude_types = exclude_types or request.query_params.getlist("exclude_types")
 
@@ -34,7 +34,7 @@ async def list_notifications(
         with svc.db.read() as session:
             rows = notifications.page(session, viewer.account_id, types=types or None,
                                       exclude_types=exclude_types or None,
-                                      from_account_id=int(account_id) if account_id and account_id.isdigit() else None,
+                                      from_account_id=as_id(account_id),
                                       **window)
             return Presenter(session, svc.settings, viewer.account_id).notifications(rows), [n.id for n in rows]
 
@@ -42,10 +42,7 @@ async def list_notifications(
     return paged(request, data, cursors)
 
 
-def _id(value: str) -> int:
-    if not value.isdigit():
-        raise NotFound()
-    return int(value)
+_id = parse_id
 
 
 @router.get("/api/v1/notifications/{notification_id}", summary="One notification")

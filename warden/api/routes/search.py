@@ -11,6 +11,8 @@ from warden.api.deps import Viewer, optional_viewer, run, services, viewer_id
 from warden.api.responses import JSON
 from warden.api.serializers import Presenter
 from warden.errors import ValidationFailed
+from warden.platform.ids import MAX_ID, as_id
+from warden.platform.pagination import clamp_limit
 from warden.platform.search import search
 
 router = APIRouter(tags=["search"])
@@ -28,9 +30,8 @@ async def search_v2(request: Request, q: str = Query(...), type: str | None = No
 
     def work() -> dict[str, Any]:
         with svc.db.read() as session:
-            found = search(session, viewer_id(viewer), q, type=type or None, limit=max(1, min(limit, 40)),
-                           offset=max(0, offset),
-                           account_id=int(account_id) if account_id and account_id.isdigit() else None)
+            found = search(session, viewer_id(viewer), q, type=type or None, limit=clamp_limit(limit, 20, 40),
+                           offset=max(0, min(offset, MAX_ID)), account_id=as_id(account_id))
             presenter = Presenter(session, svc.settings, viewer_id(viewer))
             return {"accounts": presenter.accounts(found.accounts), "statuses": presenter.statuses(found.statuses),
                     "hashtags": [presenter.tag(t) for t in found.hashtags]}

@@ -41,7 +41,9 @@ def _post_fields(params: Params) -> dict[str, Any]:
 def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, Any]) -> tuple[PostResult, dict[str, Any] | None]:
     # Called through `offload`, even on SQLite: the detector releases the GIL, and a write waiting for
     # the write lock (held by the moderation worker, say) must not stall the event loop. Scoring comes
-    # before the write transaction so the lock is not held while the detector runs.
+    # before the write transaction so the lock is not held while the detector runs, and the checks that
+    # need neither come before scoring, so a post that is refused anyway costs the detector nothing.
+    statuses.check_draft(svc.settings, fields["text"], fields["spoiler_text"], fields["language"])
     svc.gate.prescore(fields["text"], fields["spoiler_text"])
     for attempt in (1, 2):
         try:
