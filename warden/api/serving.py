@@ -23,7 +23,7 @@ import socket
 from typing import Any
 
 import uvicorn
-from uvicorn.config import Config
+from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 APP = "warden.api.asgi:app"
@@ -86,7 +86,7 @@ class ReusePortMultiprocess(Multiprocess):
                 continue
             process.kill()
             process.join()
-            if process.exitcode == uvicorn.config.STARTUP_FAILURE:
+            if process.exitcode == STARTUP_FAILURE:
                 self.should_exit.set()  # the app cannot start: restarting would fail the same way
                 return
             if self.should_exit.is_set():
