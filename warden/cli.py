@@ -72,8 +72,7 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
 
     Example: warden serve --port 8080
     """
-    import uvicorn
-
+    from warden.api import serving
     from warden.store.migrate import upgrade
 
     settings = Settings.from_env()
@@ -85,9 +84,8 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
     click.echo(f"Warden {__version__} on http://{host}:{port} ({_redact(settings.database_url)})", err=True)
     from warden.observability import multiprocess
 
-    with multiprocess.serving(workers):  # several workers: their metrics meet in one folder (docs/architecture.md)
-        uvicorn.run("warden.api.asgi:app", host=host, port=port, workers=workers, log_level="warning",
-                    access_log=False, loop="uvloop", http="httptools")
+    with multiprocess.serving(workers), _friendly_errors():  # several workers: metrics meet in one folder
+        serving.run(host, port, workers)  # several workers: one socket each, SO_REUSEPORT (warden/api/serving.py)
 
 
 @cli.command()

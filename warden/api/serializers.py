@@ -9,7 +9,7 @@ status's JSON is cached by those values, so a busy page is mostly joined from by
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 from types import SimpleNamespace
 from typing import Any
@@ -22,7 +22,7 @@ from warden import __version__
 from warden.config import Settings
 from warden.platform.accounts import Relationship
 from warden.platform.statuses import can_see
-from warden.platform.timelines import AUTHOR_COLUMNS
+from warden.platform.timelines import AUTHOR_COLUMNS, PAGE_DATETIMES
 from warden.store.models import Account, Favourite, Notification, Report, Status, Tag
 
 MASTODON_COMPAT_VERSION = "4.2.0"
@@ -98,13 +98,26 @@ def _page_status_json(base: str, row: Row[Any], own: bool) -> bytes:
     The row holds everything the JSON shows (the status, its author, the viewer's flags), so it is its
     own cache key: a changed counter, a new display name or a favourite is a different key, never a
     stale entry. `own`: whether the viewer wrote it (they alone see its moderation state)."""
-    status = SimpleNamespace(**row._mapping)
+    values = dict(row._mapping)
+    for name in PAGE_DATETIMES:
+        values[name] = page_datetime(values[name])
+    status = SimpleNamespace(**values)
     status.mention_list = orjson.loads(row.mention_json) if row.mention_json else []
     status.tag_list = orjson.loads(row.tag_json) if row.tag_json else []
-    author = SimpleNamespace(**{name: row._mapping[f"author_{name}"] for name in AUTHOR_COLUMNS})
+    author = SimpleNamespace(**{name: values[f"author_{name}"] for name in AUTHOR_COLUMNS})
     data = Presenter._render_status(base, status, _account_json(base, _AuthorKey(author)),
                                     row.favourited, row.reblogged, own)
     return orjson.dumps(data)
+
+
+def page_datetime(value: str | datetime | None) -> datetime | None:
+    """A page row's timestamp as the model's columns give it (aware, UTC): SQLite returns the stored
+    text, PostgreSQL a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class _AuthorKey:
