@@ -116,6 +116,15 @@ def test_a_redelivered_message_changes_nothing(broker_server: LiveServer) -> Non
     source = OutboxSource(broker_server.db)
     replay = [source.get(_event_of(broker_server, s["id"])) for s in (held, spam)]
     worker: BrokerWorker = broker_server.extras["worker"]
+
+    def idle() -> bool:  # the events these posts' decisions appended (notifications, ...) are handled too
+        since = min(e.id for e in replay)
+        handled_ids = select(ProcessedEvent.event_id).where(ProcessedEvent.consumer == ModerationWorker.NAME)
+        with broker_server.db.read() as session:
+            return not session.scalar(select(func.count()).select_from(OutboxEvent).where(
+                OutboxEvent.id >= since, OutboxEvent.id.not_in(handled_ids)))
+
+    eventually(idle, what="the outbox to drain")
     handled = worker.consumer.handled
 
     async def republish() -> list[Any]:
