@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,10 +20,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from tests.conftest import _fresh_database_url
 from tests.helpers import LiveServer, eventually
 from warden.cases import audit
+from warden.store.migrate import upgrade
 
 
 def warden(*args: str, url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -83,6 +86,12 @@ def test_backup_while_clients_post_restores_every_acknowledged_post(
 
     threads = [threading.Thread(target=post, args=(i,)) for i in range(len(authors))]
     threads.append(threading.Thread(target=moderate))
+    reader = None
+    if server.backend == "sqlite":  # a long read (a dashboard query) keeps checkpoints from moving the new
+        # posts out of the WAL into the main file: a plain copy of the file would miss every one of them
+        reader = sqlite3.connect(make_url(server.settings.database_url).database)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM statuses").fetchone()
     for thread in threads:
         thread.start()
     try:
@@ -95,6 +104,8 @@ def test_backup_while_clients_post_restores_every_acknowledged_post(
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
+        if reader is not None:
+            reader.close()
     assert made.returncode == 0, made.stderr
     before = {post_id for post_id, at in acknowledged if at < started}
     assert len(before) >= 30
@@ -200,3 +211,25 @@ def test_restore_refuses_a_damaged_or_foreign_backup(server: LiveServer, fresh_u
         assert inspect(conn).get_table_names() == []
     engine.dispose()
     assert not (tmp_path / "restored").exists()
+
+
+def test_restore_migrates_a_backup_from_an_older_schema_and_refuses_a_newer_one(tmp_path: Path) -> None:
+    old = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade(old, "0001")  # the schema as the first release left it
+    made = warden("backup", str(tmp_path / "b"), url=old, data_dir=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert json.loads((tmp_path / "b" / "manifest.json").read_text())["schema_revision"] == "0001"
+
+    target = f"sqlite:///{tmp_path / 'new' / 'w.sqlite3'}"
+    restored = warden("restore", str(tmp_path / "b"), url=target, data_dir=tmp_path / "new")
+    assert restored.returncode == 0, restored.stderr
+    assert "schema upgraded from 0001" in restored.stdout
+    assert scalar(target, "SELECT version_num FROM alembic_version") == "0002"
+
+    manifest_path = tmp_path / "b" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["schema_revision"] = "9999_from_the_future"
+    manifest_path.write_text(json.dumps(manifest))
+    newer = warden("restore", str(tmp_path / "b"), url=f"sqlite:///{tmp_path / 'x.sqlite3'}", data_dir=tmp_path)
+    assert newer.returncode != 0 and "newer version" in newer.stderr
+    assert not (tmp_path / "x.sqlite3").exists()
