@@ -262,7 +262,8 @@ def _restore_sqlite(database_file: Path, url: URL) -> None:
     if not url.database or url.database == ":memory:":
         raise BackupError("WARDEN_DATABASE_URL names no SQLite file to restore into")
     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(database_file)) as source, closing(sqlite3.connect(url.database, timeout=30)) as target:
+    with closing(sqlite3.connect(database_file)) as source, \
+            closing(sqlite3.connect(url.database, timeout=30)) as target:
         target.execute("PRAGMA busy_timeout=30000")
         source.backup(target)  # replaces every page of the target, under its write lock, in one step
         target.execute("PRAGMA journal_mode=WAL")
