@@ -172,10 +172,12 @@ def _register_parts() -> None:
     from warden.broker.commands import register as register_broker
     from warden.cases.commands import register as register_moderation
     from warden.detection.commands import register as register_detection
+    from warden.store.commands import register as register_store
 
     register_detection(cli)
     register_moderation(cli)
     register_broker(cli)
+    register_store(cli)
 
 
 _register_parts()
