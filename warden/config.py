@@ -16,6 +16,36 @@ def _default_database_url() -> str:
 
 
 @dataclass(frozen=True)
+class RateLimits:
+    """How often one client may try something, in the `limits` library's notation ("20/minute",
+    "300/3 hours"; "off" for no limit), and where the counts live (warden/platform/ratelimit.py)."""
+
+    #: `memory://` (this process only) or `redis://host:6379/0` (shared by every process that serves).
+    storage: str = "memory://"
+    #: Prefix of the counters' keys in a shared storage, so deployments (or test runs) can share one Redis.
+    key_prefix: str = "warden"
+    #: Password attempts for one account from one client address (a right password clears the count).
+    login: str = "20/minute"
+    #: Wrong passwords from one client address, whatever the account.
+    login_address: str = "50/5 minutes"
+    #: Sign-ups (POST /api/v1/accounts) from one client address.
+    registration: str = "25/5 minutes"
+    #: Posts by one account (Mastodon's figure).
+    statuses: str = "300/3 hours"
+    #: Reports by one account (Mastodon's figure).
+    reports: str = "400/day"
+    #: Notices by one partner (each notice of a batch counts).
+    notices: str = "30000/hour"
+
+    @classmethod
+    def from_env(cls, env: "os._Environ[str] | dict[str, str]") -> "RateLimits":
+        """WARDEN_RATE_LIMIT_STORAGE, WARDEN_RATE_LIMIT_KEY_PREFIX and WARDEN_RATE_LIMIT_<NAME> for each limit."""
+        values = {name: env[f"WARDEN_RATE_LIMIT_{name.upper()}"] for name in cls.__dataclass_fields__
+                  if env.get(f"WARDEN_RATE_LIMIT_{name.upper()}")}
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a Warden process needs to know about its deployment."""
 
@@ -39,6 +69,8 @@ class Settings:
     #: status, a report or a console form needs a few kilobytes; the partner notices batch gets its own,
     #: larger cap (`warden.cases.notices.MAX_BATCH_BYTES`) when that is bigger than this.
     max_body_bytes: int = 1024 * 1024
+    #: Throttles on password checks, sign-ups, posts, reports and notices (429 past them).
+    rate_limits: RateLimits = field(default_factory=RateLimits)
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -58,5 +90,6 @@ class Settings:
             values["broker_namespace"] = env["WARDEN_BROKER_NAMESPACE"]
         if env.get("WARDEN_MAX_BODY_BYTES"):
             values["max_body_bytes"] = int(env["WARDEN_MAX_BODY_BYTES"])
+        values["rate_limits"] = RateLimits.from_env(env)
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

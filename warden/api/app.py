@@ -29,6 +29,7 @@ from warden.cases.runtime import Moderation
 from warden.config import Settings
 from warden.console import install as install_console
 from warden.observability import install as install_observability
+from warden.platform.ratelimit import Limiter
 from warden.policy.gate import ModerationGate
 from warden.store.db import Database
 from warden.streaming import Streaming
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                   docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json",
                   lifespan=streaming.around(engine.lifespan))
     app.state.services = Services(settings=settings, db=db, gate=engine.gate, tokens=TokenCache(),
-                                  extras={**extras, "moderation": engine, "streaming": streaming})
+                                  extras={"ratelimit": Limiter(settings.rate_limits), **extras,
+                                          "moderation": engine, "streaming": streaming})
     install_error_handlers(app)
     for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, moderation,
                    admin, streaming_routes):

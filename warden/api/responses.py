@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from warden.errors import WardenError
+from warden.platform.ratelimit import RateLimited
 
 log = logging.getLogger("warden.api")
 
@@ -34,6 +35,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.details:
             extra["details"] = exc.details
         response = error(exc.status_code, exc.message, **extra)
+        if isinstance(exc, RateLimited):
+            response.headers.update(exc.headers)
         if exc.status_code == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="Warden", error="invalid_token"'
         return response

@@ -19,9 +19,6 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +36,7 @@ from warden.config import DEFAULT_DATA_DIR, Settings
 from warden.errors import Forbidden, Unauthorized
 from warden.platform.auth import authenticate
 from warden.platform.ids import as_id
+from warden.platform.ratelimit import PasswordThrottle
 from warden.store.db import Database
 from warden.store.models import Account
 from warden.store.moderation_models import Partner
@@ -124,46 +122,14 @@ def https_only(settings: Settings) -> bool:
 # --- logging in --------------------------------------------------------------------------------
 
 
-class LoginThrottle:
-    """At most `limit` failed logins per (client address, login name) in `window` seconds, per process:
-    enough for typos, too few for guessing. A successful login clears the count."""
-
-    def __init__(self, limit: int = 10, window: float = 900.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] < now - self.window:
-            times.popleft()
-        return times
-
-    def allowed(self, key: tuple[str, str]) -> bool:
-        with self._lock:
-            return len(self._recent(key, time.monotonic())) < self.limit
-
-    def failed(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._recent(key, now).append(now)
-            if len(self._failures) > 50_000:  # forget the oldest keys rather than grow without bound
-                for stale in list(self._failures)[:10_000]:
-                    self._failures.pop(stale, None)
-
-    def succeeded(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-
-throttle = LoginThrottle()
-
-
-def login(db: Database, username: str, password: str) -> ConsoleUser:
-    """The console user for these credentials, or Unauthorized / Forbidden with a message to show.
+def login(db: Database, username: str, password: str, throttle: PasswordThrottle | None = None) -> ConsoleUser:
+    """The console user for these credentials, or Unauthorized / Forbidden / RateLimited with a message
+    to show.
 
     A password that starts with `wpt_` is tried as a partner token first (partners log in with their
-    name and token); everything else is a staff login."""
+    name and token); everything else is a staff login, counted by `throttle` (the client address's) as
+    the API's password checks are: per account and address, so guessing from one address never locks
+    the moderator out from theirs (warden/platform/ratelimit.py)."""
     username, password = (username or "").strip(), password or ""
     if not username or not password:
         raise Unauthorized("Enter your username and password")
@@ -174,7 +140,7 @@ def login(db: Database, username: str, password: str) -> ConsoleUser:
                 audit.append(session, action="console.login", subject=f"partner:{partner.id}")
                 return ConsoleUser(kind="partner", id=partner.id, name=partner.name, role="partner")
     with db.write() as session:
-        account = authenticate(session, username, password)
+        account = authenticate(session, username, password, throttle=throttle)
         if account.role not in MODERATOR:
             raise Forbidden("This account has no access to the moderator console")
         audit.append(session, action="console.login", subject=f"account:{account.id}", actor_id=account.id)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from warden.api.deps import offload, run, services
+from warden.api.ratelimit import password_throttle
 from warden.cases import appeals, audit, cases
 from warden.cases.runtime import Moderation
 from warden.console import auth, charts, queries
@@ -17,6 +18,7 @@ from warden.console.auth import ADMIN, MODERATOR, PARTNER, SENIOR, ConsoleUser, 
 from warden.console.templating import fragment, render
 from warden.errors import NotFound, WardenError
 from warden.platform.ids import MAX_ID
+from warden.platform.ratelimit import RateLimited
 from warden.policy.versions import backtest
 from warden.store.models import Account, utcnow
 
@@ -64,17 +66,16 @@ async def login(request: Request) -> Response:
     form = await auth.checked_form(request)
     username, password = str(form.get("username") or ""), str(form.get("password") or "")
     next_path = auth.safe_next(str(form.get("next") or ""), "")
-    key = (request.client.host if request.client else "", username.strip().lower()[:320])
-    if not auth.throttle.allowed(key):
-        return render(request, "login.html", status_code=429, next=next_path, username=username[:320],
-                      error="Too many failed attempts: wait a few minutes, then try again")
-    try:
-        user = await offload(auth.login, services(request).db, username, password)  # checks a password
+    try:  # checks a password
+        user = await offload(auth.login, services(request).db, username, password, password_throttle(request))
+    except RateLimited as exc:
+        page = render(request, "login.html", status_code=429, next=next_path, username=username[:320],
+                      error="Too many failed attempts: wait a minute, then try again")
+        page.headers.update(exc.headers)
+        return page
     except WardenError as exc:
-        auth.throttle.failed(key)
         return render(request, "login.html", status_code=exc.status_code, next=next_path, username=username[:320],
                       error=exc.message)
-    auth.throttle.succeeded(key)
     auth.start_session(request, user)
     return _see_other(auth.landing(user, next_path))
 

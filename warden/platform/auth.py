@@ -12,6 +12,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,6 +23,9 @@ from sqlalchemy.orm import Session
 from warden.errors import Forbidden, Unauthorized, ValidationFailed
 from warden.platform.scopes import parse_scopes, validate_scopes
 from warden.store.models import Account, OAuthApp, OAuthCode, OAuthToken, utcnow
+
+if TYPE_CHECKING:
+    from warden.platform.ratelimit import PasswordThrottle
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 CODE_LIFETIME = timedelta(minutes=10)
@@ -32,11 +37,18 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash nobody knows the password of, made with the same parameters as real ones."""
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
 def check_password(password_hash: str | None, password: str) -> bool:
-    if not password_hash:
-        return False
+    """Whether `password` matches. Without a hash (an unknown account) a dummy hash is verified
+    instead, so a wrong name costs the same Argon2 work as a wrong password and login times do not
+    tell which accounts exist."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -158,14 +170,25 @@ def lookup_token(session: Session, raw_token: str) -> TokenInfo | None:
 # --- grants -----------------------------------------------------------------------------------
 
 
-def authenticate(session: Session, login: str, password: str) -> Account:
-    """The account for a username or e-mail address and password."""
+def authenticate(session: Session, login: str, password: str, *,
+                 throttle: PasswordThrottle | None = None) -> Account:
+    """The account for a username or e-mail address and password. With a `throttle` (one client
+    address's), past its limits the password is not checked at all: RateLimited (429)."""
     login = (login or "").strip().lower()
     account = session.scalar(
         select(Account).where((Account.email == login) | (Account.username_key == login))
     )
-    if account is None or not check_password(account.password_hash, password or ""):
+    # One count per account whether it is named by username or e-mail; an unknown name by itself.
+    key = f"account:{account.id}" if account is not None else f"name:{login[:320]}"
+    if throttle is not None:
+        throttle.before(key)
+    if not check_password(account.password_hash if account is not None else None, password or ""):
+        if throttle is not None:
+            throttle.failed(key)
         raise Unauthorized("Invalid username or password")
+    assert account is not None
+    if throttle is not None:
+        throttle.succeeded(key)
     if account.suspended_at is not None:
         raise Forbidden("Your login is currently disabled")
     return account
@@ -199,8 +222,8 @@ def _pkce_matches(code: OAuthCode, verifier: str | None) -> bool:
     return hmac.compare_digest(computed, code.code_challenge)
 
 
-def exchange(session: Session, params: dict[str, str]) -> IssuedToken:
-    """POST /oauth/token for the grants Warden supports."""
+def exchange(session: Session, params: dict[str, str], *, throttle: PasswordThrottle | None = None) -> IssuedToken:
+    """POST /oauth/token for the grants Warden supports (`throttle`: the client's, for the password grant)."""
     grant = params.get("grant_type")
     app = find_app(session, params.get("client_id"), params.get("client_secret"))
     if grant == "authorization_code":
@@ -217,7 +240,7 @@ def exchange(session: Session, params: dict[str, str]) -> IssuedToken:
         code.used_at = now
         return issue_token(session, app_id=app.id, account_id=code.account_id, scopes=code.scopes)
     if grant == "password":
-        account = authenticate(session, params.get("username", ""), params.get("password", ""))
+        account = authenticate(session, params.get("username", ""), params.get("password", ""), throttle=throttle)
         return issue_token(session, app_id=app.id, account_id=account.id,
                            scopes=_requested_scopes(app, params.get("scope")))
     if grant == "client_credentials":

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from warden.api.deps import Viewer, offload, optional_viewer, require, run, services, viewer_id
 from warden.api.pagination import paged, window_args
 from warden.api.params import read_params
+from warden.api.ratelimit import client_address, limiter, with_quota
 from warden.api.responses import JSON
 from warden.api.serializers import Presenter
 from warden.errors import Forbidden
@@ -27,6 +28,7 @@ async def register(request: Request, viewer: Viewer = Depends(require("write:acc
     svc = services(request)
     if not svc.settings.registrations_open:
         raise Forbidden("Registrations are closed on this server")
+    quota = limiter(request).hit("registration", client_address(request))  # every attempt counts
 
     def work() -> dict[str, Any]:
         with svc.db.write() as session:
@@ -38,7 +40,7 @@ async def register(request: Request, viewer: Viewer = Depends(require("write:acc
             return {"access_token": issued.access_token, "token_type": "Bearer", "scope": issued.scope,
                     "created_at": issued.created_at}
 
-    return JSON(await offload(work))  # hashes the password
+    return with_quota(JSON(await offload(work)), quota)  # hashes the password
 
 
 @router.get("/api/v1/accounts/verify_credentials", summary="The authenticated account, with its source")

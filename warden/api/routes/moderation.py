@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from warden.api.deps import Staff, Viewer, require, require_partner, require_staff, run, services
+from warden.api.ratelimit import limiter, with_quota
 from warden.api.responses import JSON
 from warden.cases import appeals, audit, cases, decisions, notices
 from warden.cases.runtime import Moderation
@@ -65,12 +66,14 @@ def _account(session: Any, staff: Staff) -> Account:
 @router.post("/notices", status_code=202, summary="Submit a batch of notices (partner token; up to 500)")
 async def submit_notices(request: Request, body: NoticeBatch, partner: Any = Depends(require_partner)) -> Response:
     svc = services(request)
+    # Each notice of the batch counts (a batch holds up to 500).
+    quota = limiter(request).hit("notices", str(partner.id), cost=min(len(body.notices), notices.MAX_BATCH))
 
     def work() -> list[dict[str, Any]]:
         with svc.db.write() as session:
             return notices.submit(session, svc.settings, partner, body.notices)
 
-    return JSON({"notices": await run(work)}, status_code=202)
+    return with_quota(JSON({"notices": await run(work)}, status_code=202), quota)
 
 
 @router.get("/notices/{notice_id}", summary="A notice's status and, once decided, the decision with its "

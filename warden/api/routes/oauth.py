@@ -11,9 +11,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from warden.api.deps import Viewer, offload, require, run, services
 from warden.api.params import read_params
+from warden.api.ratelimit import password_throttle
 from warden.api.responses import JSON
 from warden.errors import Unauthorized, WardenError
 from warden.platform import auth
+from warden.platform.ratelimit import TOO_MANY, RateLimited
 from warden.platform.scopes import KNOWN_SCOPES
 from warden.store.models import OAuthApp
 
@@ -123,11 +125,13 @@ async def authorize_submit(request: Request) -> Response:
     params = await read_params(request)
     svc = services(request)
     redirect_uri = params.str("redirect_uri", auth.OOB_REDIRECT) or auth.OOB_REDIRECT
+    throttle = password_throttle(request)
 
     def work() -> tuple[str, str]:
         with svc.db.write() as session:
             app = auth.find_app(session, params.str("client_id", ""))
-            account = auth.authenticate(session, params.str("username", "") or "", params.str("password", "") or "")
+            account = auth.authenticate(session, params.str("username", "") or "", params.str("password", "") or "",
+                                        throttle=throttle)
             code = auth.create_code(session, app=app, account_id=account.id, redirect_uri=redirect_uri,
                                     scope=params.str("scope"), code_challenge=params.str("code_challenge"),
                                     code_challenge_method=params.str("code_challenge_method"))
@@ -140,6 +144,8 @@ async def authorize_submit(request: Request) -> Response:
         page = _page(title=svc.settings.instance_title, app_name="the application", scope=params.str("scope", ""),
                      hidden=hidden, username=params.str("username", ""), error=exc.message, code=None)
         page.status_code = exc.status_code
+        if isinstance(exc, RateLimited):
+            page.headers.update(exc.headers)
         return page
     if redirect_uri == auth.OOB_REDIRECT:
         return _page(title=svc.settings.instance_title, app_name=app_name, code=code, hidden={}, scope="",
@@ -170,13 +176,16 @@ async def token(request: Request) -> Response:
     params = {k: str(v) for k, v in (await read_params(request)).data.items() if not isinstance(v, list)}
     _client_credentials(request, params)
     svc = services(request)
+    throttle = password_throttle(request)
 
     def work() -> auth.IssuedToken:
         with svc.db.write() as session:
-            return auth.exchange(session, params)
+            return auth.exchange(session, params, throttle=throttle)
 
     try:
         issued = await offload(work)  # the password grant checks a password
+    except RateLimited as exc:
+        return JSON({"error": TOO_MANY}, status_code=429, headers=exc.headers)
     except Unauthorized as exc:
         return JSON({"error": "invalid_client" if "client" in exc.message else "invalid_grant",
                      "error_description": exc.message}, status_code=401 if "client" in exc.message else 400)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from warden.api.deps import Viewer, require, run, services
 from warden.api.params import read_params
+from warden.api.ratelimit import limiter, with_quota
 from warden.api.responses import JSON
 from warden.api.serializers import Presenter
 from warden.errors import ValidationFailed
@@ -23,6 +24,7 @@ async def create_report(request: Request, viewer: Viewer = Depends(require("writ
     svc = services(request)
     if not params.str("account_id"):
         raise ValidationFailed("Validation failed: account_id is required")
+    quota = limiter(request).hit("reports", str(viewer.account_id))
 
     def work() -> dict[str, Any]:
         with svc.db.write() as session:
@@ -34,4 +36,4 @@ async def create_report(request: Request, viewer: Viewer = Depends(require("writ
             target = accounts.get(session, report.target_account_id)
             return Presenter(session, svc.settings, me.id).report(report, target)
 
-    return JSON(await run(work))
+    return with_quota(JSON(await run(work)), quota)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from warden.api.deps import Services, Viewer, offload, optional_viewer, require, run, services, viewer_id
 from warden.api.params import Params, read_params
+from warden.api.ratelimit import limiter, with_quota
 from warden.api.responses import JSON, error
 from warden.api.serializers import Presenter
 from warden.errors import NotFound, ValidationFailed
@@ -68,6 +69,7 @@ async def create_status(request: Request, viewer: Viewer = Depends(require("writ
     svc = services(request)
     fields = _post_fields(params)
     key = request.headers.get("idempotency-key")
+    quota = limiter(request).hit("statuses", str(viewer.account_id))
 
     def action(session: Any, author: Account) -> PostResult:
         return statuses.create(session, svc.settings, author, visibility=params.str("visibility", "public") or "public",
@@ -77,7 +79,7 @@ async def create_status(request: Request, viewer: Viewer = Depends(require("writ
     result, data = await offload(_write_post, svc, viewer, action, fields)
     if data is None:
         return _blocked(result)
-    return JSON(data)
+    return with_quota(JSON(data), quota)
 
 
 @router.put("/api/v1/statuses/{status_id}", summary="Edit a status (passes the moderation gate again)")
