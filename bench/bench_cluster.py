@@ -216,7 +216,7 @@ def main() -> None:
             upgrade(url)
             author, readers, load = make_users(url, args.followers, 200)
             namespace = f"bench{secrets.token_hex(3)}"
-            env = {**os.environ, "WARDEN_DATABASE_URL": url, "WARDEN_BROKER_URL": args.nats,
+            env = {**os.environ, "WARDEN_DATABASE_URL": url, "WARDEN_BROKER_URL": args.nats, "WARDEN_RATE_LIMIT_STATUSES": "off",
                    "WARDEN_BROKER_NAMESPACE": namespace, "WARDEN_DETECTION": "on"}
             for n in range(args.workers):
                 procs.append(start(["worker"], env, Path(tmp) / f"worker{n}.log"))

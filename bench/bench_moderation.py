@@ -302,7 +302,7 @@ def main() -> None:
             worker = None
             if args.worker_process:
                 worker = subprocess.Popen([sys.executable, "-m", "warden.cli", "worker"], stderr=subprocess.DEVNULL,
-                                          env=dict(os.environ, WARDEN_DATABASE_URL=url,
+                                          env=dict(os.environ, WARDEN_DATABASE_URL=url, WARDEN_RATE_LIMIT_STATUSES="off",
                                                    WARDEN_DETECTION="on" if detector == "real" else "off"))
             try:
                 people, partner_token, _ = seed(url, base, args.users)

@@ -107,7 +107,7 @@ class Deployment:
     @classmethod
     def start(cls, mode: str, url: str, nodes: int, workers: int, roles: str, broker: str, logdir: Path) -> "Deployment":
         ports = [_free_port() for _ in range(nodes)]
-        env = dict(os.environ, WARDEN_DATABASE_URL=url, WARDEN_BASE_URL=f"http://127.0.0.1:{ports[0]}",
+        env = dict(os.environ, WARDEN_DATABASE_URL=url, WARDEN_RATE_LIMIT_STATUSES="off", WARDEN_BASE_URL=f"http://127.0.0.1:{ports[0]}",
                    WARDEN_DETECTION="on")
         if mode == "cluster":
             env["WARDEN_WORKER"] = "0"

@@ -95,7 +95,7 @@ class Server:
 
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, WARDEN_DATABASE_URL=url, WARDEN_BASE_URL=self.base, WARDEN_WORKER="0",
+        env = dict(os.environ, WARDEN_DATABASE_URL=url, WARDEN_RATE_LIMIT_STATUSES="off", WARDEN_BASE_URL=self.base, WARDEN_WORKER="0",
                    WARDEN_DETECTION="on" if detection else "off")
         self.serve = subprocess.Popen([sys.executable, "-m", "warden.cli", "serve", "--port", str(self.port),
                                        "--no-migrate"], env=env, stdout=subprocess.DEVNULL,
