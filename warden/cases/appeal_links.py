@@ -13,6 +13,7 @@ into the statement of reasons that notifiers see, since it is the author's right
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -37,7 +38,7 @@ class LinkExpired(Forbidden):
 
 
 def _serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key(settings), salt=SALT)
+    return URLSafeSerializer(secret_key(settings), salt=SALT, signer_kwargs={"digest_method": hashlib.sha256})
 
 
 def token_for(settings: Settings, decision: ModerationDecision) -> str | None:
