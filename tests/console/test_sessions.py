@@ -86,7 +86,9 @@ def test_a_password_change_ends_every_session_of_the_account(server: LiveServer)
     with console_client(server, moderator.username) as http:
         copied = http.cookies[SESSION_COOKIE]
         with server.db.write() as session:
-            accounts.set_password(session, session.get(Account, moderator.id), "a new pass phrase")  # type: ignore[arg-type]
+            account = session.get(Account, moderator.id)
+            assert account is not None
+            accounts.set_password(session, account, "a new pass phrase")
         assert _replay(server, copied).status_code == 303
     with console_client(server, moderator.username, "a new pass phrase") as again:
         assert again.get("/console/queue").status_code == 200

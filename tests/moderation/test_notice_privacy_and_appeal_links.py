@@ -16,7 +16,8 @@ from warden.store.moderation_models import ModerationDecision, Notice
 
 
 def _notice(server: LiveServer, token: str, url: str) -> tuple[int, dict[str, object]]:
-    response = httpx.post(f"{server.url}/api/warden/v1/notices", timeout=30, headers={"Authorization": f"Bearer {token}"},
+    response = httpx.post(f"{server.url}/api/warden/v1/notices", timeout=30,
+                          headers={"Authorization": f"Bearer {token}"},
                           json={"notices": [{"url": url, "category": "hate", "explanation": "see this"}]})
     return response.status_code, response.json()
 

@@ -5,10 +5,11 @@ so an accepted notice is never lost: the worker turns each into a case signal (s
 and the case decision answers it (`actioned` or `no_action`, with the statement of reasons).
 Invalid items get an error in their position of the response and are not stored.
 
-A partner sees what an anonymous visitor sees. A notice about a post it cannot see (private, direct,
-held, from a suspended author) is answered exactly as one about a post that does not exist, so the
-answer reveals nothing; it is still recorded (`concealed`) and reaches moderators like any other, but
-the partner never sees it in its notices.
+A partner sees what was ever published to everyone: public and unlisted posts, including those since
+removed or whose author is suspended (the late notice is answered with the decision). A notice about
+a post it cannot see (private, direct, held) is answered exactly as one about a post that does not
+exist, so the answer reveals nothing; it is still recorded (`concealed`) and reaches moderators like
+any other, but the partner never sees it in its notices.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from warden.config import Settings
 from warden.errors import Conflict, NotFound, ValidationFailed
 from warden.platform.auth import digest
 from warden.platform.ids import as_id, parse_id
-from warden.platform.statuses import can_see, emit
+from warden.platform.statuses import emit
 from warden.store.models import Account, Status, utcnow
 from warden.store.moderation_models import ModerationDecision, Notice, Partner
 
@@ -75,6 +76,11 @@ def _status_id(settings: Settings, url: str) -> tuple[str, int] | None:
     return None if ident is None else ((match.group("user") or match.group("user2")), ident)
 
 
+def partner_may_see(status: Status) -> bool:
+    """Whether the post was published to everyone (a held post never was; a removed one may have been)."""
+    return status.visibility in ("public", "unlisted") and status.state != "held"
+
+
 def submit(session: Session, settings: Settings, partner: Partner, items: list[Any]) -> list[dict[str, Any]]:
     """Store a batch; the answer has one entry per item, in order: {"id", "status"} or {"error"}."""
     if not isinstance(items, list) or not items:
@@ -105,7 +111,7 @@ def submit(session: Session, settings: Settings, partner: Partner, items: list[A
     if wanted:
         rows = session.execute(select(Status, Account).join(Account, Account.id == Status.account_id)
                                .where(Status.id.in_(wanted), Status.deleted_at.is_(None))).all()
-        found = {status.id: (author.username_key, can_see(session, None, status, author)) for status, author in rows}
+        found = {status.id: (author.username_key, partner_may_see(status)) for status, author in rows}
     now = utcnow()
     stored: list[tuple[int, Notice]] = []
     results: list[dict[str, Any]] = [{} for _ in items]

@@ -37,7 +37,8 @@ from warden.config import Settings
 from warden.console.session_store import state_of
 from warden.errors import Forbidden, Unauthorized
 from warden.platform.auth import authenticate
-from warden.platform.server_key import SECRET_FILE, data_dir, secret_key  # noqa: F401 (moved there; signs appeal links)
+# The server's secret moved to platform/server_key.py (it signs appeal links); kept importable from here.
+from warden.platform.server_key import SECRET_FILE, data_dir, secret_key  # noqa: F401
 from warden.store.db import Database
 from warden.store.models import Account
 from warden.store.moderation_models import Partner

@@ -196,8 +196,8 @@ async def get_decision(request: Request, decision_id: str,
         with svc.db.read() as session:
             decision = decisions.get(session, decision_id)
             _owner_or_staff(session, viewer, decision.account_id, "No such decision")
-            mine = decision.account_id == viewer.account_id
-            return decisions.as_json(decision, appeal_link=decisions.appeal_link(svc.settings, decision) if mine else None)
+            link = decisions.appeal_link(svc.settings, decision) if decision.account_id == viewer.account_id else None
+            return decisions.as_json(decision, appeal_link=link)
 
     return JSON(await run(work))
 
