@@ -47,7 +47,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import create_engine, func, select, update
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -87,10 +87,15 @@ def partner(server: LiveServer, name: str, *, trusted: bool = False) -> str:
         return create_partner(session, name, trusted=trusted)[1]
 
 
-def send_notices(server: LiveServer, token: str, items: list[dict[str, Any]]) -> list[str]:
+def send_notices(server: LiveServer, token: str, items: list[dict[str, Any]], *,
+                 concealed: bool = False) -> list[str]:
+    """Send notices; their ids (none when `concealed`: about posts the partner may not see)."""
     response = httpx.post(f"{server.url}/api/warden/v1/notices", json={"notices": items},
                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert response.status_code == 202, response.text
+    if concealed:
+        assert all("id" not in n for n in response.json()["notices"]), response.text
+        return []
     ids = [n.get("id") for n in response.json()["notices"]]
     assert all(ids), response.text
     return ids  # type: ignore[return-value]

@@ -45,6 +45,10 @@ def file(session: Session, author: Account, *, decision_id: str, text: str) -> A
     return appeal
 
 
+def of_decision(session: Session, decision_id: str) -> Appeal | None:
+    return session.scalar(select(Appeal).where(Appeal.decision_id == decision_id))
+
+
 def get(session: Session, appeal_id: int | str) -> Appeal:
     ident = parse_id(appeal_id)
     appeal = session.get(Appeal, ident)

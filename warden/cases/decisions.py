@@ -20,6 +20,7 @@ from warden.cases.authority import check_actor
 from warden.config import Settings
 from warden.errors import NotFound, ValidationFailed
 from warden.platform import notifications
+from warden.platform import console_sessions
 from warden.platform.auth import login_changed
 from warden.platform.statuses import emit, status_url
 from warden.policy.engine import CompiledPolicy, Evaluation
@@ -135,6 +136,7 @@ def notify_author(session: Session, settings: Settings, decision: ModerationDeci
               "status_ids": [str(decision.status_id)] if decision.status_id else [],
               "created_at": decision.created_at.isoformat(), "url": decision_url(settings, decision.id),
               "appeal_url": f"{settings.base_url}/api/warden/v1/appeals",
+              "appeal_link": appeal_link(settings, decision),
               "statement_of_reasons": decision.statement},
     )
 
@@ -242,6 +244,7 @@ def _apply(session: Session, compiled: CompiledPolicy, action: str, status: Stat
     if action == "suspend":
         account.suspended_at = account.suspended_at or now
         login_changed(session, account.id)
+        console_sessions.end_for_account(session, account.id)
     elif action == "unsuspend":
         account.suspended_at = None
         login_changed(session, account.id)
@@ -317,7 +320,15 @@ def of_account(session: Session, account_id: int, *, limit: int = 40) -> list[Mo
         .limit(min(max(limit, 1), 200))))
 
 
-def as_json(decision: ModerationDecision) -> dict[str, Any]:
+def appeal_link(settings: Settings, decision: ModerationDecision) -> str | None:
+    """The decision's signed appeal link, for its author only (cases/appeal_links.py)."""
+    from warden.cases.appeal_links import link_for  # it builds on appeals, which builds on this module
+
+    return link_for(settings, decision)
+
+
+def as_json(decision: ModerationDecision, *, appeal_link: str | None = None) -> dict[str, Any]:
+    """The decision as the API shows it; `appeal_link` only where its author is the reader."""
     return {
         "id": decision.id, "kind": decision.kind, "action": decision.action,
         "status_id": str(decision.status_id) if decision.status_id else None,
@@ -325,5 +336,5 @@ def as_json(decision: ModerationDecision) -> dict[str, Any]:
         "label": decision.label, "policy_version": decision.policy_version, "rule": decision.rule,
         "automated": decision.automated, "shadow": decision.shadow, "explanation": decision.explanation,
         "created_at": decision.created_at.isoformat(), "parent_id": decision.parent_id,
-        "statement_of_reasons": decision.statement,
+        "statement_of_reasons": decision.statement, "appeal_link": appeal_link,
     }

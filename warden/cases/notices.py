@@ -4,6 +4,12 @@ A batch of notices is stored in one transaction together with one `notices.recei
 so an accepted notice is never lost: the worker turns each into a case signal (state `in_review`),
 and the case decision answers it (`actioned` or `no_action`, with the statement of reasons).
 Invalid items get an error in their position of the response and are not stored.
+
+A partner sees what was ever published to everyone: public and unlisted posts, including those since
+removed or whose author is suspended (the late notice is answered with the decision). A notice about
+a post it cannot see (private, direct, held) is answered exactly as one about a post that does not
+exist, so the answer reveals nothing; it is still recorded (`concealed`) and reaches moderators like
+any other, but the partner never sees it in its notices.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ MAX_EXPLANATION = 5000
 #: that escapes non-ASCII text (Python's json.dumps does) sends as up to 6 bytes a character, plus a URL.
 MAX_BATCH_BYTES = 16 * 1024 * 1024
 EVENT_CHUNK = 25
+#: The one answer for a post that does not exist and for one the partner may not see.
+NO_SUCH_STATUS = "url does not name a status you can see"
 _STATUS_PATH = re.compile(r"^/@(?P<user>[A-Za-z0-9_]{1,30})/(?P<id>[0-9]{1,19})/?$|"
                           r"^/users/(?P<user2>[A-Za-z0-9_]{1,30})/statuses/(?P<id2>[0-9]{1,19})/?$")
 
@@ -68,6 +76,11 @@ def _status_id(settings: Settings, url: str) -> tuple[str, int] | None:
     return None if ident is None else ((match.group("user") or match.group("user2")), ident)
 
 
+def partner_may_see(status: Status) -> bool:
+    """Whether the post was published to everyone (a held post never was; a removed one may have been)."""
+    return status.visibility in ("public", "unlisted") and status.state != "held"
+
+
 def submit(session: Session, settings: Settings, partner: Partner, items: list[Any]) -> list[dict[str, Any]]:
     """Store a batch; the answer has one entry per item, in order: {"id", "status"} or {"error"}."""
     if not isinstance(items, list) or not items:
@@ -94,11 +107,11 @@ def submit(session: Session, settings: Settings, partner: Partner, items: list[A
             assert target is not None
             parsed.append((index, item, target[0].lower(), target[1]))
     wanted = {p[3] for p in parsed if isinstance(p, tuple)}
-    found: dict[int, str] = {}
+    found: dict[int, tuple[str, bool]] = {}  # status id -> (author's username, visible to the partner)
     if wanted:
-        rows = session.execute(select(Status.id, Account.username_key).join(Account, Account.id == Status.account_id)
+        rows = session.execute(select(Status, Account).join(Account, Account.id == Status.account_id)
                                .where(Status.id.in_(wanted), Status.deleted_at.is_(None))).all()
-        found = {row[0]: row[1] for row in rows}
+        found = {status.id: (author.username_key, partner_may_see(status)) for status, author in rows}
     now = utcnow()
     stored: list[tuple[int, Notice]] = []
     results: list[dict[str, Any]] = [{} for _ in items]
@@ -107,12 +120,13 @@ def submit(session: Session, settings: Settings, partner: Partner, items: list[A
             results[entry["index"]] = {"error": entry["error"]}
             continue
         index, item, username, status_id = entry
-        if found.get(status_id) != username:
-            results[index] = {"error": "url does not name an existing status"}
+        author, visible = found.get(status_id, ("", False))
+        if author != username:
+            results[index] = {"error": NO_SUCH_STATUS}
             continue
         notice = Notice(partner_id=partner.id, url=item["url"].strip(), status_id=status_id,
                         category=item["category"].strip().lower(), explanation=item.get("explanation", "") or "",
-                        state="received", created_at=now, updated_at=now)
+                        state="received", concealed=not visible, created_at=now, updated_at=now)
         stored.append((index, notice))
     if stored:
         session.add_all([n for _, n in stored])
@@ -124,14 +138,15 @@ def submit(session: Session, settings: Settings, partner: Partner, items: list[A
         audit.append(session, action="notices.received", subject=f"partner:{partner.id}",
                      data={"count": len(ids), "first_id": ids[0], "last_id": ids[-1]})
         for index, notice in stored:
-            results[index] = {"id": str(notice.id), "status": notice.state}
+            results[index] = {"error": NO_SUCH_STATUS} if notice.concealed else \
+                {"id": str(notice.id), "status": notice.state}
     return results
 
 
 def get_notice(session: Session, partner: Partner, notice_id: int | str) -> dict[str, Any]:
     ident = parse_id(notice_id)
     notice = session.get(Notice, ident)
-    if notice is None or notice.partner_id != partner.id:
+    if notice is None or notice.partner_id != partner.id or notice.concealed:
         raise NotFound("No such notice")
     return as_json(session, notice)
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from warden.api.deps import Services
 from warden.console import auth
+from warden.console.session_store import ServerSessionMiddleware
 from warden.errors import WardenError
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -64,9 +64,9 @@ def create_console(services: Services) -> FastAPI:
     console.state.services = services
     console.include_router(router)
     console.mount("/static", StaticFiles(directory=STATIC), name="static")
-    console.add_middleware(SessionMiddleware, secret_key=auth.secret_key(services.settings),
-                           session_cookie=auth.SESSION_COOKIE, max_age=auth.SESSION_MAX_AGE, path="/console",
-                           same_site="lax", https_only=auth.https_only(services.settings))
+    auth.secret_key(services.settings)  # made (once) at startup, not by the first appeal link a request signs
+    console.add_middleware(ServerSessionMiddleware, db=services.db, cookie=auth.SESSION_COOKIE,
+                           max_age=auth.SESSION_MAX_AGE, https_only=auth.https_only(services.settings))
     console.add_middleware(SecurityHeaders)
 
     @console.exception_handler(auth.LoginRequired)

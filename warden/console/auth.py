@@ -1,10 +1,11 @@
 """Console login, sessions, CSRF and roles.
 
-A console session is a signed cookie (Starlette's `SessionMiddleware`, itsdangerous): HttpOnly,
-SameSite=Lax, `Secure` when the base URL is https, scoped to `/console`, valid for 12 hours. It holds
-who is logged in (`staff:<account id>` or `partner:<partner id>`) and the session's CSRF token;
-the account or partner is re-read on every request, so a demoted, suspended or revoked login stops
-working at once.
+A console session is kept on the server (platform/console_sessions.py, console/session_store.py):
+the cookie holds only a random id (HttpOnly, SameSite=Lax, `Secure` when the base URL is https, scoped
+to `/console`), the row says who logged in, with which role, and holds the session's CSRF token. It
+lasts 12 hours at most and 2 hours idle; logout deletes it, and so do a password change, a role change
+and a suspension for all of the account's sessions. The account or partner is re-read on every request
+as well, so a demoted, suspended or revoked login stops working at once whatever path changed it.
 
 Staff log in with their account's username or e-mail and password (role moderator, senior or admin;
 plain users are refused). Partners log in with their partner name and the token `warden create-partner`
@@ -17,33 +18,31 @@ whose Origin header names another host is refused as well.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
-from sqlalchemy.engine import make_url
 from starlette.datastructures import FormData
 
 from warden.api.deps import run, services
 from warden.cases import audit
 from warden.cases.notices import partner_for_token
-from warden.config import DEFAULT_DATA_DIR, Settings
+from warden.config import Settings
+from warden.console.session_store import state_of
 from warden.errors import Forbidden, Unauthorized
 from warden.platform.auth import authenticate
-from warden.platform.ids import as_id
 from warden.platform.ratelimit import PasswordThrottle
+# The server's secret moved to platform/server_key.py (it signs appeal links); kept importable from here.
+from warden.platform.server_key import SECRET_FILE, data_dir, secret_key  # noqa: F401
 from warden.store.db import Database
 from warden.store.models import Account
 from warden.store.moderation_models import Partner
 
 SESSION_COOKIE = "warden_console"
 SESSION_MAX_AGE = 12 * 3600
-SECRET_FILE = "console-secret.key"
 
 MODERATOR = ("moderator", "senior", "admin")
 SENIOR = ("senior", "admin")
@@ -83,38 +82,6 @@ class ConsoleUser:
         return "/console/queue" if self.is_staff else "/console/partner"
 
 
-# --- the session secret -----------------------------------------------------------------------
-
-
-def data_dir(settings: Settings) -> Path:
-    """Where generated secrets live: next to the SQLite database, else WARDEN_DATA_DIR (./data)."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().parent
-    return Path(os.environ.get("WARDEN_DATA_DIR", DEFAULT_DATA_DIR))
-
-
-def secret_key(settings: Settings) -> str:
-    """WARDEN_SECRET_KEY, or a random key generated once into the data dir (mode 0600)."""
-    configured = os.environ.get("WARDEN_SECRET_KEY", "").strip()
-    if configured:
-        return configured
-    folder = data_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / SECRET_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_text(encoding="ascii").strip()
-        if len(key) >= 32:
-            return key
-        raise RuntimeError(f"{path} holds no usable console secret: delete it, or set WARDEN_SECRET_KEY") from None
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        key = secrets.token_urlsafe(48)
-        handle.write(key + "\n")
-    return key
-
-
 def https_only(settings: Settings) -> bool:
     return settings.base_url.lower().startswith("https://")
 
@@ -148,31 +115,45 @@ def login(db: Database, username: str, password: str, throttle: PasswordThrottle
 
 
 def start_session(request: Request, user: ConsoleUser) -> None:
-    """A fresh session for `user` (nothing carried over from before the login, new CSRF token)."""
+    """A fresh session for `user`: a new id (the old one is deleted), nothing carried over from
+    before the login, a new CSRF token."""
+    state = state_of(request.scope)
+    state.login, state.ended = (user.kind, user.id, user.role), False
     request.session.clear()
-    request.session.update({"who": f"{user.kind}:{user.id}", "csrf": secrets.token_urlsafe(32)})
+    request.session["csrf"] = secrets.token_urlsafe(32)
 
 
 def end_session(request: Request) -> None:
+    """Log out: the session's row is deleted, so a copy of the cookie is refused from now on."""
+    state = state_of(request.scope)
+    state.login, state.ended = None, True
     request.session.clear()
 
 
-def load_user(db: Database, who: str) -> ConsoleUser | None:
-    kind, _, ident = who.partition(":")
-    if as_id(ident) is None:
-        return None
+def load_user(db: Database, account_id: int | None, partner_id: int | None, role: str | None) -> ConsoleUser | None:
+    """The console user of a live session: a staff account still holding the role it logged in with
+    and not suspended, or a partner not revoked."""
     with db.read() as session:
-        if kind == "staff":
-            account = session.get(Account, int(ident))
-            if account is None or account.role not in MODERATOR or account.suspended_at is not None:
+        if account_id is not None:
+            account = session.get(Account, account_id)
+            if account is None or account.role not in MODERATOR or account.role != role or \
+                    account.suspended_at is not None:
                 return None
             return ConsoleUser(kind="staff", id=account.id, name=account.username, role=account.role)
-        if kind == "partner":
-            partner = session.get(Partner, int(ident))
+        if partner_id is not None:
+            partner = session.get(Partner, partner_id)
             if partner is None or partner.revoked_at is not None:
                 return None
             return ConsoleUser(kind="partner", id=partner.id, name=partner.name, role="partner")
     return None
+
+
+async def session_user(request: Request) -> ConsoleUser | None:
+    """Who this request's session belongs to, if it is a live login."""
+    state = state_of(request.scope)
+    if state.raw is None or (state.account_id is None and state.partner_id is None):
+        return None
+    return await run(load_user, services(request).db, state.account_id, state.partner_id, state.role)
 
 
 def safe_next(value: str | None, default: str) -> str:
@@ -243,10 +224,8 @@ def need(*roles: str) -> Callable[[Request], Awaitable[ConsoleUser]]:
     Anonymous visitors get LoginRequired (303 to the login page); others get 403."""
 
     async def dependency(request: Request) -> ConsoleUser:
-        who = request.session.get("who")
-        user = await run(load_user, services(request).db, who) if isinstance(who, str) else None
+        user = await session_user(request)
         if user is None:
-            request.session.pop("who", None)
             path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise LoginRequired(path if request.method == "GET" else "")
         request.state.console_user = user

@@ -312,13 +312,13 @@ def audit_entries(session: Session, *, before: int | None = None, action: str | 
 
 def partner_notices(session: Session, partner_id: int, *, limit: int = 200) -> dict[str, Any]:
     """A partner's own notices (newest first) with their outcomes; nothing of any other partner."""
-    rows = list(session.scalars(select(Notice).where(Notice.partner_id == partner_id)
+    rows = list(session.scalars(select(Notice).where(Notice.partner_id == partner_id, Notice.concealed.is_(False))
                                 .order_by(Notice.id.desc()).limit(limit)))
     decision_ids = {n.decision_id for n in rows if n.decision_id}
     found = {d.id: d for d in session.scalars(select(ModerationDecision).where(
         ModerationDecision.id.in_(decision_ids)))} if decision_ids else {}
-    counts = dict(session.execute(select(Notice.state, func.count()).where(Notice.partner_id == partner_id)
-                                  .group_by(Notice.state)).all())
+    counts = dict(session.execute(select(Notice.state, func.count()).where(
+        Notice.partner_id == partner_id, Notice.concealed.is_(False)).group_by(Notice.state)).all())
     return {"notices": [{"notice": n, "decision": found.get(n.decision_id or "")} for n in rows],
             "summary": metrics.NoticeSummary("", {s: counts.get(s, 0) for s in metrics.NOTICE_OUTCOMES})}
 

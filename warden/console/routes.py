@@ -53,11 +53,9 @@ async def home(user: ConsoleUser = Depends(need(*MODERATOR, *PARTNER))) -> Respo
 
 @router.get("/login")
 async def login_page(request: Request, next: str = "") -> Response:
-    who = request.session.get("who")
-    if isinstance(who, str):
-        user = await run(auth.load_user, services(request).db, who)
-        if user is not None:
-            return _see_other(auth.landing(user, next))
+    user = await auth.session_user(request)
+    if user is not None:
+        return _see_other(auth.landing(user, next))
     return render(request, "login.html", next=auth.safe_next(next, ""), username="", error=None)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from warden.errors import Forbidden, NotFound, ValidationFailed
-from warden.platform import notifications
+from warden.platform import console_sessions, notifications
 from warden.platform.ids import parse_id
 from warden.platform.auth import hash_password
 from warden.platform.pagination import paginate
@@ -117,9 +117,22 @@ def _truthy(value: object) -> bool:
 
 
 def set_role(session: Session, account: Account, role: str) -> None:
+    """Change an account's role; its console sessions end (it logs in again with the new role)."""
     if role not in ROLES:
         raise ValidationFailed(f"Unknown role {role!r}: use one of {', '.join(ROLES)}")
+    if account.role != role:
+        console_sessions.end_for_account(session, account.id)
     account.role = role
+
+
+def set_password(session: Session, account: Account, password: str) -> None:
+    """Change an account's password; every console session of the account ends."""
+    if len(password or "") < 8:
+        raise _field_error("password", "ERR_TOO_SHORT", "is too short (minimum is 8 characters)")
+    if len(password) > 72:
+        raise _field_error("password", "ERR_TOO_LONG", "is too long (maximum is 72 characters)")
+    account.password_hash = hash_password(password)
+    console_sessions.end_for_account(session, account.id)
 
 
 # --- relations -------------------------------------------------------------------------------
@@ -260,6 +273,7 @@ def _follow_page(session: Session, where: object, other: object, *, max_id: int 
 
 def suspend(session: Session, account: Account) -> None:
     account.suspended_at = account.suspended_at or utcnow()
+    console_sessions.end_for_account(session, account.id)
 
 
 def unsuspend(session: Session, account: Account) -> None:

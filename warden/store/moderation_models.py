@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from warden.store.models import Base, BigID, utcnow
@@ -162,6 +162,9 @@ class Notice(Base):
     state: Mapped[str] = mapped_column(String(12), default="received")
     case_id: Mapped[int | None] = mapped_column(BigID)
     decision_id: Mapped[str | None] = mapped_column(String(40))
+    #: About a post the partner cannot see (private, direct, held): recorded for moderators, but the
+    #: partner was answered as for a post that does not exist and never sees it (migration 0003).
+    concealed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -241,3 +244,25 @@ class ProcessedEvent(Base):
     #: done | failed (gave up after repeated errors: a dead letter, logged and audited)
     outcome: Mapped[str] = mapped_column(String(8), default="done")
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsoleSession(Base):
+    """A console login (or an anonymous visitor's login form), kept on the server so it can be ended.
+
+    The browser's cookie holds only a random id; this row is found by the id's SHA-256, so a copy of
+    the table cannot be replayed as cookies. `data` is what the console keeps per visit (CSRF token,
+    flash message). A staff login records the role it logged in with: a session whose account has
+    another role, or has been suspended, is refused (migration 0003).
+    """
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index("ix_console_sessions_expires_at", "expires_at"),)
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str | None] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

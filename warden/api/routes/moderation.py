@@ -2,7 +2,8 @@
 
 Thin: each endpoint authenticates, calls one service in warden/cases/ in one transaction, renders JSON.
 A suspended account may still read its decisions (statements of reasons) and appeal them: those
-endpoints accept its token (`suspended_ok`); every other endpoint refuses it.
+endpoints accept its token (`suspended_ok`); every other endpoint refuses it. An author without a usable
+token appeals through the signed link sent with the decision (`/appeal-links/{token}`, cases/appeal_links.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.responses import Response
 from warden.api.deps import Staff, Viewer, require, require_partner, require_staff, run, services
 from warden.api.ratelimit import limiter, with_quota
 from warden.api.responses import JSON
-from warden.cases import appeals, audit, cases, decisions, notices
+from warden.cases import appeal_links, appeals, audit, cases, decisions, notices
 from warden.cases.runtime import Moderation
 from warden.errors import NotFound, ValidationFailed
 from warden.platform.ids import MAX_ID
@@ -183,7 +184,8 @@ async def my_decisions(request: Request, limit: int = Query(40, ge=1, le=200),
 
     def work() -> list[dict[str, Any]]:
         with svc.db.read() as session:
-            return [decisions.as_json(d) for d in decisions.of_account(session, viewer.account_id, limit=limit)]
+            return [decisions.as_json(d, appeal_link=decisions.appeal_link(svc.settings, d))
+                    for d in decisions.of_account(session, viewer.account_id, limit=limit)]
 
     return JSON(await run(work))
 
@@ -197,7 +199,8 @@ async def get_decision(request: Request, decision_id: str,
         with svc.db.read() as session:
             decision = decisions.get(session, decision_id)
             _owner_or_staff(session, viewer, decision.account_id, "No such decision")
-            return decisions.as_json(decision)
+            link = decisions.appeal_link(svc.settings, decision) if decision.account_id == viewer.account_id else None
+            return decisions.as_json(decision, appeal_link=link)
 
     return JSON(await run(work))
 
@@ -211,6 +214,38 @@ async def file_appeal(request: Request, body: AppealIn,
         with svc.db.write() as session:
             me = viewer.account_in(session)
             return appeals.as_json(session, appeals.file(session, me, decision_id=body.decision_id, text=body.text))
+
+    return JSON(await run(work), status_code=201)
+
+
+class LinkAppealIn(BaseModel):
+    text: str = Field(max_length=5000)
+
+
+@router.get("/appeal-links/{token}", summary="The decision an appeal link was sent for, with its statement of "
+                                               "reasons and any appeal (the link is the credential; no token)")
+async def read_appeal_link(request: Request, token: str) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            decision, _ = appeal_links.open_link(session, svc.settings, token)
+            appeal = appeals.of_decision(session, decision.id)
+            return {"decision": decisions.as_json(decision),
+                    "appeal": appeals.as_json(session, appeal) if appeal is not None else None}
+
+    return JSON(await run(work))
+
+
+@router.post("/appeal-links/{token}", status_code=201,
+             summary="Appeal the decision an appeal link was sent for, without a token (a suspended author)")
+async def appeal_by_link(request: Request, token: str, body: LinkAppealIn) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.write() as session:
+            decision, account = appeal_links.open_link(session, svc.settings, token)
+            return appeals.as_json(session, appeals.file(session, account, decision_id=decision.id, text=body.text))
 
     return JSON(await run(work), status_code=201)
 
