@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import secrets
@@ -41,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_platform import Connection, fresh_database  # noqa: E402
+from bench_streaming import collect_updates  # noqa: E402
 
 from warden.broker.health import database_snapshot  # noqa: E402
 from warden.platform import accounts, auth  # noqa: E402
@@ -135,13 +135,7 @@ async def measure(node_a: str, node_b: str, author: str, readers: list[str], loa
                                         max_queue=None) for t in readers]
     arrivals: list[tuple[str, float]] = []
 
-    async def listen(ws: websockets.ClientConnection) -> None:
-        async for message in ws:
-            frame = json.loads(message)
-            if frame.get("event") == "update":
-                arrivals.append((json.loads(frame["payload"])["id"], time.perf_counter()))
-
-    listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
+    listeners = [asyncio.create_task(collect_updates(ws, arrivals)) for ws in sockets]
     sent: dict[str, float] = {}
     held: list[str] = []
     started = time.perf_counter()

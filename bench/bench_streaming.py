@@ -60,6 +60,14 @@ def make_users(url: str, followers: int) -> tuple[tuple[int, str], list[str]]:
     return (author.id, author_token), tokens
 
 
+async def collect_updates(ws: websockets.ClientConnection, arrivals: list[tuple[str, float]]) -> None:
+    """Append (status id, arrival time) for every `update` frame on `ws` until it closes."""
+    async for message in ws:
+        frame = json.loads(message)
+        if frame.get("event") == "update":
+            arrivals.append((json.loads(frame["payload"])["id"], time.perf_counter()))
+
+
 async def run(base: str, author_token: str, tokens: list[str], rate: float, seconds: float) -> None:
     ws_url = base.replace("http://", "ws://") + "/api/v1/streaming?stream=user"
     sent: dict[str, float] = {}
@@ -68,13 +76,7 @@ async def run(base: str, author_token: str, tokens: list[str], rate: float, seco
     sockets = [await websockets.connect(ws_url, additional_headers={"Authorization": f"Bearer {t}"},
                                         max_queue=None) for t in tokens]
 
-    async def listen(ws: websockets.ClientConnection) -> None:
-        async for message in ws:
-            frame = json.loads(message)
-            if frame.get("event") == "update":
-                arrivals.append((json.loads(frame["payload"])["id"], time.perf_counter()))
-
-    listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
+    listeners = [asyncio.create_task(collect_updates(ws, arrivals)) for ws in sockets]
     posts = int(rate * seconds)
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {author_token}"},
                                  timeout=30) as http:

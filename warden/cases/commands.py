@@ -14,6 +14,17 @@ def _db(settings: Settings):  # type: ignore[no-untyped-def]
     return Database(settings.database_url)
 
 
+def report_audit(result) -> None:  # type: ignore[no-untyped-def]
+    """Print an audit verification's outcome; exit 1 when the chain is broken (`warden audit verify`,
+    `warden restore`)."""
+    if result.ok:
+        click.echo(f"audit log intact: {result.entries} entries")
+        return
+    click.echo(f"audit log TAMPERED: entry {result.first_bad}: {result.problem} "
+               f"({result.entries} entries verified before it)", err=True)
+    raise SystemExit(1)
+
+
 def register(group: click.Group) -> None:
     from warden.cli import _friendly_errors
 
@@ -113,12 +124,7 @@ def register(group: click.Group) -> None:
             with db.read() as session:
                 result = verify(session)
             db.dispose()
-        if result.ok:
-            click.echo(f"audit log intact: {result.entries} entries")
-            return
-        click.echo(f"audit log TAMPERED: entry {result.first_bad}: {result.problem} "
-                   f"({result.entries} entries verified before it)", err=True)
-        raise SystemExit(1)
+        report_audit(result)
 
     @group.group()
     def policy() -> None:

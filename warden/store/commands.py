@@ -13,6 +13,7 @@ from warden.config import Settings
 
 
 def register(group: click.Group) -> None:
+    from warden.cases.commands import report_audit
     from warden.cli import _friendly_errors, _redact
 
     @group.command("backup")
@@ -72,9 +73,4 @@ def register(group: click.Group) -> None:
         if restored.migrated_from:
             click.echo(f"schema upgraded from {restored.migrated_from}")
         click.echo(f"console secret: {restored.secret}")
-        if result.ok:
-            click.echo(f"audit log intact: {result.entries} entries")
-            return
-        click.echo(f"audit log TAMPERED: entry {result.first_bad}: {result.problem} "
-                   f"({result.entries} entries verified before it)", err=True)
-        raise SystemExit(1)
+        report_audit(result)
