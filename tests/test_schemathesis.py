@@ -42,7 +42,7 @@ from warden.config import RateLimits, Settings
 
 #: Examples per operation: enough to reach the 4xx paths of every parameter, few enough that
 #: ~80 operations on two backends stay within a couple of minutes on a loaded 2-core machine.
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 25
 
 #: Routes only staff may use: the run calls them with an admin's token so their handlers run.
 STAFF_PREFIXES = ("/api/v1/admin/", "/api/warden/v1/cases", "/api/warden/v1/appeals", "/api/warden/v1/decisions",
