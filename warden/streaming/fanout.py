@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import select
 
 from warden.api.serializers import Presenter
+from warden.broker import events
 from warden.config import Settings
 from warden.platform.scopes import grants
 from warden.store.db import Database
@@ -44,10 +45,10 @@ class StreamEvent:
     payload: dict[str, Any]
 
     @classmethod
-    def from_json(cls, body: bytes | str) -> "StreamEvent":
-        data = orjson.loads(body)
-        return cls(id=int(data["id"]), type=str(data["type"]), subject_id=data.get("subject_id"),
-                   payload=dict(data.get("payload") or {}))
+    def from_json(cls, body: bytes) -> "StreamEvent":
+        """From a broker message body, read by the relay's own codec (`warden.broker.events`)."""
+        event = events.decode(body)
+        return cls(id=event.id, type=event.type, subject_id=event.subject_id, payload=event.payload)
 
 
 @dataclass(frozen=True)
