@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import signal
+import subprocess
 import secrets
 import time
 from collections.abc import Callable
@@ -96,3 +98,13 @@ def eventually(check: Callable[[], T | None], *, timeout: float = 20.0, what: st
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a `warden` subprocess as Ctrl-C would (SIGINT, so it shuts down cleanly), killing it after 30 s."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

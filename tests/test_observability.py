@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from sqlalchemy import delete, func, select
 from starlette.testclient import TestClient
 
 from tests.conftest import _free_port
-from tests.helpers import LiveServer, eventually
+from tests.helpers import LiveServer, eventually, stop_process
 from tests.metrics_helpers import present, scrape, value
 from warden.api.app import create_app
 from warden.cases.worker import Consumer, OutboxSource
@@ -216,11 +215,6 @@ def test_two_server_processes_are_summed_in_one_scrape(tmp_path: Path) -> None:
         total = value(scrape(base), REQUESTS, route="/api/v1/instance")
         assert total == sent
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
     assert _pids(folder, "gauge_livesum") == set()  # every process marked itself dead
     assert len(_pids(folder, "histogram")) == 2  # while their counts stay for the next scrape

@@ -4,7 +4,6 @@ kernel spreads new connections over the workers instead of one worker taking a w
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import _free_port
-from tests.helpers import eventually
+from tests.helpers import eventually, stop_process
 from warden.store.migrate import upgrade
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -70,15 +69,6 @@ def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
                              "--no-migrate"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def test_a_burst_of_keep_alive_connections_is_spread_over_both_workers(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
     upgrade(url)
@@ -107,7 +97,7 @@ def test_a_burst_of_keep_alive_connections_is_spread_over_both_workers(tmp_path:
     finally:
         for client in clients:
             client.close()
-        _stop(proc)
+        stop_process(proc)
     assert proc.returncode == 0
 
 
@@ -122,7 +112,7 @@ def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
             _, err = proc.communicate(timeout=60)
         finally:
             if proc.poll() is None:
-                _stop(proc)
+                stop_process(proc)
     assert proc.returncode != 0
     assert "Address already in use" in err.decode()
     assert "Traceback" not in err.decode()
