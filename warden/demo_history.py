@@ -76,6 +76,7 @@ class History:
     case_decisions: dict[str, str] = field(default_factory=dict)
     appeal_ids: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    account_ids: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         handlers = ModerationHandlers(self.settings, self.engine.store, self.engine.detector)
@@ -100,8 +101,10 @@ class History:
         self.counts[what] = self.counts.get(what, 0) + 1
 
     def account(self, session: Session, username: str) -> Account:
-        found = accounts.by_username(session, username)
+        known = self.account_ids.get(username)
+        found = session.get(Account, known) if known is not None else accounts.by_username(session, username)
         assert found is not None, username
+        self.account_ids[username] = found.id
         return found
 
     def drain(self) -> None:
@@ -249,11 +252,11 @@ class History:
 
 
 def _everyday(h: History, usernames: list[str]) -> None:
-    """Ordinary posts, replies and favourites: 25-45 a day."""
+    """Ordinary posts, replies and favourites: 20-36 a day."""
     rng = h.rng
     recent: list[tuple[str, str]] = []
     for day in range(DAYS, 0, -1):
-        count = rng.randint(25, 45)
+        count = rng.randint(20, 36)
         for n in sorted(rng.uniform(0, 24) for _ in range(count)):
             when = h.ago(day) + timedelta(hours=n)
             author = rng.choice(usernames)
@@ -277,7 +280,7 @@ def _everyday(h: History, usernames: list[str]) -> None:
             h.at(when, lambda k=key, a=author, t=text, v=visibility: h.post(k, a, t, visibility=v))
             if visibility in ("public", "unlisted"):
                 recent.append((key, author))
-                for fan in rng.sample(usernames, rng.randint(0, 3)):
+                for fan in rng.sample(usernames, rng.choice((0, 0, 1, 1, 2))):
                     if fan != author:
                         h.at(when + timedelta(minutes=rng.randint(5, 300)),
                              lambda f=fan, k=key: h.favourite(f, k))
