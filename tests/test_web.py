@@ -139,6 +139,9 @@ def test_limited_posts_stay_out_of_lists(server: LiveServer) -> None:
     assert "An ordinary post" in profile and "A limited post" not in profile
     tagged = get(server, "/tags/weblimits").text
     assert "An ordinary post" in tagged and "A limited post" not in tagged
+    # its own link still shows it, as GET /api/v1/statuses/{id} does for a reader without a token
+    for status_id in (shown, limited):
+        assert get(server, f"/@{author.username}/{status_id}").status_code == 200
     with server.db.write() as session:
         session.execute(update(Account).where(Account.id == author.id).values(silenced_at=Account.created_at))
     assert "An ordinary post" not in get(server, f"/@{author.username}").text
