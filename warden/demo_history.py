@@ -361,13 +361,13 @@ def _incidents(h: History) -> None:
     at(4, 10, lambda: h.decide("tomas-film", "mod", "no_violation", explanation="Quoting a well-known film."))
 
     # A threat a trusted flagger reports within minutes: removed inside the hour.
-    at(7, 5, lambda: h.post("nora-threat", "pitchfork_05", T.THREATS[3]))
+    at(7, 5, lambda: h.post("flagged-threat", "pitchfork_05", T.THREATS[3]))
 
     # The pile-on yesterday evening: six new accounts against the council reporter, a flood of reports.
     for i, name in enumerate(T.BRIGADE):
         at(9, 10 - i, lambda n=name: h.join(n, n.replace("_", " ").title(), ""))
-    at(7, 4.5, lambda: h.notice(TRUSTED_FLAGGER, "nora-threat", "incitement"))
-    at(7, 4, lambda: h.decide("nora-threat", "senior", "remove", label="violence",
+    at(7, 4.5, lambda: h.notice(TRUSTED_FLAGGER, "flagged-threat", "incitement"))
+    at(7, 4, lambda: h.decide("flagged-threat", "senior", "remove", label="violence",
                               explanation="A call to go after named people (rule 1)."))
     at(3, 8, lambda: h.post("lena-article", "lena",
                             "My piece on the footbridge contracts is out today: who was paid, and for what. "
@@ -399,10 +399,10 @@ def _incidents(h: History) -> None:
     for reporter, index, category, comment in T.TODAY_REPORTS:
         at(0, 0.5, lambda r=reporter, k=f"today-{index}", c=category, m=comment: h.report(r, k, c, m))
     # An appeal still open: a removal the author contests.
-    at(2, 10, lambda: h.post("kofi-held", "pitchfork_06", T.THREATS[1]))
-    at(2, 7, lambda: h.decide("kofi-held", "mod", "remove", label="violence",
+    at(2, 10, lambda: h.post("brigade-held", "pitchfork_06", T.THREATS[1]))
+    at(2, 7, lambda: h.decide("brigade-held", "mod", "remove", label="violence",
                               explanation="A threat to a person's safety (rule 1)."))
-    at(1, 22, lambda: h.appeal("kofi-held", "pitchfork_06", "kofi-held", T.APPEALS["hold"]))
+    at(1, 22, lambda: h.appeal("brigade-held", "pitchfork_06", "brigade-held", T.APPEALS["hold"]))
 
 
 def seed_history(db: Database, settings: Settings, *, people: list[tuple[str, str, str]], password: str,

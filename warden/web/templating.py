@@ -40,6 +40,5 @@ environment.globals.update(version=__version__)
 def render(settings: Settings, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     page = environment.get_template(template).render(
         base=settings.base_url, title=settings.instance_title, settings=settings, **context)
-    return HTMLResponse(page, status_code=status_code,
-                        headers={**SECURITY_HEADERS, "Cache-Control": "public, max-age=60" if status_code == 200
-                                 else "no-store"})
+    # no-cache: a cache must ask again each time, so a removal or a suspension shows at once
+    return HTMLResponse(page, status_code=status_code, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
