@@ -90,20 +90,26 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
 
 @cli.command()
 def demo() -> None:
-    """Seed demo accounts and posts (idempotent: running it twice changes nothing).
+    """Seed a demo network with 30 days of history (idempotent: a second run adds nothing).
 
-    The demo logins are printed; the password of each is "demo-password".
+    Posts, moderation decisions, reports, partner notices, appeals, strikes and suspensions, played
+    through the real moderation code (backdated with a simulated clock; see warden/demo_history.py).
+    Then prints where to look; every demo login's password is "demo-password".
     """
-    from warden.demo import seed
+    from warden.demo import seed, where_to_look
+    from warden.demo_history import summary
     from warden.store.migrate import upgrade
 
     settings = Settings.from_env()
     with _friendly_errors():
         upgrade(settings.database_url)
         db = _database(settings)
-        created = seed(db, settings)
-    click.echo(f"demo content ready ({created} new posts); log in as alice, bob or carol with password "
-               f"demo-password; moderator console: {settings.base_url}/console (mod / demo-password)")
+        added = seed(db, settings)
+    if added:
+        click.echo(f"demo history seeded in {added.get('seconds', 0)} s: {summary(added)}")
+    else:
+        click.echo("demo content already there (nothing added)")
+    click.echo(where_to_look(settings))
 
 
 @cli.command("create-user")

@@ -55,6 +55,8 @@ class Settings:
     instance_title: str = "Warden"
     instance_description: str = "A microblogging server with a trust & safety engine built in."
     contact_email: str = "admin@warden.local"
+    #: Where people reach the moderators (shown on /about); empty: `contact_email`. WARDEN_MODERATION_CONTACT.
+    moderation_contact: str = ""
     registrations_open: bool = True
     max_status_chars: int = 500
     #: Run the moderation detector in the write path (issue 4); tests may turn it off.
@@ -80,6 +82,8 @@ class Settings:
             values["database_url"] = env["WARDEN_DATABASE_URL"]
         if "WARDEN_BASE_URL" in env:
             values["base_url"] = env["WARDEN_BASE_URL"].rstrip("/")
+        if env.get("WARDEN_MODERATION_CONTACT"):
+            values["moderation_contact"] = env["WARDEN_MODERATION_CONTACT"]
         if "WARDEN_REGISTRATIONS" in env:
             values["registrations_open"] = env["WARDEN_REGISTRATIONS"].lower() not in ("0", "false", "closed")
         if "WARDEN_DETECTION" in env:

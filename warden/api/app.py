@@ -34,6 +34,7 @@ from warden.policy.gate import ModerationGate
 from warden.store.db import Database
 from warden.streaming import Streaming
 from warden.streaming import routes as streaming_routes
+from warden.web import install as install_web
 
 DESCRIPTION = """Warden implements the Mastodon client API (a subset: no media, polls or federation),
 plus Warden's own moderation endpoints under `/api/warden/v1`. Mastodon clients and libraries work unchanged.
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                    admin, streaming_routes):
         app.include_router(module.router)
     install_console(app)
+    install_web(app)  # public pages, /static and the HTML 404 page (after the JSON error handlers)
     app.add_middleware(HomeTimelineFastPath)  # inside InlineDatabase: its database work runs inline too
     if db.is_sqlite and os.environ.get("WARDEN_DB_THREADS", "").lower() not in ("1", "true", "on"):
         app.add_middleware(InlineDatabase)

@@ -8,7 +8,6 @@ transaction: the effect and its record commit together, before anything is ackno
 from __future__ import annotations
 
 import secrets
-import time
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -36,7 +35,7 @@ ACTIONS = CONTENT_ACTIONS + ACCOUNT_ACTIONS + RECORD_ONLY
 
 def new_id() -> str:
     """Time-ordered, unguessable: dec_<ms since epoch, hex><random>."""
-    return f"dec_{int(time.time() * 1000):011x}{secrets.token_hex(5)}"
+    return f"dec_{int(utcnow().timestamp() * 1000):011x}{secrets.token_hex(5)}"  # utcnow: the demo's clock too
 
 
 def decision_url(settings: Settings, decision_id: str) -> str:

@@ -6,7 +6,8 @@ Alembic migrations under `warden/store/migrations/` create these tables; keep th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -49,8 +50,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+#: How far `utcnow()` is set back from the real clock. Only `warden demo` sets it (warden/store/clock.py),
+#: to record its 30 days of history at the times they happened; everything else runs on real time.
+CLOCK_OFFSET: ContextVar[timedelta | None] = ContextVar("warden_clock_offset", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    offset = CLOCK_OFFSET.get()
+    return datetime.now(UTC) if offset is None else datetime.now(UTC) + offset
 
 
 class Base(DeclarativeBase):
