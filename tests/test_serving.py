@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -116,3 +117,52 @@ def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "Address already in use" in err.decode()
     assert "Traceback" not in err.decode()
+
+
+def _wait_for_instance(port: int, proc: subprocess.Popen[bytes]) -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        try:
+            response = httpx.get(f"http://127.0.0.1:{port}/api/v2/instance", timeout=5)
+            if response.status_code == 200:
+                return response.json()
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the server did not answer in 60 s")
+
+
+def test_serve_without_a_base_url_advertises_the_address_it_listens_on(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    upgrade(url)
+    port = _free_port()
+    os.environ.pop("WARDEN_BASE_URL", None)
+    proc = _serve(url, port)  # two workers: each reads the advertised URL from the environment it inherits
+    try:
+        instance = _wait_for_instance(port, proc)
+        assert instance["domain"] == f"127.0.0.1:{port}"
+        thumbnail = instance["thumbnail"]["url"]
+        assert thumbnail.startswith(f"http://127.0.0.1:{port}/")
+        assert httpx.get(thumbnail, timeout=5).status_code == 200  # a link that leads somewhere
+    finally:
+        stop_process(proc)
+
+
+def test_a_second_server_on_the_same_port_is_refused_in_one_line(tmp_path: Path) -> None:
+    """The first server's sockets allow port sharing (SO_REUSEPORT); a second `warden serve` must not
+    silently join it and take half of its connections."""
+    url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    upgrade(url)
+    port = _free_port()
+    first = _serve(url, port)
+    try:
+        _wait_for_instance(port, first)
+        second = _serve(url, port)
+        _, err = second.communicate(timeout=60)
+        assert second.returncode != 0
+        message = err.decode().strip()
+        assert f"port {port} on 127.0.0.1 is busy" in message
+        assert len(message.splitlines()) == 1 and "Traceback" not in message
+    finally:
+        stop_process(first)

@@ -75,13 +75,22 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
     from warden.api import serving
     from warden.store.migrate import upgrade
 
+    if workers < 1:
+        raise click.ClickException("--workers must be at least 1")
+    try:
+        serving.check_free(host, port)
+    except serving.PortBusy as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    base_url = serving.set_base_url(host, port)  # unless WARDEN_BASE_URL says otherwise: what we listen on
     settings = Settings.from_env()
     if not no_migrate:
         with _friendly_errors():
             upgrade(settings.database_url)
-    if workers < 1:
-        raise click.ClickException("--workers must be at least 1")
-    click.echo(f"Warden {__version__} on http://{host}:{port} ({_redact(settings.database_url)})", err=True)
+    listening = serving.advertised_base_url(host, port)
+    also = f"; links in the API say {base_url} (WARDEN_BASE_URL)" if base_url != listening else ""
+    click.echo(f"Warden {__version__} serving on {listening}{also} ({_redact(settings.database_url)})", err=True)
     from warden.observability import multiprocess
 
     with multiprocess.serving(workers), _friendly_errors():  # several workers: metrics meet in one folder

@@ -19,6 +19,8 @@ Where the platform has no SO_REUSEPORT, `run` falls back to uvicorn's shared soc
 
 from __future__ import annotations
 
+import errno
+import os
 import socket
 from typing import Any
 
@@ -41,6 +43,44 @@ def run(host: str, port: int, workers: int) -> None:
         ReusePortMultiprocess(config).run()
     finally:
         probe.close()
+
+
+class PortBusy(Exception):
+    """Another program already listens on the address `warden serve` was asked to use."""
+
+
+def check_free(host: str, port: int) -> None:
+    """Raise PortBusy if `host:port` is taken. The check binds without SO_REUSEPORT, so it fails even
+    where the holder is another `warden serve` (whose SO_REUSEPORT sockets would otherwise let a second
+    server join the port silently and take half its connections)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed server's TIME_WAIT is no holder
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortBusy(f"port {port} on {host} is busy ({exc.strerror}): stop what listens there, "
+                               f"or choose another with --port") from None
+            raise
+
+
+def advertised_base_url(host: str, port: int) -> str:
+    """The URL this server is reached at when WARDEN_BASE_URL is not set: the address it listens on,
+    with a wildcard address (0.0.0.0, ::) named by this machine's host name."""
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.gethostname() or "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def set_base_url(host: str, port: int) -> str:
+    """Put the advertised base URL in the environment, which every worker process reads its settings
+    from (`warden/api/asgi.py`), unless the operator set WARDEN_BASE_URL; answer the URL in force."""
+    if not os.environ.get("WARDEN_BASE_URL"):
+        os.environ["WARDEN_BASE_URL"] = advertised_base_url(host, port)
+    return os.environ["WARDEN_BASE_URL"].rstrip("/")
 
 
 def listener(host: str, port: int) -> socket.socket:
