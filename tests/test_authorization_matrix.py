@@ -103,7 +103,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/timelines/home"): USERS,
     ("GET", "/api/v1/timelines/public"): PUBLIC,
     ("GET", "/api/v1/timelines/tag/{hashtag}"): PUBLIC,
-    ("GET", "/api/v1/notifications"): USERS,
+    ("GET", "/api/v1/notifications"): SUSPENDED_OK,  # a suspended account: its moderation warnings only
     ("GET", "/api/v1/notifications/{notification_id}"): OWNER,
     ("POST", "/api/v1/notifications/clear"): USERS,
     ("POST", "/api/v1/notifications/{notification_id}/dismiss"): OWNER,
