@@ -174,6 +174,7 @@ def test_a_suspended_author_reads_the_statement_and_appeals_on_the_signed_page(m
         assert "DECISION_ACCOUNT_SUSPENDED" in page.text
         # Without the form's token, or from another site, nothing is filed.
         assert anonymous.post(page_url, data={"text": "No token."}).status_code == 400
+        assert anonymous.post(page_url, data={"text": "Odd token.", "csrf_token": "é\u2028"}).status_code == 400
         foreign = anonymous.post(page_url, data={"text": "Elsewhere.", "csrf_token": _csrf(page.text)},
                                  headers={"Origin": "https://evil.example"})
         assert foreign.status_code == 400

@@ -137,7 +137,8 @@ async def appeal_submit(request: Request, token: str) -> Response:
 
     if not _same_origin(request, svc.settings):
         return _error_page(svc.settings, WardenError("This form was sent from another site"))
-    if not hmac.compare_digest(params.str("csrf_token", "") or "", form_token(svc.settings, token)):
+    sent = (params.str("csrf_token", "") or "").encode("utf-8", "replace")
+    if not hmac.compare_digest(sent, form_token(svc.settings, token).encode()):
         return _error_page(svc.settings, WardenError("The form has expired: open the link again and resend it"))
     try:
         await run(work)
