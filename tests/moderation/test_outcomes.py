@@ -5,6 +5,7 @@ appeal page, which works while they are suspended."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -217,3 +218,13 @@ def test_policy_text_quoted_in_a_message_cannot_mention_tag_or_inject_markup() -
     rendered = content.render(text, base_url="https://x.example", account_url=lambda name: f"https://x.example/@{name}")
     assert rendered.mentions == ["reporter"] and rendered.tags == []
     assert "<b>" not in rendered.html and "&lt;b&gt;no&lt;/b&gt;" in rendered.html and "&amp; co" in rendered.html
+
+
+def test_a_user_holding_the_configured_name_never_speaks_for_the_moderators(mod_server: LiveServer) -> None:
+    squatter = mod_server.user("squatter")
+    with mod_server.db.write() as session:
+        account = outcomes.moderation_account(session, replace(mod_server.settings, moderation_account=squatter.username))
+        assert account.id != squatter.id and account.username == outcomes.FALLBACK_USERNAME
+        assert account.password_hash is None and account.email is None and account.bot
+        default = outcomes.moderation_account(session, mod_server.settings)
+        assert default.username == "moderation" and default.bot and default.locked
