@@ -103,7 +103,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/timelines/home"): USERS,
     ("GET", "/api/v1/timelines/public"): PUBLIC,
     ("GET", "/api/v1/timelines/tag/{hashtag}"): PUBLIC,
-    ("GET", "/api/v1/notifications"): USERS,
+    ("GET", "/api/v1/notifications"): SUSPENDED_OK,  # a suspended account: its moderation warnings only
     ("GET", "/api/v1/notifications/{notification_id}"): OWNER,
     ("POST", "/api/v1/notifications/clear"): USERS,
     ("POST", "/api/v1/notifications/{notification_id}/dismiss"): OWNER,
@@ -134,6 +134,12 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{API}/appeals/{{appeal_id}}"): SUSPENDED_OWNER,
     ("POST", f"{API}/appeals/{{appeal_id}}/decision"): SENIOR,
     ("GET", f"{API}/policy"): STAFF,
+    # outcomes (issue 30): a report's outcome for its reporter; the signed appeal page; Mastodon's strike page
+    ("GET", f"{API}/reports/{{report_id}}"): OWNER,
+    ("GET", "/appeal/{token}"): APPEAL_LINK,
+    ("POST", "/appeal/{token}"): APPEAL_LINK,
+    ("GET", "/disputes/strikes/{decision_id}"): ANYONE,
+    ("POST", "/disputes/strikes/{decision_id}"): UNCHECKED,  # checks the password itself
     # streaming
     ("GET", "/api/v1/streaming/health"): ANYONE,
     ("GET", "/api/v1/streaming/{channel:path}"): USERS,

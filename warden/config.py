@@ -73,6 +73,9 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     #: Throttles on password checks, sign-ups, posts, reports and notices (429 past them).
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    #: The system account moderation notices and reporters' outcome messages come from (a bot that
+    #: cannot log in; created on first use). Reserved at sign-up.
+    moderation_account: str = "moderation"
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -94,6 +97,8 @@ class Settings:
             values["broker_namespace"] = env["WARDEN_BROKER_NAMESPACE"]
         if env.get("WARDEN_MAX_BODY_BYTES"):
             values["max_body_bytes"] = int(env["WARDEN_MAX_BODY_BYTES"])
+        if env.get("WARDEN_MODERATION_ACCOUNT"):
+            values["moderation_account"] = env["WARDEN_MODERATION_ACCOUNT"]
         values["rate_limits"] = RateLimits.from_env(env)
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

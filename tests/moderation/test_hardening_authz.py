@@ -112,7 +112,6 @@ def test_a_suspended_accounts_tokens_are_refused_except_for_its_decisions_and_ap
         author.get("/api/v1/timelines/home"),  # the home timeline's fast path
         author.get("/api/v1/timelines/public"),  # an endpoint open to anonymous readers
         author.get(f"/api/v1/statuses/{theirs}"),
-        author.get("/api/v1/notifications"),
         author.post(f"/api/v1/statuses/{theirs}/favourite"),
         author.post(f"/api/v1/statuses/{theirs}/reblog"),
         author.post(f"/api/v1/accounts/{other.id}/follow"),
@@ -124,6 +123,10 @@ def test_a_suspended_accounts_tokens_are_refused_except_for_its_decisions_and_ap
         assert (response.status_code, response.json()) == (403, DISABLED), (response.request.url, response.text)
     stream = httpx.get(f"{mod_server.url}/api/v1/streaming/user", headers=author.headers, timeout=10)
     assert stream.status_code == 403
+    # Its notifications list only its moderation warnings (issue 30: the author is told, in the app).
+    listed = author.get("/api/v1/notifications")
+    assert listed.status_code == 200 and {n["type"] for n in listed.json()} == {"moderation_warning"}
+    assert author.get("/api/v1/notifications", params={"types[]": "mention"}).json() == []
 
     # The suspended author still finds and reads the statement of reasons, and appeals it.
     own = author.get("/api/warden/v1/decisions")

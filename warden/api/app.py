@@ -19,6 +19,7 @@ from warden.api.routes import (
     moderation,
     notifications,
     oauth,
+    outcomes,
     reports,
     search,
     statuses,
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                                   extras={"ratelimit": Limiter(settings.rate_limits), **extras,
                                           "moderation": engine, "streaming": streaming})
     install_error_handlers(app)
-    for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, moderation,
+    for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, outcomes, moderation,
                    admin, streaming_routes):
         app.include_router(module.router)
     install_console(app)

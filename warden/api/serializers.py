@@ -19,6 +19,7 @@ from sqlalchemy import Row, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from warden import __version__
+from warden.cases import outcomes
 from warden.config import Settings
 from warden.platform.accounts import Relationship
 from warden.platform.statuses import can_see
@@ -290,6 +291,7 @@ class Presenter:
         visible = {s.id: s for s in statuses.values() if can_see(self.session, self.viewer_id, s)}
         rendered = {int(d["id"]): d for d in self.statuses(list(visible.values()))}
         out = []
+        warnings: tuple[dict[str, Any], dict[str, Any]] | None = None
         for n in rows:
             entry: dict[str, Any] = {"id": str(n.id), "type": n.type, "created_at": iso(n.created_at),
                                      "account": self.account(senders[n.from_account_id]), "status": None}
@@ -298,9 +300,20 @@ class Presenter:
                 if entry["status"] is None and n.type != "moderation_warning":
                     continue
             if n.data:
-                entry["moderation_warning"] = n.data
+                if n.type == "moderation_warning":  # Mastodon's AccountWarning (cases/outcomes.py)
+                    warnings = warnings if warnings is not None else self._warning_context(rows)
+                    entry["moderation_warning"] = outcomes.account_warning(
+                        n.data, target_account=warnings[0], appeal=warnings[1].get(str(n.data.get("id"))))
+                else:
+                    entry["moderation_warning"] = n.data
             out.append(entry)
         return out
+
+    def _warning_context(self, rows: list[Notification]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """For moderation warnings: the reader's account (their `target_account`) and appeals by decision."""
+        reader = self.session.get(Account, rows[0].account_id)
+        ids = [str(n.data.get("id")) for n in rows if n.type == "moderation_warning" and n.data]
+        return (self.account(reader) if reader is not None else {}), outcomes.appeals_of(self.session, ids)
 
     def relationship(self, rel: Relationship) -> dict[str, Any]:
         return {

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from warden.cases import audit, decisions
+from warden.cases import audit, decisions, outcomes
 from warden.cases.cases import STAFF_ROLES, report_state
 from warden.config import Settings
 from warden.errors import NotFound, ValidationFailed
@@ -57,9 +57,13 @@ def assign(session: Session, report_id: Any, staff: Account | None) -> Report:
     return row
 
 
-def resolve(session: Session, report_id: Any, staff: Account, *, decision: ModerationDecision | None = None) -> Report:
+def resolve(session: Session, report_id: Any, staff: Account, *, decision: ModerationDecision | None = None,
+            settings: Settings | None = None) -> Report:
+    """Resolve a report (Mastodon's admin API); with `settings`, the reporter is told the outcome when
+    this resolves it (cases/outcomes.py)."""
     row, _ = report(session, report_id)
     state = report_state(session, row.id)
+    newly = row.action_taken_at is None or (decision is not None and state.decision_id != decision.id)
     row.action_taken_at = row.action_taken_at or utcnow()
     state.action_taken_by_account_id, state.updated_at = staff.id, utcnow()
     state.outcome = "actioned" if decision is not None and decision.action != "warn" else (state.outcome or "no_action")
@@ -67,6 +71,9 @@ def resolve(session: Session, report_id: Any, staff: Account, *, decision: Moder
         state.decision_id = decision.id
     audit.append(session, action="report.resolved", subject=f"report:{row.id}", actor_id=staff.id,
                  data={"decision_id": decision.id if decision else None})
+    if settings is not None and newly:
+        told = session.get(ModerationDecision, state.decision_id) if state.decision_id else None
+        outcomes.tell_reporter(session, settings, row, state, told)
     return row
 
 
@@ -117,7 +124,7 @@ def account_action(session: Session, settings: Settings, compiled: CompiledPolic
     decision = decisions.enforce(session, settings, compiled, action=action, account_id=target.id, actor_id=staff.id,
                                  kind="account", explanation=text or "", source="moderator")
     if report_id not in (None, ""):
-        resolve(session, report_id, staff, decision=decision)
+        resolve(session, report_id, staff, decision=decision, settings=settings)
     return decision
 
 

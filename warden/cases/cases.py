@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from warden.cases import audit, decisions
+from warden.cases import audit, decisions, outcomes, reputation
 from warden.cases.lifecycle import CASE_STATES, CASE_UNDECIDED, advance
 from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -52,13 +52,8 @@ def require_staff(account: Account, *, senior: bool = False) -> None:
 
 
 def reporter_weight(session: Session, reporter_id: int) -> float:
-    """0.5 .. 1.5: how often this user's past reports led to action (Laplace-smoothed)."""
-    rows = session.execute(select(ReportState.outcome, func.count()).join(Report, Report.id == ReportState.report_id)
-                           .where(Report.account_id == reporter_id, ReportState.outcome.is_not(None))
-                           .group_by(ReportState.outcome)).all()
-    counts = {outcome: n for outcome, n in rows}
-    actioned, total = counts.get("actioned", 0), sum(counts.values())
-    return 0.5 + (actioned + 1) / (total + 2)
+    """0.06 .. 1.5: the reporter's reputation (past reports upheld or dismissed, account age; reputation.py)."""
+    return reputation.reporter(session, reporter_id).weight
 
 
 def partner_weight(session: Session, partner_id: int) -> float:
@@ -74,7 +69,7 @@ def _severity(compiled: CompiledPolicy, label: str | None) -> float:
     return label_policy.severity if label_policy else -1.0
 
 
-def _priority(session: Session, compiled: CompiledPolicy, case: ModerationCase, weights: list[float]) -> float:
+def _priority(session: Session, compiled: CompiledPolicy, case: ModerationCase) -> float:
     severity = max(_severity(compiled, case.label), 1.0)
     author = session.get(Account, case.account_id)
     followers = author.followers_count if author else 0
@@ -84,7 +79,7 @@ def _priority(session: Session, compiled: CompiledPolicy, case: ModerationCase, 
         if status is not None:
             reposts, replies = status.reblogs_count, status.replies_count
     reach = 1.0 + math.log10(1 + max(followers, 0) + 3 * max(reposts, 0) + max(replies, 0))
-    source = max(weights) * (1 + 0.1 * (min(len(weights), 10) - 1))
+    source = reputation.strength(session, case.id)  # reporters' reputation; a brigade counts once
     return round(severity * reach * source, 4)
 
 
@@ -151,8 +146,7 @@ def open_or_join(session: Session, settings: Settings, compiled: CompiledPolicy,
                            {"source": source_type, "ref": source_ref, "label": label, "at": now.isoformat(),
                             **(detail or {})}][-50:]
     case.evidence = evidence
-    weights = list(session.scalars(select(CaseSignal.weight).where(CaseSignal.case_id == case.id)))
-    case.priority = _priority(session, compiled, case, weights)
+    case.priority = _priority(session, compiled, case)
     case.updated_at = now
     return case
 
@@ -234,15 +228,16 @@ def decide(session: Session, settings: Settings, compiled: CompiledPolicy, case_
     now = utcnow()
     case.state, case.open_key, case.decision_id, case.decided_at, case.updated_at = state, None, decision.id, now, now
     case.claimed_until = None
-    answer_signals(session, case, decision, staff_id=staff.id)
+    answer_signals(session, case, decision, staff_id=staff.id, settings=settings)
     audit.append(session, action="case.decided", subject=f"case:{case.id}", actor_id=staff.id,
                  data={"decision_id": decision.id, "action": action, "label": label})
     return case, decision
 
 
 def answer_signals(session: Session, case: ModerationCase, decision: ModerationDecision, *,
-                   staff_id: int | None) -> None:
-    """Answer every notice and report on the case with the decision."""
+                   staff_id: int | None, settings: Settings | None = None) -> None:
+    """Answer every notice and report on the case with the decision; with `settings`, each reporter is
+    also sent the outcome as a direct message (cases/outcomes.py), in the same transaction."""
     actioned = decision.action != "no_violation"
     now = utcnow()
     refs = list(session.scalars(select(CaseSignal.source_ref).where(CaseSignal.case_id == case.id)))
@@ -260,6 +255,8 @@ def answer_signals(session: Session, case: ModerationCase, decision: ModerationD
         state = report_state(session, report_id)
         state.case_id, state.outcome, state.decision_id = case.id, "actioned" if actioned else "no_action", decision.id
         state.action_taken_by_account_id, state.updated_at = staff_id, now
+        if settings is not None:
+            outcomes.tell_reporter(session, settings, report, state, decision)
 
 
 def report_state(session: Session, report_id: int) -> ReportState:

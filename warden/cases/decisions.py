@@ -11,10 +11,9 @@ import secrets
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from warden.cases import audit, statement
+from warden.cases import audit, outcomes, statement
 from warden.cases.authority import check_actor
 from warden.config import Settings
 from warden.errors import NotFound, ValidationFailed
@@ -99,45 +98,30 @@ def _record(session: Session, settings: Settings, compiled: CompiledPolicy | Non
     return decision
 
 
-SYSTEM_USERNAME = "warden"
-
-
-def system_account_id(session: Session) -> int:
-    """The account moderation notifications come from (created on first use; it cannot log in).
-    Remembered for the session only: a process-wide cache could outlive a rolled-back creation."""
-    cached = session.info.get("warden_system_account_id")
-    if cached is not None:
-        return int(cached)
-    found = session.scalar(select(Account.id).where(Account.username_key == SYSTEM_USERNAME))
-    if found is not None:
-        session.info["warden_system_account_id"] = found
-        return found
-    try:
-        with session.begin_nested():
-            account = Account(username=SYSTEM_USERNAME, username_key=SYSTEM_USERNAME, email=None, password_hash=None,
-                              role="user", display_name="Warden moderation", bot=True, discoverable=False,
-                              note="Moderation notices from this server's trust & safety team.")
-            session.add(account)
-            session.flush()
-            return account.id
-    except IntegrityError:  # created concurrently
-        return session.scalar(select(Account.id).where(Account.username_key == SYSTEM_USERNAME))  # type: ignore[return-value]
+def system_account_id(session: Session, settings: Settings | None = None) -> int:
+    """The account moderation notifications and messages come from (outcomes.moderation_account:
+    created on first use, it cannot log in)."""
+    return outcomes.moderation_account(session, settings).id
 
 
 def notify_author(session: Session, settings: Settings, decision: ModerationDecision) -> None:
+    """The author's `moderation_warning` notification: Mastodon's AccountWarning (the serializer adds
+    `target_account` and `appeal`), whose `text` carries the statement's summary and the signed appeal page."""
     if decision.account_id is None or decision.shadow:
         return
-    notifications.notify(
-        session, account_id=decision.account_id, from_account_id=system_account_id(session),
-        type="moderation_warning",
-        status_id=None,
-        data={"id": decision.id, "action": decision.action, "text": decision.explanation,
-              "status_ids": [str(decision.status_id)] if decision.status_id else [],
-              "created_at": decision.created_at.isoformat(), "url": decision_url(settings, decision.id),
-              "appeal_url": f"{settings.base_url}/api/warden/v1/appeals",
-              "appeal_link": appeal_link(settings, decision),
-              "statement_of_reasons": decision.statement},
-    )
+    link = appeal_link(settings, decision)
+    page = outcomes.appeal_page(settings, link)
+    data = {"id": decision.id, "action": decision.action, "warden_action": decision.action,
+            "explanation": decision.explanation,
+            "status_ids": [str(decision.status_id)] if decision.status_id else [],
+            "created_at": decision.created_at.isoformat(), "url": decision_url(settings, decision.id),
+            "appeal_url": f"{settings.base_url}/api/warden/v1/appeals",
+            "appeal_link": link, "appeal_page": page,
+            "statement_of_reasons": decision.statement}
+    data["text"] = outcomes.warning_text(data, page)
+    notifications.notify(session, account_id=decision.account_id,
+                         from_account_id=system_account_id(session, settings), type="moderation_warning",
+                         status_id=None, data=data)
 
 
 # --- the write-path gate -------------------------------------------------------------------------

@@ -20,7 +20,7 @@ ROLES = ("user", "moderator", "senior", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RESERVED = frozenset(["admin", "administrator", "root", "support", "help", "moderator", "warden", "webmaster",
-                      "postmaster", "abuse", "security"])
+                      "postmaster", "abuse", "security", "moderation"])
 
 
 def _field_error(field: str, code: str, description: str) -> ValidationFailed:

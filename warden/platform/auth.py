@@ -171,9 +171,10 @@ def lookup_token(session: Session, raw_token: str) -> TokenInfo | None:
 
 
 def authenticate(session: Session, login: str, password: str, *,
-                 throttle: PasswordThrottle | None = None) -> Account:
+                 throttle: PasswordThrottle | None = None, allow_suspended: bool = False) -> Account:
     """The account for a username or e-mail address and password. With a `throttle` (one client
-    address's), past its limits the password is not checked at all: RateLimited (429)."""
+    address's), past its limits the password is not checked at all: RateLimited (429).
+    `allow_suspended`: a suspended account signs in too (only to read its decisions and appeal)."""
     login = (login or "").strip().lower()
     account = session.scalar(
         select(Account).where((Account.email == login) | (Account.username_key == login))
@@ -189,7 +190,7 @@ def authenticate(session: Session, login: str, password: str, *,
     assert account is not None
     if throttle is not None:
         throttle.succeeded(key)
-    if account.suspended_at is not None:
+    if account.suspended_at is not None and not allow_suspended:
         raise Forbidden("Your login is currently disabled")
     return account
 

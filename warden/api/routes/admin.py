@@ -122,7 +122,7 @@ def _report_action(name: str):  # type: ignore[no-untyped-def]
                 elif name == "unassign":
                     row = admin.assign(session, report_id, None)
                 elif name == "resolve":
-                    row = admin.resolve(session, report_id, me)
+                    row = admin.resolve(session, report_id, me, settings=svc.settings)
                 else:
                     row = admin.reopen(session, report_id, me)
                 session.flush()
