@@ -9,7 +9,10 @@ Warden's unknown-route answer is `404 {"error": "Record not found"}`, the same w
 record-not-found, so the body cannot tell them apart. The router can: a path it routes answers a method
 it does not route with 405, a path it does not route answers every method with 404. So every 404 is
 followed by one request with a method the operation's path does not declare, which must get 405.
-`test_unknown_route_probe` checks that this tells the two apart on this server.
+`test_unknown_route_probe` checks that this tells the two apart on this server. And since a route with a
+parameter declared earlier can take a literal path (`/api/v1/notifications/{id}` answering
+`/api/v1/notifications/unread_count`), each request's path is also run through the app's route table:
+the first route that takes it must be the operation's own (same literal segments), not a shadow.
 
 Path parameters are ids of real objects where that is easy (another user's account, the caller's own
 post, a hashtag), else "1". Requests carry an empty JSON body where the method takes one; the
@@ -28,6 +31,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.routing import Match
 
 from tests.conftest import _free_port, make_database, start_server
 from tests.helpers import LiveServer, User
@@ -80,6 +84,21 @@ def test_matching_normalises_parameter_names_and_ignores_generic_routes() -> Non
     assert len(coverage.covered) + len(coverage.missing) == coverage.total
 
 
+def test_route_table_walk_finds_the_shadowing_route() -> None:
+    """A parameter route declared first takes a literal path: the walk reports it, not the literal one."""
+    from fastapi import APIRouter, FastAPI
+
+    router = APIRouter()
+    router.add_api_route("/api/v1/notifications/{notification_id}", lambda notification_id: {}, methods=["GET"])
+    router.add_api_route("/api/v1/notifications/unread_count", lambda: {}, methods=["GET"])
+    app = FastAPI()
+    app.include_router(router)
+    assert _route_of(app, "GET", "/api/v1/notifications/unread_count") == "/api/v1/notifications/{notification_id}"
+    assert _route_of(app, "GET", "/api/v1/notifications/7") == "/api/v1/notifications/{notification_id}"
+    assert _route_of(app, "POST", "/api/v1/notifications/7") is None
+    assert _route_of(app, "GET", "/api/v1/nothing") is None
+
+
 # --- the live check -----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -90,7 +109,8 @@ def coverage_server(backend: str, tmp_data_dir: Path) -> Iterator[LiveServer]:
     settings = Settings(database_url=url, base_url=f"http://127.0.0.1:{port}", detection_enabled=False,
                         rate_limits=NO_RATE_LIMITS)
     srv, thread, db = start_server(settings)
-    yield LiveServer(url=settings.base_url, settings=settings, db=db, backend=backend)
+    yield LiveServer(url=settings.base_url, settings=settings, db=db, backend=backend,
+                     extras={"app": srv.config.app})
     srv.should_exit = True
     thread.join(timeout=10)
     db.dispose()
@@ -151,6 +171,28 @@ def _probe_method(op: Operation, declared: dict[str, set[str]]) -> str:
     return next(m for m in PROBE_METHODS if m not in taken)
 
 
+def _first_route(routes: list[object], scope: dict[str, object]) -> str | None:
+    """The path template of the first route, in dispatch order, that takes the request (None: none does)."""
+    for route in routes:
+        inner = getattr(route, "_match", None)
+        if inner is not None:  # FastAPI's included router: it finds its own effective route
+            match, _, found, context = inner(scope)
+            if match != Match.FULL:
+                continue
+            if getattr(found, "_match", None) is not None:
+                return _first_route([found], scope)
+            return str(getattr(context, "path", None) or getattr(found, "path", ""))
+        match, _ = route.matches(scope)  # type: ignore[attr-defined]
+        if match == Match.FULL:
+            return str(getattr(route, "path", ""))
+    return None
+
+
+def _route_of(app: object, method: str, url: str) -> str | None:
+    scope = {"type": "http", "method": method, "path": url, "root_path": "", "query_string": b"", "headers": []}
+    return _first_route(list(app.routes), scope)  # type: ignore[attr-defined]
+
+
 def test_unknown_route_probe(coverage_server: LiveServer) -> None:
     """The discriminator: an unrouted path is 404 for every method, a routed one 405 for a foreign method."""
     with httpx.Client(base_url=coverage_server.url, timeout=30) as http:
@@ -171,6 +213,13 @@ def test_every_declared_operation_is_routed_and_never_fails(coverage_server: Liv
     ops = sorted((op for op, _ in coverage.covered), key=lambda op: op.method == "DELETE")
     principals = {"no token": {}, "user token": fixtures.caller.headers}
     failures: list[str] = []
+    app = coverage_server.extras["app"]
+    for op in ops:
+        url = _concrete(op, fixtures)
+        template = _route_of(app, op.method, url)
+        if template is None or shape(template.replace(":path}", "}")) != shape(op.path):
+            failures.append(f"{op.method} {url} ({op.operation_id}): taken by route {template!r}, "
+                            f"not by {op.path}'s own")
     with httpx.Client(base_url=coverage_server.url, timeout=httpx.Timeout(30, read=15)) as http:
         for op in ops:
             url = _concrete(op, fixtures)
@@ -187,4 +236,4 @@ def test_every_declared_operation_is_routed_and_never_fails(coverage_server: Liv
                     if probed != 405:
                         failures.append(f"{where}: 404 and {probe} answers {probed}, not 405: "
                                         f"the path is not routed")
-    assert not failures, f"{len(failures)} of {2 * len(ops)} calls failed:\n" + "\n".join(failures)
+    assert not failures, f"{len(failures)} failures over {len(ops)} operations:\n" + "\n".join(failures)
