@@ -10,6 +10,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 
 
+def _default_media_dir() -> str:
+    return str(Path(os.environ.get("WARDEN_DATA_DIR", DEFAULT_DATA_DIR)) / "media")
+
+
 def _default_database_url() -> str:
     data_dir = Path(os.environ.get("WARDEN_DATA_DIR", DEFAULT_DATA_DIR))
     return f"sqlite:///{data_dir / 'warden.sqlite3'}"
@@ -76,6 +80,15 @@ class Settings:
     #: The system account moderation notices and reporters' outcome messages come from (a bot that
     #: cannot log in; created on first use). Reserved at sign-up.
     moderation_account: str = "moderation"
+    #: Where uploaded media are kept (docs/media.md): "local" (the folder `media_dir`, by default
+    #: `<data dir>/media`) or "s3" (S3-compatible object storage: the `s3_*` settings below, and the
+    #: credentials boto3 finds in its usual places, such as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+    media_storage: str = "local"
+    media_dir: str = field(default_factory=_default_media_dir)
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = "media/"
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -100,5 +113,8 @@ class Settings:
         if env.get("WARDEN_MODERATION_ACCOUNT"):
             values["moderation_account"] = env["WARDEN_MODERATION_ACCOUNT"]
         values["rate_limits"] = RateLimits.from_env(env)
+        for name in ("media_storage", "media_dir", "s3_bucket", "s3_endpoint_url", "s3_region", "s3_prefix"):
+            if env.get(f"WARDEN_{name.upper()}"):
+                values[name] = env[f"WARDEN_{name.upper()}"]
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
