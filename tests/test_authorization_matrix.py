@@ -157,6 +157,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/console/staff"): ADMIN,
     ("GET", "/console/partners"): ADMIN,
     ("GET", "/console/dashboard"): STAFF,
+    ("GET", "/console/transparency"): STAFF,
     ("GET", "/console/partner"): PARTNERS,
 }
 

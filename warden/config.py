@@ -15,6 +15,12 @@ def _default_database_url() -> str:
     return f"sqlite:///{data_dir / 'warden.sqlite3'}"
 
 
+def _eu_codes() -> tuple[str, ...]:
+    from warden.transparency.rules import EU_COUNTRY_CODES
+
+    return EU_COUNTRY_CODES
+
+
 @dataclass(frozen=True)
 class RateLimits:
     """How often one client may try something, in the `limits` library's notation ("20/minute",
@@ -71,6 +77,10 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     #: Throttles on password checks, sign-ups, posts, reports and notices (429 past them).
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    #: The countries a decision applies in, as the DSA Transparency Database's `territorial_scope` wants
+    #: them (EU/EEA ISO codes). WARDEN_DSA_TERRITORIAL_SCOPE: `EU` (the default: the 27 member states),
+    #: `EEA`, or codes such as `DE,AT,NL`.
+    dsa_territorial_scope: tuple[str, ...] = field(default_factory=lambda: _eu_codes())
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -91,5 +101,9 @@ class Settings:
         if env.get("WARDEN_MAX_BODY_BYTES"):
             values["max_body_bytes"] = int(env["WARDEN_MAX_BODY_BYTES"])
         values["rate_limits"] = RateLimits.from_env(env)
+        if env.get("WARDEN_DSA_TERRITORIAL_SCOPE"):
+            from warden.transparency.rules import parse_territorial_scope
+
+            values["dsa_territorial_scope"] = parse_territorial_scope(env["WARDEN_DSA_TERRITORIAL_SCOPE"])
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
