@@ -257,6 +257,9 @@ def test_the_transparency_report_counts_match_the_database(mod_server: LiveServe
     assert notices["user"]["pending"] == sql["reports"] - sql["reports_actioned"] - sql["reports_no_action"] >= 1
     assert report["notices"]["total"]["received"] == sql["trusted_notices"] + sql["partner_notices"] + sql["reports"]
     assert sum(r["received"] for r in report["notices"]["rows"]) == report["notices"]["total"]["received"]
+    by_dsa = report["notices"]["by_dsa_category"]
+    assert sum(r["received"] for r in by_dsa.values()) == report["notices"]["total"]["received"]
+    assert set(by_dsa) <= set(rules.STATEMENT_CATEGORIES)
     assert report["own_initiative"]["total"] == sql["own_initiative"]
     assert report["own_initiative"]["by_action"].get("block", 0) == sql["own_blocks"] >= 1
     assert sum(report["own_initiative"]["by_automated_detection"].values()) == sql["own_initiative"]

@@ -122,3 +122,34 @@ def test_a_statement_stored_before_the_fix_is_exported_valid() -> None:
     assert "warden" not in body and body["source_type"] == "SOURCE_TRUSTED_FLAGGER"
     assert body["category"] == "STATEMENT_CATEGORY_OTHER_VIOLATION_TC"
     assert body["territorial_scope"] == list(rules.EU_COUNTRY_CODES)
+
+
+def test_an_illegal_content_label_and_a_v1_policy_give_valid_bodies() -> None:
+    from warden.policy.model import LabelPolicy
+
+    now = datetime.now(timezone.utc)
+    illegal = LabelPolicy(severity=10, category="STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
+                          category_specification=["KEYWORD_TERRORIST_CONTENT"], ground="DECISION_GROUND_ILLEGAL_CONTENT",
+                          rule_reference="Art. 5 Directive (EU) 2017/541 " + "x" * 600)
+    legacy = LabelPolicy(severity=2, category="STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+                         category_specification=["KEYWORD_DISINFORMATION", "KEYWORD_NOT_IN_ANY_VERSION"])
+    for label in (illegal, legacy):
+        body = statement.build(decision_id="dec_1", action="remove", label_policy=label, facts="Facts.",
+                               source="trusted_flagger", automated_detection=False, automated_decision="not",
+                               content_date=now, application_date=now)
+        assert rules.validate(body) == [], rules.validate(body)
+    illegal_body = statement.build(decision_id="dec_1", action="remove", label_policy=illegal, facts="Facts.",
+                                   source="user", automated_detection=False, automated_decision="not",
+                                   content_date=now, application_date=now)
+    assert len(illegal_body["illegal_content_legal_ground"]) == 500 and "incompatible_content_ground" not in illegal_body
+    legacy_body = statement.build(decision_id="dec_1", action="limit", label_policy=legacy, facts="Facts.",
+                                  source="detector", automated_detection=True, automated_decision="fully",
+                                  content_date=now, application_date=now)
+    assert legacy_body["category"] == "STATEMENT_CATEGORY_OTHER_VIOLATION_TC"
+    assert legacy_body["category_specification"] == ["KEYWORD_MISINFORMATION_DISINFORMATION"]
+
+
+def test_a_decision_that_restricts_nothing_is_not_a_statement() -> None:
+    for action in ("restore", "no_violation", "uphold", "allow", "review", "unsuspend", "unlimit", "unlabel",
+                   "unsilence", "strike", "warn"):
+        assert not statement.submittable(action)

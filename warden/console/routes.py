@@ -341,13 +341,13 @@ async def transparency_page(request: Request, user: ConsoleUser = Depends(need(*
     """The DSA transparency report for a chosen period (default: the last 30 days), as a page, JSON or CSV."""
     from warden.transparency import report as transparency
 
-    svc = services(request)
+    svc, engine = services(request), _engine(request)
     params = request.query_params
     start, end, fmt = transparency.parse_period(params.get("from"), params.get("to"), params.get("format"))
 
     def work() -> dict[str, Any]:
         with svc.db.read() as session:
-            return transparency.build(session, start=start, end=end)
+            return transparency.build(session, start=start, end=end, policy=engine.store.active(session).policy)
 
     data = await run(work)
     name = f"transparency-{start.isoformat()}-{end.isoformat()}"

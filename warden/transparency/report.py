@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from warden.cases import statement
 from warden.errors import ValidationFailed
+from warden.policy.model import Policy
 from warden.store.models import Report
 from warden.store.moderation_models import Appeal, ModerationDecision, Notice, Partner, ReportState
 from warden.transparency.export import day_start
@@ -71,9 +72,19 @@ def period(start: date, end: date) -> tuple[datetime, datetime]:
     return day_start(start), day_start(end + timedelta(days=1))
 
 
-def _notices(session: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
+def _dsa_category(policy: Policy | None, category: str | None, decision: ModerationDecision | None) -> str:
+    """A notice's category in the API's terms: its decision's, else the policy label its category maps to."""
+    if decision is not None and (decision.statement or {}).get("category"):
+        return statement.category_of(decision.statement["category"])
+    label = policy.label_for_category(category) if policy is not None and category else None
+    label_policy = policy.labels.get(label) if policy is not None and label else None
+    return statement.category_of(label_policy.category) if label_policy else "STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE"
+
+
+def _notices(session: Session, lo: datetime, hi: datetime, policy: Policy | None) -> dict[str, Any]:
     """Every notice received in the period: (submitter, category, outcome, seconds to decision, action)."""
     items: list[tuple[str, str, str, float | None, str | None]] = []
+    dsa_categories: list[str] = []
     decision_ids: set[str] = set()
     rows = session.execute(
         select(Notice, Partner.trusted).join(Partner, Partner.id == Notice.partner_id)
@@ -96,12 +107,14 @@ def _notices(session: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
         state, seconds = outcome(notice.state, decision, notice.created_at)
         items.append(("trusted_flagger" if trusted else "partner", notice.category, state, seconds,
                       decision.action if decision is not None and state == "actioned" else None))
+        dsa_categories.append(_dsa_category(policy, notice.category, decision))
     for report, report_state in reports:
         decision = decided.get(report_state.decision_id or "") if report_state is not None else None
         state, seconds = outcome(report_state.outcome if report_state is not None else None, decision,
                                  report.created_at)
         items.append(("user", report.category or "other", state, seconds,
                       decision.action if decision is not None and state == "actioned" else None))
+        dsa_categories.append(_dsa_category(None, None, decision))
 
     def summary(group: list[tuple[str, str, str, float | None, str | None]]) -> dict[str, Any]:
         states = Counter(state for _, _, state, _, _ in group)
@@ -115,7 +128,10 @@ def _notices(session: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
     by_category = {c: summary([i for i in items if i[1] == c]) for c in categories}
     rows_out = [{"submitter": who, "category": c, **summary([i for i in items if i[0] == who and i[1] == c])}
                 for who in SUBMITTERS for c in categories if any(i[0] == who and i[1] == c for i in items)]
-    return {"total": summary(items), "by_submitter": by_submitter, "by_category": by_category, "rows": rows_out}
+    by_dsa_category = {c: summary([i for i, d in zip(items, dsa_categories) if d == c])
+                       for c in sorted(set(dsa_categories))}
+    return {"total": summary(items), "by_submitter": by_submitter, "by_category": by_category,
+            "by_dsa_category": by_dsa_category, "rows": rows_out}
 
 
 def _decisions(session: Session, lo: datetime, hi: datetime) -> list[ModerationDecision]:
@@ -208,14 +224,19 @@ def _automated_means(session: Session, enforced: list[ModerationDecision]) -> di
     return {"automated": figures(automated), "human": figures([d for d in enforced if not d.automated])}
 
 
-def build(session: Session, *, start: date, end: date) -> dict[str, Any]:
-    """The report for `start`..`end` (UTC days, both included)."""
+def build(session: Session, *, start: date, end: date, policy: Policy | None = None) -> dict[str, Any]:
+    """The report for `start`..`end` (UTC days, both included). `policy` (default: the one in force)
+    maps a pending notice's category to the API's categories."""
     lo, hi = period(start, end)
+    if policy is None:
+        from warden.policy.engine import PolicyStore
+
+        policy = PolicyStore().active(session).policy
     decided = _decisions(session, lo, hi)
     enforced = [d for d in decided if statement.submittable(d.action)]
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
-        "notices": _notices(session, lo, hi),
+        "notices": _notices(session, lo, hi, policy),
         "own_initiative": _own_initiative(enforced),
         "restrictions_by_source": {
             source: dict(sorted(Counter(d.action for d in enforced if _source(d) == source).items()))
