@@ -153,3 +153,13 @@ def test_a_decision_that_restricts_nothing_is_not_a_statement() -> None:
     for action in ("restore", "no_violation", "uphold", "allow", "review", "unsuspend", "unlimit", "unlabel",
                    "unsilence", "strike", "warn"):
         assert not statement.submittable(action)
+
+
+def test_a_territorial_scope_outside_the_eea_is_refused_by_the_cli(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from warden.cli import cli
+
+    result = CliRunner().invoke(cli, ["transparency", "statements"], env={
+        "WARDEN_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "WARDEN_DSA_TERRITORIAL_SCOPE": "DE,CH"})
+    assert result.exit_code == 1 and "CH" in result.output and "Traceback" not in result.output

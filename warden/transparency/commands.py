@@ -17,6 +17,13 @@ def _day(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
 
 
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:  # e.g. WARDEN_DSA_TERRITORIAL_SCOPE with a country outside the EU/EEA
+        raise click.ClickException(str(exc)) from None
+
+
 def register(group: click.Group) -> None:
     from warden.cli import _database, _friendly_errors
 
@@ -45,11 +52,11 @@ def register(group: click.Group) -> None:
         """
         from warden.transparency.export import statements as export
 
-        settings = Settings.from_env()
         if since and until and until < since:
             raise click.BadParameter("--until is before --since", param_hint="--until")
         written = refused = 0
         with _friendly_errors():
+            settings = _settings()
             db = _database(settings)
             with db.read() as session:
                 for item in export(session, settings, since=_day(since), until=_day(until), after=after,
@@ -78,9 +85,8 @@ def register(group: click.Group) -> None:
         """
         from warden.transparency.report import build, to_csv
 
-        settings = Settings.from_env()
         with _friendly_errors():
-            db = _database(settings)
+            db = _database(_settings())
             with db.read() as session:
                 data = build(session, start=start.date(), end=end.date())
             db.dispose()

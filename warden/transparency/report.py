@@ -85,31 +85,26 @@ def _notices(session: Session, lo: datetime, hi: datetime, policy: Policy | None
     """Every notice received in the period: (submitter, category, outcome, seconds to decision, action)."""
     items: list[tuple[str, str, str, float | None, str | None]] = []
     dsa_categories: list[str] = []
-    decision_ids: set[str] = set()
     rows = session.execute(
-        select(Notice, Partner.trusted).join(Partner, Partner.id == Notice.partner_id)
+        select(Notice, Partner.trusted, ModerationDecision).join(Partner, Partner.id == Notice.partner_id)
+        .outerjoin(ModerationDecision, ModerationDecision.id == Notice.decision_id)
         .where(Notice.created_at >= lo, Notice.created_at < hi)).all()
     reports = session.execute(
-        select(Report, ReportState).outerjoin(ReportState, ReportState.report_id == Report.id)
+        select(Report, ReportState, ModerationDecision).outerjoin(ReportState, ReportState.report_id == Report.id)
+        .outerjoin(ModerationDecision, ModerationDecision.id == ReportState.decision_id)
         .where(Report.created_at >= lo, Report.created_at < hi)).all()
-    decision_ids |= {n.decision_id for n, _ in rows if n.decision_id}
-    decision_ids |= {s.decision_id for _, s in reports if s is not None and s.decision_id}
-    decided = {d.id: d for d in session.scalars(select(ModerationDecision).where(
-        ModerationDecision.id.in_(sorted(decision_ids))))} if decision_ids else {}
 
     def outcome(state: str | None, decision: ModerationDecision | None, received: datetime) -> tuple[str, float | None]:
         if decision is None or state not in ("actioned", "no_action"):
             return "pending", None
         return state, max((decision.created_at - received).total_seconds(), 0.0)
 
-    for notice, trusted in rows:
-        decision = decided.get(notice.decision_id or "")
+    for notice, trusted, decision in rows:
         state, seconds = outcome(notice.state, decision, notice.created_at)
         items.append(("trusted_flagger" if trusted else "partner", notice.category, state, seconds,
                       decision.action if decision is not None and state == "actioned" else None))
         dsa_categories.append(_dsa_category(policy, notice.category, decision))
-    for report, report_state in reports:
-        decision = decided.get(report_state.decision_id or "") if report_state is not None else None
+    for report, report_state, decision in reports:
         state, seconds = outcome(report_state.outcome if report_state is not None else None, decision,
                                  report.created_at)
         items.append(("user", report.category or "other", state, seconds,
@@ -167,8 +162,8 @@ def _complaints(session: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
     received = list(session.scalars(select(Appeal).where(Appeal.created_at >= lo, Appeal.created_at < hi)))
     decided = list(session.scalars(select(Appeal).where(Appeal.decided_at.is_not(None), Appeal.decided_at >= lo,
                                                         Appeal.decided_at < hi)))
-    originals = {d.id: d for d in session.scalars(select(ModerationDecision).where(
-        ModerationDecision.id.in_(sorted({a.decision_id for a in received}))))} if received else {}
+    originals = {d.id: d for d in session.scalars(select(ModerationDecision).join(
+        Appeal, Appeal.decision_id == ModerationDecision.id).where(Appeal.created_at >= lo, Appeal.created_at < hi))}
     states = Counter(a.state for a in decided)
     return {
         "received": len(received),
@@ -193,18 +188,19 @@ def _suspensions(decided: list[ModerationDecision]) -> dict[str, Any]:
             "for_unfounded_notices": 0, "for_unfounded_complaints": 0}
 
 
-def _automated_means(session: Session, enforced: list[ModerationDecision]) -> dict[str, Any]:
-    ids = [d.id for d in enforced]
-    appeals = {a.decision_id: a for a in session.scalars(select(Appeal).where(Appeal.decision_id.in_(ids)))} \
-        if ids else {}
-    status_ids = sorted({d.status_id for d in enforced if d.status_id})
+def _automated_means(session: Session, enforced: list[ModerationDecision], lo: datetime, hi: datetime) -> dict[str, Any]:
+    """Joins and a window instead of IN lists, so a long period stays one query each."""
+    appeals = {a.decision_id: a for a in session.scalars(
+        select(Appeal).join(ModerationDecision, ModerationDecision.id == Appeal.decision_id)
+        .where(ModerationDecision.created_at >= lo, ModerationDecision.created_at < hi))}
     later: dict[Any, list[ModerationDecision]] = defaultdict(list)
     for d in session.scalars(select(ModerationDecision).where(
             ModerationDecision.shadow.is_(False), ModerationDecision.kind != "appeal",
-            ModerationDecision.action.in_(LIFTS + ("no_violation",)),
-            (ModerationDecision.parent_id.in_(ids)) | (ModerationDecision.status_id.in_(status_ids)))) if ids else []:
-        later[("parent", d.parent_id)].append(d)
-        later[("status", d.status_id)].append(d)
+            ModerationDecision.action.in_(LIFTS + ("no_violation",)), ModerationDecision.created_at >= lo)):
+        if d.parent_id:
+            later[("parent", d.parent_id)].append(d)
+        if d.status_id:
+            later[("status", d.status_id)].append(d)
 
     def reversed_on_review(d: ModerationDecision) -> bool:
         followers = later.get(("parent", d.id), []) + (later.get(("status", d.status_id), []) if d.status_id else [])
@@ -243,7 +239,7 @@ def build(session: Session, *, start: date, end: date, policy: Policy | None = N
             for source in sorted({_source(d) for d in enforced})},
         "complaints": _complaints(session, lo, hi),
         "suspensions": _suspensions(decided),
-        "automated_means": _automated_means(session, enforced),
+        "automated_means": _automated_means(session, enforced, lo, hi),
         "statements": {"enforcement_decisions": len(enforced)},
     }
 
