@@ -29,9 +29,12 @@ def register(group: click.Group) -> None:
 
     @group.group("transparency")
     def transparency() -> None:
-        """EU DSA transparency: statements for the Transparency Database, the transparency report."""
+        """EU DSA transparency: statements for the Transparency Database, the transparency report.
 
-    @transparency.command("statements")
+        Example: warden transparency report --from 2026-07-01 --to 2026-12-31
+        """
+
+    @transparency.command("statements", short_help="Statements for the DSA Transparency Database, as JSONL.")
     @click.option("--since", type=DAY, default=None, metavar="YYYY-MM-DD", help="First UTC day (included).")
     @click.option("--until", type=DAY, default=None, metavar="YYYY-MM-DD", help="Last UTC day (included).")
     @click.option("--after", default=None, metavar="PUID",
@@ -73,7 +76,7 @@ def register(group: click.Group) -> None:
         if refused:
             raise SystemExit(1)
 
-    @transparency.command("report")
+    @transparency.command("report", short_help="The DSA transparency report (Art. 15 and 24) for a period.")
     @click.option("--from", "start", type=DAY, required=True, metavar="YYYY-MM-DD", help="First UTC day (included).")
     @click.option("--to", "end", type=DAY, required=True, metavar="YYYY-MM-DD", help="Last UTC day (included).")
     @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
