@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -27,8 +28,8 @@ INSULT = "Listen here, you worthless scum."  # harassment 0.95 -> label
 SPAM = "Free crypto https://spam.example/win for everyone"  # the policy's async rule -> limit
 
 
-def export(server: LiveServer, *args: str) -> list[dict[str, Any]]:
-    result = run_cli(server, "transparency", "statements", *args)
+def export(server: LiveServer, *args: str, settle: float = 0) -> list[dict[str, Any]]:
+    result = run_cli(server, "transparency", "statements", "--settle", str(settle), *args)
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
@@ -132,14 +133,18 @@ def test_every_kind_of_decision_exports_a_valid_statement(mod_server: LiveServer
         assert answered.status_code == 200, answered.text
         decided[outcome] = answered.json()["outcome_decision"]
 
+    def enforced() -> set[str]:
+        with mod_server.db.read() as session:
+            return set(session.scalars(select(ModerationDecision.id).where(
+                ModerationDecision.shadow.is_(False), ModerationDecision.action.in_(sorted(statement.RESTRICTIONS)))))
+
+    before = enforced()
     lines = export(mod_server)
     assert_all_valid(lines)
     by_id = {line["warden"]["decision_id"]: line for line in lines}
-    # Every enforcement decision in the database is exported (the rest lift or record, and are not).
-    with mod_server.db.read() as session:
-        enforced = set(session.scalars(select(ModerationDecision.id).where(
-            ModerationDecision.shadow.is_(False), ModerationDecision.action.in_(sorted(statement.RESTRICTIONS)))))
-    assert enforced == set(by_id)
+    # Every enforcement decision in the database is exported (the rest lift or record, and are not);
+    # the worker may add some meanwhile (other tests' events), so: all of those before, none not there after.
+    assert before <= set(by_id) <= enforced()
     for action in ("remove", "limit", "label", "suspend"):
         assert decided[action]["id"] in by_id
         assert by_id[decided[action]["id"]]["statement"]["source_type"] == "SOURCE_ARTICLE_16"
@@ -160,16 +165,29 @@ def test_the_export_is_ordered_resumable_and_filtered_by_day(mod_server: LiveSer
     author = mod_server.user("author")
     for _ in range(3):
         assert post(author, VIOLENT).status_code == 422
-    everything = export(mod_server)
+    time.sleep(1.5)
+    # Settled decisions only (older than a second): other tests' late work cannot land among them.
+    everything = export(mod_server, settle=1)
     puids = [line["statement"]["puid"] for line in everything]
     assert puids == sorted(puids) and len(puids) >= 3
+    assert {line["warden"]["account_id"] for line in everything[-3:]} == {str(author.id)}
     # Resume after the first: the same lines, from the second on, in pages.
-    assert export(mod_server, "--after", puids[0], "--limit", "2") == everything[1:3]
-    assert export(mod_server, "--after", puids[-1]) == []
+    assert export(mod_server, "--after", puids[0], "--limit", "2", settle=1) == everything[1:3]
+    assert all(line["statement"]["puid"] > puids[-1] for line in export(mod_server, "--after", puids[-1], settle=1))
+    # The newest minute is left for the next run (the CLI's default).
+    assert not {line["statement"]["puid"] for line in export(mod_server, settle=60)} & set(puids[-3:])
     today = datetime.now(timezone.utc).date()
-    assert export(mod_server, "--since", str(today - timedelta(days=1)), "--until", str(today + timedelta(days=1))) \
-        == everything
-    assert export(mod_server, "--until", str(today - timedelta(days=1))) == []
+    by_day = export(mod_server, "--since", str(today - timedelta(days=1)), "--until", str(today + timedelta(days=1)),
+                    settle=1)
+    # (other tests backdate some decisions: those are out of these three days)
+    recent = [line for line in everything
+              if datetime.fromisoformat(line["warden"]["created_at"]).date() >= today - timedelta(days=1)]
+    assert [line for line in by_day if line["statement"]["puid"] <= puids[-1]] == recent
+    assert recent[-3:] == everything[-3:]
+    older = [line for line in everything
+             if datetime.fromisoformat(line["warden"]["created_at"]).date() <= today - timedelta(days=1)]
+    assert export(mod_server, "--until", str(today - timedelta(days=1))) == older
+    assert not set(puids[-3:]) & {line["statement"]["puid"] for line in older}
     for bad in (["--since", "2026-13-01"], ["--until", "yesterday"], ["--since", "2026-12-02", "--until", "2026-12-01"]):
         result = run_cli(mod_server, "transparency", "statements", *bad)
         assert result.exit_code != 0 and result.stdout == ""

@@ -40,7 +40,10 @@ def register(group: click.Group) -> None:
     @click.option("--after", default=None, metavar="PUID",
                   help="Resume: only decisions after this puid (the last one a previous run submitted).")
     @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many statements.")
-    def statements(since: datetime | None, until: datetime | None, after: str | None, limit: int | None) -> None:
+    @click.option("--settle", type=click.FloatRange(min=0), default=60.0, show_default=True, metavar="SECONDS",
+                  help="Leave out decisions younger than this (one still committing could land behind the cursor).")
+    def statements(since: datetime | None, until: datetime | None, after: str | None, limit: int | None,
+                   settle: float) -> None:
         """Write one statement of reasons per enforcement decision as JSONL on stdout, in decision order.
 
         Each line is {"statement": {...}, "warden": {...}}: "statement" is the body the DSA Transparency
@@ -63,7 +66,7 @@ def register(group: click.Group) -> None:
             db = _database(settings)
             with db.read() as session:
                 for item in export(session, settings, since=_day(since), until=_day(until), after=after,
-                                   limit=limit):
+                                   limit=limit, settle=settle):
                     if item.violations:
                         refused += 1
                         click.echo(f"decision {item.decision.id}: not valid for the Transparency Database: "

@@ -4,6 +4,10 @@ Each line is ``{"statement": <API body>, "warden": <Warden's own fields>}``; ``s
 is (``POST /api/v1/statement``, or up to 100 of them as ``{"statements": [...]}``). Decision ids are
 time-ordered (``dec_<ms hex><random>``), so ordering by id is stable and a batch submission resumes
 from the last ``puid`` it sent (``after``).
+
+An id is taken when the decision is made, a moment before its transaction commits: a decision made
+just before another may become visible just after it. So the export leaves out the newest `settle`
+seconds of decisions (the CLI: one minute); past that, no decision can still appear behind the cursor.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from warden.cases import statement
 from warden.config import Settings
+from warden.store.models import utcnow
 from warden.store.moderation_models import ModerationDecision
 from warden.transparency import rules
 
@@ -52,11 +57,14 @@ def body_of(decision: ModerationDecision, settings: Settings) -> dict[str, Any]:
 
 
 def statements(session: Session, settings: Settings, *, since: date | None = None, until: date | None = None,
-               after: str | None = None, limit: int | None = None) -> Iterator[Exported]:
+               after: str | None = None, limit: int | None = None, settle: float = 0.0) -> Iterator[Exported]:
     """Enforcement decisions (not shadow records) from `since` to `until` (UTC days, both included),
-    with ids after `after`, at most `limit` of them, each with its body and the rules it breaks."""
+    with ids after `after`, older than `settle` seconds, at most `limit` of them, each with its body and
+    the rules it breaks."""
     query = select(ModerationDecision).where(ModerationDecision.shadow.is_(False),
                                              ModerationDecision.action.in_(sorted(statement.RESTRICTIONS)))
+    if settle > 0:
+        query = query.where(ModerationDecision.created_at < utcnow() - timedelta(seconds=settle))
     if since is not None:
         query = query.where(ModerationDecision.created_at >= day_start(since))
     if until is not None:
