@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from typing import Any
 
@@ -159,6 +160,11 @@ def parse_territorial_scope(value: str) -> tuple[str, ...]:
     return tuple(codes)
 
 
+@lru_cache(maxsize=None)
+def _set(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(values)
+
+
 def _present(value: Any) -> bool:
     return value is not None and value != "" and value != [] and value != ()
 
@@ -189,7 +195,7 @@ def validate(body: dict[str, Any]) -> list[Violation]:
 
     def one_of(field: str, allowed: tuple[str, ...]) -> None:
         value = get(field)
-        if _present(value) and value not in allowed:
+        if _present(value) and (not isinstance(value, str) or value not in _set(allowed)):
             fail(field, "in", f"{value!r} is not one of the allowed values")
 
     def array_of(field: str, allowed: tuple[str, ...]) -> None:
@@ -199,7 +205,8 @@ def validate(body: dict[str, Any]) -> list[Violation]:
         if not isinstance(value, list):
             fail(field, "array", "must be an array")
             return
-        bad = [v for v in value if v not in allowed]
+        members = _set(allowed)
+        bad = [v for v in value if not isinstance(v, str) or v not in members]
         if bad:
             fail(field, "in", f"{', '.join(map(repr, bad))} not among the allowed values")
 
