@@ -171,6 +171,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/console/staff"): ADMIN,
     ("GET", "/console/partners"): ADMIN,
     ("GET", "/console/dashboard"): STAFF,
+    ("GET", "/console/transparency"): STAFF,
     ("GET", "/console/partner"): PARTNERS,
     # the public web pages (warden/web): anonymous HTML, no credentials read
     ("GET", "/"): ANYONE,

@@ -188,11 +188,13 @@ def _register_parts() -> None:
     from warden.cases.commands import register as register_moderation
     from warden.detection.commands import register as register_detection
     from warden.store.commands import register as register_store
+    from warden.transparency.commands import register as register_transparency
 
     register_detection(cli)
     register_moderation(cli)
     register_broker(cli)
     register_store(cli)
+    register_transparency(cli)
 
 
 _register_parts()

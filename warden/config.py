@@ -19,6 +19,12 @@ def _default_database_url() -> str:
     return f"sqlite:///{data_dir / 'warden.sqlite3'}"
 
 
+def _eu_codes() -> tuple[str, ...]:
+    from warden.transparency.rules import EU_COUNTRY_CODES
+
+    return EU_COUNTRY_CODES
+
+
 @dataclass(frozen=True)
 class RateLimits:
     """How often one client may try something, in the `limits` library's notation ("20/minute",
@@ -89,6 +95,10 @@ class Settings:
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     s3_prefix: str = "media/"
+    #: The countries a decision applies in, as the DSA Transparency Database's `territorial_scope` wants
+    #: them (EU/EEA ISO codes). WARDEN_DSA_TERRITORIAL_SCOPE: `EU` (the default: the 27 member states),
+    #: `EEA`, or codes such as `DE,AT,NL`.
+    dsa_territorial_scope: tuple[str, ...] = field(default_factory=lambda: _eu_codes())
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -116,5 +126,9 @@ class Settings:
         for name in ("media_storage", "media_dir", "s3_bucket", "s3_endpoint_url", "s3_region", "s3_prefix"):
             if env.get(f"WARDEN_{name.upper()}"):
                 values[name] = env[f"WARDEN_{name.upper()}"]
+        if env.get("WARDEN_DSA_TERRITORIAL_SCOPE"):
+            from warden.transparency.rules import parse_territorial_scope
+
+            values["dsa_territorial_scope"] = parse_territorial_scope(env["WARDEN_DSA_TERRITORIAL_SCOPE"])
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -215,6 +215,7 @@ def test_hostile_payloads_stay_inert_on_every_page(console_server: LiveServer, n
     pages = ["/console/queue", "/console/dashboard", "/console/appeals", "/console/appeals?state=all",
              "/console/audit", "/console/partners", "/console/policy?run_backtest=active",
              *(f"/console/cases/{c}" for c in case_ids)]
+    pages.append("/console/transparency")  # hostile notice categories in the DSA report
     for path in pages:
         response = page.goto(f"{srv.url}{path}")
         assert response is not None and response.status == 200, path

@@ -8,6 +8,7 @@ import httpx
 
 from tests.helpers import LiveServer, eventually, unique_name
 from tests.moderation.conftest import Team, cases_for, create_partner
+from warden.transparency import rules
 
 DSA_FIELDS = {"decision_visibility", "decision_account", "decision_ground", "category", "category_specification",
               "content_type", "content_date", "application_date", "decision_facts", "source_type",
@@ -69,7 +70,8 @@ def test_98_partner_notices_become_98_cases_and_98_answered_decisions(mod_server
     for outcome in outcomes:
         sor = outcome["decision"]["statement_of_reasons"]
         assert DSA_FIELDS <= set(sor)
-        assert sor["source_type"] == "SOURCE_TRUSTED_NOTIFIER"
+        assert sor["source_type"] == "SOURCE_TRUSTED_FLAGGER"
+        assert rules.validate(sor) == []  # the DSA Transparency Database would accept it
         assert sor["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
         assert sor["automated_decision"] == "AUTOMATED_DECISION_NOT_AUTOMATED"
     # The posts are gone for everyone...

@@ -20,7 +20,7 @@ from warden.errors import NotFound, ValidationFailed
 from warden.platform import notifications
 from warden.platform import console_sessions
 from warden.platform.auth import login_changed
-from warden.platform.statuses import emit, status_url
+from warden.platform.statuses import emit
 from warden.policy.engine import CompiledPolicy, Evaluation
 from warden.policy.gate import Draft
 from warden.store.models import Account, Status, utcnow
@@ -70,16 +70,11 @@ def _record(session: Session, settings: Settings, compiled: CompiledPolicy | Non
     decision_id = new_id()
     now = utcnow()
     label_policy = compiled.policy.labels.get(label) if compiled is not None and label else None
-    url = None
-    if status is not None:
-        author = session.get(Account, status.account_id)
-        url = status_url(settings, author.username, status.id) if author is not None else None
     sor = statement.build(
-        decision_id=decision_id, action=action, label=label, label_policy=label_policy, facts=explanation,
+        decision_id=decision_id, action=action, label_policy=label_policy, facts=explanation,
         source=source, automated_detection=automated_detection, automated_decision=automated_decision,
         content_date=content_date or (status.created_at if status is not None else now), application_date=now,
-        policy_version=compiled.version if compiled else None, url=url,
-        appeal_url=f"{settings.base_url}/api/warden/v1/appeals",
+        territorial_scope=settings.dsa_territorial_scope,
     )
     decision = ModerationDecision(
         id=decision_id, kind=kind, action=action, status_id=status.id if status is not None else None,

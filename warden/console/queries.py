@@ -436,17 +436,14 @@ def statement_preview(session: Session, settings: Settings, compiled: CompiledPo
                       action: str, label: str | None, reason: str) -> dict[str, Any]:
     """The statement of reasons the decision service would send for this action (same builder, same fields)."""
     from warden.cases import statement
-    from warden.platform.statuses import status_url
 
     label = label if label in compiled.policy.labels else case.label
     status = session.get(Status, case.status_id) if case.status_id else None
-    author = session.get(Account, case.account_id)
-    url = status_url(settings, author.username, status.id) if status is not None and author is not None else None
     now = utcnow()
     sources = list(case.sources or []) or ["moderator"]
     return statement.build(
-        decision_id="(assigned when applied)", action=action, label=label,
+        decision_id="(assigned when applied)", action=action,
         label_policy=compiled.policy.labels.get(label or ""), facts=reason or "(your reason goes here)",
         source=sources[0], automated_detection="detector" in sources, automated_decision="not",
         content_date=status.created_at if status is not None else now, application_date=now,
-        policy_version=compiled.version, url=url, appeal_url=f"{settings.base_url}/api/warden/v1/appeals")
+        territorial_scope=settings.dsa_territorial_scope)

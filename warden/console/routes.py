@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from warden.api.deps import offload, run, services
 from warden.api.ratelimit import password_throttle
@@ -334,6 +334,31 @@ async def dashboard_page(request: Request, days: int = 30, user: ConsoleUser = D
                           ("overturned", data["appeals"].overturned)])], title="Appeals by outcome", unit="appeals"),
     }
     return render(request, "dashboard.html", data=data, charts=figures)
+
+
+@router.get("/transparency")
+async def transparency_page(request: Request, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+    """The DSA transparency report for a chosen period (default: the last 30 days), as a page, JSON or CSV."""
+    from warden.transparency import report as transparency
+
+    svc, engine = services(request), _engine(request)
+    params = request.query_params
+    start, end, fmt = transparency.parse_period(params.get("from"), params.get("to"), params.get("format"))
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            return transparency.build(session, start=start, end=end, policy=engine.store.active(session).policy)
+
+    data = await run(work)
+    name = f"transparency-{start.isoformat()}-{end.isoformat()}"
+    if fmt == "json":
+        return JSONResponse(data, headers={"Content-Disposition": f'attachment; filename="{name}.json"',
+                                           "Cache-Control": "no-store"})
+    if fmt == "csv":
+        return Response(transparency.to_csv(data), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"',
+                                 "Cache-Control": "no-store"})
+    return render(request, "transparency.html", report=data)
 
 
 # --- partners ----------------------------------------------------------------------------------
