@@ -94,10 +94,14 @@ def _notices(session: Session, lo: datetime, hi: datetime, policy: Policy | None
         .outerjoin(ModerationDecision, ModerationDecision.id == ReportState.decision_id)
         .where(Report.created_at >= lo, Report.created_at < hi)).all()
 
-    def outcome(state: str | None, decision: ModerationDecision | None, received: datetime) -> tuple[str, float | None]:
-        if decision is None or state not in ("actioned", "no_action"):
+    def outcome(state: str | None, decision: ModerationDecision | None, received: datetime,
+                closed_at: datetime | None = None) -> tuple[str, float | None]:
+        """A notice's outcome and seconds to it. A report that staff resolved through Mastodon's admin
+        API without a decision is answered (no action) at the time it was resolved."""
+        decided_at = decision.created_at if decision is not None else closed_at
+        if decided_at is None or state not in ("actioned", "no_action"):
             return "pending", None
-        return state, max((decision.created_at - received).total_seconds(), 0.0)
+        return state, max((decided_at - received).total_seconds(), 0.0)
 
     for notice, trusted, decision in rows:
         state, seconds = outcome(notice.state, decision, notice.created_at)
@@ -106,7 +110,7 @@ def _notices(session: Session, lo: datetime, hi: datetime, policy: Policy | None
         dsa_categories.append(_dsa_category(policy, notice.category, decision))
     for report, report_state, decision in reports:
         state, seconds = outcome(report_state.outcome if report_state is not None else None, decision,
-                                 report.created_at)
+                                 report.created_at, report.action_taken_at)
         items.append(("user", report.category or "other", state, seconds,
                       decision.action if decision is not None and state == "actioned" else None))
         dsa_categories.append(_dsa_category(None, None, decision))
