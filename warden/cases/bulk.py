@@ -3,9 +3,11 @@
 `decide_many` decides each case through `cases.decide`, the service behind a single decision, so
 every case gets the same authority, queue and claim checks, its own decision with a statement of
 reasons, its notifications, strikes and audit entries. Cases are decided in chunks, one transaction
-per chunk, each case in a savepoint: a case that is refused (decided already, someone else's claim,
-one's own post, a queue above one's role) is rolled back alone and reported, and the others go on.
-The results are returned only after their chunk has committed.
+per chunk. A chunk is first tried straight through; if any of its cases is refused (decided already,
+someone else's claim, one's own post, a queue above one's role) the chunk rolls back and is decided
+again with each case in a savepoint, so the refused case is rolled back alone and reported and the
+others go on. (A savepoint for every case cost about a tenth more CPU in bench/bench_bulk.py's raid,
+where every case goes through.) The results are returned only after their chunk has committed.
 
 `consequences` is the preview: per author, the strikes the decision adds and whether that reaches
 the policy's suspension threshold, or the suspension itself; the console shows it before applying
@@ -95,16 +97,42 @@ def decide_many(db: Database, settings: Settings, policy_of: Callable[[Session],
         _validate(policy_of(session), action, label)
     results: list[Result] = []
     for start in range(0, len(ids), chunk):
-        part: list[Result] = []
-        with db.write() as session:
-            compiled = policy_of(session)
-            staff = session.get(Account, staff_id)
-            if staff is None:
-                raise NotFound("The acting account does not exist")
-            for case_id in ids[start:start + chunk]:
-                part.append(_decide_one(session, settings, compiled, staff, case_id, action, label, explanation))
-        results.extend(part)  # committed: only now are they reported
+        part = ids[start:start + chunk]
+        try:
+            decided = _decide_chunk(db, settings, policy_of, staff_id, part, action, label, explanation, careful=False)
+        except _Refused:  # one case was refused: the chunk rolled back whole; again, each case on its own
+            decided = _decide_chunk(db, settings, policy_of, staff_id, part, action, label, explanation, careful=True)
+        results.extend(decided)  # committed: only now are they reported
     return results
+
+
+class _Refused(Exception):
+    """A case of an optimistic chunk was refused: roll the chunk back and decide it carefully."""
+
+
+def _decide_chunk(db: Database, settings: Settings, policy_of: Callable[[Session], CompiledPolicy], staff_id: int,
+                  ids: list[int], action: str, label: str | None, explanation: str, *,
+                  careful: bool) -> list[Result]:
+    """One transaction. Optimistic (`careful=False`): the cases straight after each other, and any
+    refusal raises _Refused (the transaction rolls back). Careful: each case in a savepoint, so a
+    refused case is rolled back alone and reported."""
+    part: list[Result] = []
+    with db.write() as session:
+        compiled = policy_of(session)
+        staff = session.get(Account, staff_id)
+        if staff is None:
+            raise NotFound("The acting account does not exist")
+        for case_id in ids:
+            if careful:
+                part.append(_decide_one(session, settings, compiled, staff, case_id, action, label, explanation))
+                continue
+            try:
+                _, decision = cases.decide(session, settings, compiled, case_id, staff, action=action, label=label,
+                                           explanation=explanation)
+            except WardenError as exc:
+                raise _Refused() from exc
+            part.append(Result(case_id=str(case_id), ok=True, decision_id=decision.id))
+    return part
 
 
 def _decide_one(session: Session, settings: Settings, compiled: CompiledPolicy, staff: Account, case_id: int,
