@@ -8,6 +8,7 @@
   function isTyping(el) {
     if (!el) return false;
     var tag = el.tagName;
+    if (tag === "INPUT" && /^(checkbox|radio|button|submit)$/.test(el.type)) return false;  /* nothing typed */
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
   }
 
