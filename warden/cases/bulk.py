@@ -183,8 +183,6 @@ class Consequence:
             parts.append(f"@{self.username} is suspended already")
         elif self.suspends and not self.at_strike:
             parts.append(f"this will suspend @{self.username}")
-        elif self.suspends:
-            parts.append(f"@{self.username} will be suspended automatically")
         return "; ".join(parts)
 
     def as_json(self) -> dict[str, Any]:
