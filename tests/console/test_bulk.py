@@ -170,6 +170,9 @@ def test_console_bulk_decision_previews_then_applies_to_exactly_the_previewed_ca
         no_reason = http.post("/console/bulk/preview", follow_redirects=False,
                               data={"csrf_token": csrf, "action": "remove", "scope": "matching", "text": word})
         assert no_reason.status_code == 303 and "give a reason" in _decision_flash(http, no_reason)
+        none_ticked = http.post("/console/bulk/preview", follow_redirects=False,
+                                data={"csrf_token": csrf, "action": "remove", "reason": "x", "scope": "selected"})
+        assert none_ticked.status_code == 303 and "Tick the cases to decide" in _decision_flash(http, none_ticked)
         # Select all matching: the preview lists the strikes and the suspension, decides nothing.
         preview = http.post("/console/bulk/preview", data={
             "csrf_token": csrf, "action": "remove", "reason": "Raid <b>spam</b>", "scope": "matching",

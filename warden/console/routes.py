@@ -241,6 +241,9 @@ async def bulk_preview(request: Request, user: ConsoleUser = Depends(need(*MODER
     svc, engine = services(request), _engine(request)
     roles = cases.visible_roles(user.role)
     matching = form.get("scope") == "matching"
+    if not matching and not form.getlist("case_id"):
+        auth.flash(request, "Tick the cases to decide, or decide all the cases matching the search.", "error")
+        return _see_other(back)
 
     def work() -> dict[str, Any]:
         with svc.db.read() as session:
