@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, time, timedelta
 
+from warden.config import Settings
 from warden.store.db import Database
 from warden.store.models import Status
 from warden.store.moderation_models import Appeal, ModerationCase, ModerationDecision, Notice, Partner
@@ -90,3 +91,38 @@ def partner_id(db: Database, name: str) -> int:
         found = session.scalar(select(Partner.id).where(Partner.name == name))
         assert found is not None
         return found
+
+
+def seed_raid(db: Database, settings: Settings, *, authors: list[int], reporters: list[int], n: int,
+              text: str, label: str = "harassment", chunk: int = 100) -> list[int]:
+    """A raid as the moderation worker leaves it: `n` copies of `text` posted by `authors` in turn, each
+    reported by one of `reporters`, each an open case (opened through `cases.open_or_join`, as the
+    worker opens them). Returns the case ids."""
+    from warden.cases import cases
+    from warden.policy.engine import PolicyStore
+    from warden.store.models import Report
+
+    store = PolicyStore()
+    case_ids: list[int] = []
+    now = datetime.now(UTC)
+    for start in range(0, n, chunk):
+        with db.write() as session:
+            compiled = store.active(session)
+            statuses = [Status(account_id=authors[i % len(authors)], text=f"{text} ({i})", content_html=f"<p>{text}</p>",
+                               visibility="public", created_at=now - timedelta(seconds=n - i), state="published",
+                               local_public=True, mention_list=[], tag_list=[])
+                        for i in range(start, min(start + chunk, n))]
+            session.add_all(statuses)
+            session.flush()
+            reports = [Report(account_id=reporters[(start + j) % len(reporters)], target_account_id=s.account_id,
+                              status_ids=[s.id], category="other", comment="raid")
+                       for j, s in enumerate(statuses)]
+            session.add_all(reports)
+            session.flush()
+            for status, report in zip(statuses, reports, strict=True):
+                case = cases.open_or_join(session, settings, compiled, status_id=status.id, account_id=status.account_id,
+                                          source_type="user", source_ref=f"report:{report.id}:{status.id}",
+                                          label=label, detail={"reporter_id": report.account_id, "category": "other",
+                                                               "comment": "raid"})
+                case_ids.append(case.id)
+    return case_ids

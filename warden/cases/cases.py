@@ -18,11 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from warden.cases import audit, decisions, outcomes, reputation
+from warden.cases.authority import rank
 from warden.cases.lifecycle import CASE_STATES, CASE_UNDECIDED, advance
 from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from warden.platform.ids import parse_id
 from warden.policy.engine import CompiledPolicy
+from warden.policy.model import DEFAULT_QUEUE, QUEUE_ROLES
 from warden.store.db import insert_if_absent
 from warden.store.models import Account, Report, Status, utcnow
 from warden.store.moderation_models import (
@@ -141,6 +143,7 @@ def open_or_join(session: Session, settings: Settings, compiled: CompiledPolicy,
     if label and _severity(compiled, label) > _severity(compiled, case.label):
         case.label = label  # a case carries its most severe label
     case.sources = sorted(set(case.sources or []) | {source_type}, key=lambda s: -SOURCE_RANK.get(s, 0))
+    file_in_queue(compiled, case, str((detail or {}).get("category") or source_type))
     evidence = dict(case.evidence or {})
     evidence["signals"] = [*evidence.get("signals", []),
                            {"source": source_type, "ref": source_ref, "label": label, "at": now.isoformat(),
@@ -149,6 +152,27 @@ def open_or_join(session: Session, settings: Settings, compiled: CompiledPolicy,
     case.priority = _priority(session, compiled, case)
     case.updated_at = now
     return case
+
+
+def file_in_queue(compiled: CompiledPolicy, case: ModerationCase, report_type: str) -> None:
+    """Put the case in the queue of this signal's report type when that queue is more restricted than
+    its current one (a case is seen by the staff of its most restricted signal's queue)."""
+    name, role = compiled.policy.queue_for(report_type)
+    current = case.queue_role or "moderator"
+    if rank(role) > rank(current) or (rank(role) == rank(current) and (case.queue or DEFAULT_QUEUE) == DEFAULT_QUEUE):
+        case.queue, case.queue_role = name, role
+
+
+def visible_roles(role: str | None) -> tuple[str, ...]:
+    """The queue roles whose cases a staff member of `role` may see: their own and those below it."""
+    return tuple(r for r in QUEUE_ROLES if rank(r) <= rank(role))
+
+
+def check_queue(case: ModerationCase, staff: Account) -> None:
+    """Forbidden unless `staff` may see the case's queue (policy `queues`: min_role per report type)."""
+    if rank(staff.role) < rank(case.queue_role or "moderator"):
+        raise Forbidden(f"Case {case.id} is in the {case.queue} queue, which needs a {case.queue_role} "
+                        f"(you are a {staff.role})")
 
 
 # --- staff actions --------------------------------------------------------------------------------
@@ -165,6 +189,7 @@ def get(session: Session, case_id: int | str, *, lock: bool = False) -> Moderati
 
 def _check_tier(case: ModerationCase, staff: Account) -> None:
     require_staff(staff, senior=case.tier == "senior")
+    check_queue(case, staff)
 
 
 def _held_by_other(case: ModerationCase, staff: Account) -> bool:
@@ -186,6 +211,7 @@ def claim(session: Session, case_id: int | str, staff: Account) -> ModerationCas
 def release(session: Session, case_id: int | str, staff: Account) -> ModerationCase:
     case = get(session, case_id, lock=True)
     require_staff(staff)
+    check_queue(case, staff)
     if _held_by_other(case, staff) and staff.role not in SENIOR_ROLES:
         raise Conflict("Only the moderator holding a case (or a senior moderator) can release it")
     case.state = advance("case", case.state, "release")
@@ -197,6 +223,7 @@ def release(session: Session, case_id: int | str, staff: Account) -> ModerationC
 def escalate(session: Session, case_id: int | str, staff: Account, note: str = "") -> ModerationCase:
     case = get(session, case_id, lock=True)
     require_staff(staff)
+    check_queue(case, staff)
     case.state = advance("case", case.state, "escalate")
     case.tier, case.escalation_note = "senior", note or ""
     case.assignee_id, case.claimed_until, case.updated_at = None, None, utcnow()
@@ -273,8 +300,10 @@ def report_state(session: Session, report_id: int) -> ReportState:
     return state
 
 
-def listing(session: Session, *, state: str = "open", limit: int = 100, offset: int = 0) -> list[ModerationCase]:
-    query = select(ModerationCase)
+def listing(session: Session, *, state: str = "open", limit: int = 100, offset: int = 0,
+            where: list[Any] | None = None) -> list[ModerationCase]:
+    """Cases by priority; `where` adds conditions (warden.cases.search: a search, the viewer's queues)."""
+    query = select(ModerationCase).where(*(where or []))
     if state == "open":
         query = query.where(ModerationCase.state.in_(CASE_UNDECIDED))
     elif state in CASE_STATES:
@@ -290,7 +319,7 @@ def as_json(case: ModerationCase, *, evidence: bool = False) -> dict[str, Any]:
         "id": str(case.id), "state": case.state, "tier": case.tier, "priority": case.priority,
         "due_at": case.due_at.isoformat(), "overdue": case.state != "decided" and case.due_at < utcnow(),
         "status_ids": [str(case.status_id)] if case.status_id else [], "account_id": str(case.account_id),
-        "sources": list(case.sources or []), "label": case.label,
+        "sources": list(case.sources or []), "label": case.label, "queue": case.queue,
         "assignee_id": str(case.assignee_id) if case.assignee_id else None,
         "claimed_until": case.claimed_until.isoformat() if case.claimed_until else None,
         "decision_id": case.decision_id, "created_at": case.created_at.isoformat(),

@@ -10,15 +10,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from warden.cases.cases import SOURCE_RANK
+from warden.cases.search import CaseSearch, conditions
 from warden.cases.lifecycle import APPEAL_STATES, CASE_UNDECIDED
 from warden.config import Settings
 from warden.console import metrics
 from warden.errors import NotFound
 from warden.policy.engine import CompiledPolicy, draft_text
+from warden.policy.model import QUEUE_ROLES
 from warden.store.models import Account, Report, Status, utcnow
 from warden.store.moderation_models import (
     Appeal,
@@ -51,23 +53,33 @@ class QueueFilters:
     source: str | None = None
     state: str = "undecided"
     page: int = 1
+    queue: str | None = None
+    account: str | None = None
+    text: str | None = None
+    partner: str | None = None
 
     @classmethod
-    def parse(cls, params: dict[str, str], labels: list[str]) -> "QueueFilters":
-        label = params.get("label") or None
-        source = params.get("source") or None
-        state = params.get("state") or "undecided"
+    def parse(cls, params: dict[str, str], labels: list[str], queues: list[str] | None = None) -> "QueueFilters":
+        found = CaseSearch.parse(params)
         try:
             page = max(1, min(int(params.get("page") or 1), 10_000))
         except ValueError:
             page = 1
-        return cls(label=label if label in labels else None, source=source if source in SOURCES else None,
-                   state=state if state in QUEUE_STATES else "undecided", page=page)
+        return cls(label=found.label if found.label in labels else None, source=found.source,
+                   state=found.state if found.state in QUEUE_STATES else "undecided", page=page,
+                   queue=found.queue if found.queue in (queues or []) else None, account=found.account,
+                   text=found.text, partner=found.partner)
+
+    @property
+    def search(self) -> CaseSearch:
+        return CaseSearch(state=self.state, label=self.label, source=self.source, queue=self.queue,
+                          account=self.account, text=self.text, partner=self.partner)
 
     def query_string(self, **changes: Any) -> str:
         from urllib.parse import urlencode
 
-        values = {"label": self.label, "source": self.source, "state": self.state, "page": self.page, **changes}
+        values = {"label": self.label, "source": self.source, "state": self.state, "queue": self.queue,
+                  "account": self.account, "text": self.text, "partner": self.partner, "page": self.page, **changes}
         return urlencode({k: v for k, v in values.items() if v not in (None, "", "undecided", 1)})
 
 
@@ -77,6 +89,7 @@ class QueueRow:
     state: str
     tier: str
     label: str | None
+    queue: str
     sources: list[str]
     priority: float
     due_at: datetime
@@ -95,22 +108,13 @@ class QueuePage:
     pages: int
 
 
-def _queue_where(filters: QueueFilters) -> list[Any]:
-    states = CASE_UNDECIDED if filters.state == "undecided" else (filters.state,)
-    where: list[Any] = [ModerationCase.state.in_(states)]
-    if filters.label:
-        where.append(ModerationCase.label == filters.label)
-    if filters.source:  # the JSON list as text: '["partner", "user"]' on both backends
-        where.append(cast(ModerationCase.sources, String).like(f'%"{filters.source}"%'))
-    return where
-
-
 QUEUE_ORDER = (ModerationCase.priority.desc(), ModerationCase.due_at.asc(), ModerationCase.id.asc())
 
 
-def queue(session: Session, filters: QueueFilters) -> QueuePage:
-    """Undecided cases by priority (then deadline), one page of them, with the filters applied."""
-    where = _queue_where(filters)
+def queue(session: Session, filters: QueueFilters, roles: tuple[str, ...]) -> QueuePage:
+    """Undecided cases by priority (then deadline), one page of them, with the filters and search applied,
+    in the queues whose role is one of `roles` (the viewer's own and below)."""
+    where = conditions(filters.search, roles)
     total = session.scalar(select(func.count()).select_from(ModerationCase).where(*where)) or 0
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(filters.page, pages)
@@ -121,7 +125,7 @@ def queue(session: Session, filters: QueueFilters) -> QueuePage:
     author = Account.__table__.alias("author")
     assignee = Account.__table__.alias("assignee")
     rows = session.execute(
-        select(ModerationCase.id, ModerationCase.state, ModerationCase.tier, ModerationCase.label,
+        select(ModerationCase.id, ModerationCase.state, ModerationCase.tier, ModerationCase.label, ModerationCase.queue,
                ModerationCase.sources, ModerationCase.priority, ModerationCase.due_at, ModerationCase.created_at,
                ModerationCase.status_id, assignee.c.username, author.c.username, func.substr(Status.text, 1, 160))
         .join(author, author.c.id == ModerationCase.account_id)
@@ -129,20 +133,32 @@ def queue(session: Session, filters: QueueFilters) -> QueuePage:
         .outerjoin(Status, Status.id == ModerationCase.status_id)
         .where(ModerationCase.id.in_(ids)).order_by(*QUEUE_ORDER)
     ).all() if ids else []
-    return QueuePage(rows=[QueueRow(id=r[0], state=r[1], tier=r[2], label=r[3], sources=list(r[4] or []),
-                                    priority=r[5], due_at=r[6], created_at=r[7], status_id=r[8], assignee=r[9],
-                                    author=r[10], excerpt=r[11] or "") for r in rows],
+    return QueuePage(rows=[QueueRow(id=r[0], state=r[1], tier=r[2], label=r[3], queue=r[4], sources=list(r[5] or []),
+                                    priority=r[6], due_at=r[7], created_at=r[8], status_id=r[9], assignee=r[10],
+                                    author=r[11], excerpt=r[12] or "") for r in rows],
                      total=total, page=page, pages=pages)
 
 
-def neighbours(session: Session, case: ModerationCase) -> tuple[int | None, int | None]:
-    """(previous, next) undecided case ids around `case` in queue order."""
+def case_rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    """Cases by id (in the given order) with their author's name and the post's first words."""
+    if not ids:
+        return []
+    found = {row[0].id: row for row in session.execute(
+        select(ModerationCase, Account.username, func.substr(Status.text, 1, 160))
+        .join(Account, Account.id == ModerationCase.account_id)
+        .outerjoin(Status, Status.id == ModerationCase.status_id).where(ModerationCase.id.in_(ids))).all()}
+    return [{"case": found[i][0], "author": found[i][1], "excerpt": found[i][2] or ""} for i in ids if i in found]
+
+
+def neighbours(session: Session, case: ModerationCase,
+               roles: tuple[str, ...] = QUEUE_ROLES) -> tuple[int | None, int | None]:
+    """(previous, next) undecided case ids around `case` in queue order, in the queues of `roles`."""
     p, d, i = case.priority, case.due_at, case.id
     after = or_(ModerationCase.priority < p, and_(ModerationCase.priority == p, ModerationCase.due_at > d),
                 and_(ModerationCase.priority == p, ModerationCase.due_at == d, ModerationCase.id > i))
     before = or_(ModerationCase.priority > p, and_(ModerationCase.priority == p, ModerationCase.due_at < d),
                  and_(ModerationCase.priority == p, ModerationCase.due_at == d, ModerationCase.id < i))
-    undecided = ModerationCase.state.in_(CASE_UNDECIDED)
+    undecided = and_(ModerationCase.state.in_(CASE_UNDECIDED), ModerationCase.queue_role.in_(roles))
     nxt = session.scalar(select(ModerationCase.id).where(undecided, after).order_by(*QUEUE_ORDER).limit(1))
     prev = session.scalar(select(ModerationCase.id).where(undecided, before).order_by(
         ModerationCase.priority.asc(), ModerationCase.due_at.desc(), ModerationCase.id.desc()).limit(1))
@@ -171,7 +187,7 @@ def should_blur(label: str | None, scores: dict[str, Any]) -> bool:
         return False
 
 
-def case_detail(session: Session, case_id: int | str) -> dict[str, Any]:
+def case_detail(session: Session, case_id: int | str, roles: tuple[str, ...] = QUEUE_ROLES) -> dict[str, Any]:
     """Everything the case page shows. The caller records the evidence view in the audit log."""
     try:
         case = session.get(ModerationCase, int(case_id))
@@ -249,8 +265,13 @@ def case_detail(session: Session, case_id: int | str) -> dict[str, Any]:
     actors = {a.id: a.username for a in session.scalars(select(Account).where(Account.id.in_(
         {d.actor_id for d in history if d.actor_id} | {case.assignee_id or 0} |
         {decision.actor_id if decision and decision.actor_id else 0})))}
-    prev_id, next_id = neighbours(session, case)
+    prev_id, next_id = neighbours(session, case, roles)
+    earlier = list(session.scalars(select(ModerationCase).where(ModerationCase.account_id == case.account_id,
+                                                                ModerationCase.id != case.id,
+                                                                ModerationCase.queue_role.in_(roles))
+                                   .order_by(ModerationCase.id.desc()).limit(20)))
     return {
+        "earlier_cases": earlier,
         "case": case, "author": author, "status": status, "text": text, "spoiler_text": spoiler,
         "scored_text": scored_text, "spans": spans, "scores": scores, "model": model,
         "blurred": should_blur(case.label, scores), "thread": thread, "replies": replies,
@@ -259,6 +280,84 @@ def case_detail(session: Session, case_id: int | str) -> dict[str, Any]:
         "signals": signals, "snapshot": snapshot, "decision": decision, "actors": actors,
         "prev_id": prev_id, "next_id": next_id,
     }
+
+
+# --- an author's history, and a post as followers saw it -------------------------------------------
+
+
+def account_history(session: Session, account_id: int, roles: tuple[str, ...] = QUEUE_ROLES) -> dict[str, Any]:
+    """An author's recent posts (every state), decisions, strikes and cases (in the viewer's queues)."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound("No such account")
+    posts = list(session.scalars(select(Status).where(Status.account_id == account_id, Status.reblog_of_id.is_(None))
+                                 .order_by(Status.id.desc()).limit(40)))
+    decisions = list(session.scalars(
+        select(ModerationDecision).where(ModerationDecision.account_id == account_id,
+                                         ModerationDecision.shadow.is_(False),
+                                         ModerationDecision.action.not_in(("allow", "review")))
+        .order_by(ModerationDecision.created_at.desc()).limit(50)))
+    strikes = list(session.scalars(select(Strike).where(Strike.account_id == account_id)
+                                   .order_by(Strike.id.desc()).limit(50)))
+    case_rows = list(session.scalars(select(ModerationCase).where(ModerationCase.account_id == account_id,
+                                                                  ModerationCase.queue_role.in_(roles))
+                                     .order_by(ModerationCase.id.desc()).limit(50)))
+    actors = {a.id: a.username for a in session.scalars(select(Account).where(Account.id.in_(
+        {d.actor_id for d in decisions if d.actor_id} or {0})))}
+    return {"account": account, "posts": posts, "decisions": decisions, "strikes": strikes, "cases": case_rows,
+            "actors": actors, "active_strikes": sum(1 for s in strikes if s.revoked_at is None)}
+
+
+def as_seen(session: Session, settings: Settings, status_id: int) -> dict[str, Any]:
+    """A post as its author's followers' home timelines showed it: the Mastodon JSON a follower's client
+    got (the same renderer as the API), and whether and how they saw it given its moderation state."""
+    from warden.api.serializers import Presenter
+
+    status = session.get(Status, status_id)
+    if status is None:
+        raise NotFound("No such post")
+    author = session.get(Account, status.account_id)
+    if author is None:
+        raise NotFound("No such post")
+    presenter = Presenter(session, settings, None)
+    rendered = Presenter._render_status(settings.base_url, status, presenter.account(author), False, False, False)
+    seen = status.visibility in ("public", "unlisted", "private")
+    gate = session.get(ModerationDecision, status.decision_id) if status.decision_id else None
+    held_at_write = gate is not None and gate.action in ("hold", "block")
+    notes = []
+    if status.visibility == "direct":
+        notes.append("A direct message: only the people it mentions saw it, not the followers' home timelines.")
+    elif held_at_write:
+        notes.append("Held before publication: until a moderator released it, only its author saw it.")
+    else:
+        notes.append("Published to the followers' home timelines"
+                     + (" and the public timelines." if status.visibility == "public" else "."))
+    if status.limited:
+        notes.append("Limited: kept out of public and tag timelines; followers still see it.")
+    if status.moderation_label:
+        notes.append("Shown behind a content warning the moderators added.")
+    if status.state == "removed":
+        notes.append("Removed by a moderator: no longer shown to anyone.")
+    elif status.state == "held":
+        notes.append("Held now: only its author sees it.")
+    if status.deleted_at is not None:
+        notes.append("Deleted by its author.")
+    if author.suspended_at is not None:
+        notes.append("Its author is suspended: nobody sees it now.")
+    return {"status": status, "author": author, "json": rendered, "plain": text_of_html(rendered["content"] or ""),
+            "notes": notes, "seen_by_followers": seen and not held_at_write}
+
+
+def text_of_html(html: str) -> str:
+    """The text a client shows for server-made status HTML (paragraphs and line breaks kept), unescaped
+    once: the template escapes it again, so nothing in it is ever markup on the console."""
+    import html as html_lib
+    import re
+
+    text = re.sub(r"<br\s*/?>", "\n", html, flags=re.IGNORECASE)
+    text = re.sub(r"</p>\s*<p>", "\n\n", text, flags=re.IGNORECASE)
+    text = re.sub(r"<[^>]*>", "", text)
+    return html_lib.unescape(text)
 
 
 # --- appeals -----------------------------------------------------------------------------------

@@ -11,14 +11,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from warden.api.deps import offload, run, services
 from warden.api.ratelimit import password_throttle
-from warden.cases import appeals, audit, cases
+from warden.cases import appeals, audit, bulk, cases, search
 from warden.cases.runtime import Moderation
 from warden.console import auth, charts, queries
 from warden.console.auth import ADMIN, MODERATOR, PARTNER, SENIOR, ConsoleUser, need
 from warden.console.templating import fragment, render
-from warden.errors import NotFound, WardenError
+from warden.errors import NotFound, ValidationFailed, WardenError
 from warden.platform.ids import MAX_ID
 from warden.platform.ratelimit import RateLimited
+from warden.policy.model import DEFAULT_QUEUE
 from warden.policy.versions import backtest
 from warden.store.models import Account, utcnow
 
@@ -92,15 +93,20 @@ async def logout(request: Request) -> Response:
 async def queue_page(request: Request, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
     svc, engine = services(request), _engine(request)
 
-    def work() -> tuple[Any, Any, list[str]]:
-        with svc.db.read() as session:
-            labels = list(engine.store.active(session).policy.labels)
-            filters = queries.QueueFilters.parse(dict(request.query_params), labels)
-            return filters, queries.queue(session, filters), labels
+    roles = cases.visible_roles(user.role)
 
-    filters, page, labels = await run(work)
+    def work() -> tuple[Any, Any, list[str], list[tuple[str, str]]]:
+        with svc.db.read() as session:
+            policy = engine.store.active(session).policy
+            labels = list(policy.labels)
+            queues = [(DEFAULT_QUEUE, "General")] + [(name, q.title or name) for name, q in policy.queues.items()
+                                                     if q.min_role in roles]
+            filters = queries.QueueFilters.parse(dict(request.query_params), labels, [q for q, _ in queues])
+            return filters, queries.queue(session, filters, roles), labels, queues
+
+    filters, page, labels, queues = await run(work)
     return render(request, "queue.html", filters=filters, page=page, labels=labels, sources=queries.SOURCES,
-                  states=queries.QUEUE_STATES)
+                  states=queries.QUEUE_STATES, queues=queues, actions=cases.CASE_ACTIONS, max_bulk=bulk.MAX_CASES)
 
 
 @router.get("/cases/{case_id}")
@@ -110,18 +116,20 @@ async def case_page(request: Request, case_id: RecordId, action: str = "",
 
     def work() -> tuple[dict[str, Any], dict[str, Any], list[str]]:
         with svc.db.write() as session:  # viewing the evidence is recorded in the audit log
-            detail = queries.case_detail(session, case_id)
+            detail = queries.case_detail(session, case_id, cases.visible_roles(user.role))
+            cases.check_queue(detail["case"], _me(session, user))
             audit.append(session, action="evidence.viewed", subject=f"case:{case_id}", actor_id=user.id,
                          data={"via": "console"})
             compiled = engine.store.active(session)
-            preview = queries.statement_preview(session, svc.settings, compiled, detail["case"],
-                                                action=action if action in cases.CASE_ACTIONS else "remove",
+            chosen = action if action in cases.CASE_ACTIONS else "remove"
+            preview = queries.statement_preview(session, svc.settings, compiled, detail["case"], action=chosen,
                                                 label=None, reason="")
+            preview["consequences"] = bulk.consequences(session, compiled, [detail["case"].id], chosen)
             return detail, preview, list(compiled.policy.labels)
 
     detail, preview, labels = await run(work)
-    return render(request, "case.html", d=detail, statement=preview, labels=labels, actions=cases.CASE_ACTIONS,
-                  selected=action if action in cases.CASE_ACTIONS else "")
+    return render(request, "case.html", d=detail, statement=preview, consequences=preview.pop("consequences"),
+                  labels=labels, actions=cases.CASE_ACTIONS, selected=action if action in cases.CASE_ACTIONS else "")
 
 
 @router.post("/cases/{case_id}/preview")
@@ -132,14 +140,18 @@ async def statement_preview(request: Request, case_id: RecordId,
     action, label, reason = (str(form.get(k) or "") for k in ("action", "label", "reason"))
     svc, engine = services(request), _engine(request)
 
-    def work() -> dict[str, Any]:
+    def work() -> tuple[dict[str, Any], list[Any]]:
         with svc.db.read() as session:
             case = cases.get(session, case_id)
-            return queries.statement_preview(session, svc.settings, engine.store.active(session), case,
-                                             action=action if action in cases.CASE_ACTIONS else "remove",
-                                             label=label or None, reason=reason[:5000])
+            cases.check_queue(case, _me(session, user))
+            compiled = engine.store.active(session)
+            chosen = action if action in cases.CASE_ACTIONS else "remove"
+            return (queries.statement_preview(session, svc.settings, compiled, case, action=chosen,
+                                              label=label or None, reason=reason[:5000]),
+                    bulk.consequences(session, compiled, [case.id], chosen))
 
-    return fragment("_statement.html", statement=await run(work))
+    statement, consequences = await run(work)
+    return fragment("_preview.html", statement=statement, consequences=consequences)
 
 
 def _case_step(name: str):  # type: ignore[no-untyped-def]
@@ -193,7 +205,7 @@ async def decide_case(request: Request, case_id: RecordId, user: ConsoleUser = D
     def work() -> tuple[str, int | None]:
         with svc.db.write() as session:
             case = cases.get(session, case_id)
-            _, following = queries.neighbours(session, case)
+            _, following = queries.neighbours(session, case, cases.visible_roles(user.role))
             _, decision = cases.decide(session, svc.settings, engine.store.active(session), case_id,
                                        _me(session, user), action=action, label=label, explanation=reason[:5000])
             return decision.id, following
@@ -205,6 +217,112 @@ async def decide_case(request: Request, case_id: RecordId, user: ConsoleUser = D
         return _see_other(f"/console/cases/{case_id}")
     auth.flash(request, f"Case {case_id} decided: {action} (decision {decision_id}).")
     return _see_other(f"/console/cases/{following}" if following else "/console/queue")
+
+
+# --- bulk decisions: select cases (or all matching a search), preview, apply -------------------------
+
+
+def _bulk_form(form: Any) -> tuple[str, str | None, str]:
+    action, label = str(form.get("action") or ""), str(form.get("label") or "") or None
+    return action, label, str(form.get("reason") or "").strip()[:5000]
+
+
+@router.post("/bulk/preview")
+async def bulk_preview(request: Request, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+    """The cases a bulk decision will take (the ticked ones, or every case matching the queue's search),
+    with the strikes and suspensions it brings: nothing is decided until the next step is confirmed."""
+    form = await auth.checked_form(request)
+    action, label, reason = _bulk_form(form)
+    back = "/console/queue" + (f"?{form.get('back')}" if str(form.get("back") or "").strip() else "")
+    if action not in cases.CASE_ACTIONS or not reason:
+        auth.flash(request, "Choose an action and give a reason: it is sent to every author in the statement "
+                            "of reasons.", "error")
+        return _see_other(back)
+    svc, engine = services(request), _engine(request)
+    roles = cases.visible_roles(user.role)
+    matching = form.get("scope") == "matching"
+    if not matching and not form.getlist("case_id"):
+        auth.flash(request, "Tick the cases to decide, or decide all the cases matching the search.", "error")
+        return _see_other(back)
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            compiled = engine.store.active(session)
+            if matching:
+                filters = queries.QueueFilters.parse({k: str(v) for k, v in form.items()}, list(compiled.policy.labels),
+                                                     [DEFAULT_QUEUE, *compiled.policy.queues])
+                total, ids = bulk.matching(session, search.conditions(filters.search, roles))
+            else:
+                ids = bulk.case_ids(form.getlist("case_id"))
+                total = len(ids)
+            if total > bulk.MAX_CASES:
+                raise ValidationFailed(f"{total} cases match: a bulk decision takes at most {bulk.MAX_CASES}. "
+                                       "Narrow the search.")
+            sample = queries.case_rows(session, ids[:20])
+            statement = queries.statement_preview(session, svc.settings, compiled, sample[0]["case"], action=action,
+                                                  label=label, reason=reason) if sample else None
+            return {"ids": ids, "total": total, "sample": sample, "statement": statement,
+                    "consequences": bulk.consequences(session, compiled, ids, action)}
+
+    try:
+        data = await run(work)
+    except WardenError as exc:
+        auth.flash(request, exc.message.removeprefix("Validation failed: "), "error")
+        return _see_other(back)
+    return render(request, "bulk.html", action=action, label=label, reason=reason, back=back, **data)
+
+
+@router.post("/bulk/decision")
+async def bulk_decide(request: Request, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+    """Apply the previewed decision to exactly the previewed cases (their ids come with the form)."""
+    form = await auth.checked_form(request)
+    action, label, reason = _bulk_form(form)
+    back = "/console/queue" + (f"?{form.get('back')}" if str(form.get("back") or "").strip() else "")
+    svc, engine = services(request), _engine(request)
+    try:
+        if action not in cases.CASE_ACTIONS or not reason:
+            raise ValidationFailed("Choose an action and give a reason")
+        ids = bulk.case_ids(str(form.get("case_ids") or "").split(","))
+        results = await offload(bulk.decide_many, svc.db, svc.settings, engine.store.active, user.id, ids,
+                                action=action, label=label, explanation=reason)
+    except WardenError as exc:
+        auth.flash(request, exc.message, "error")
+        return _see_other(back)
+    failed = [r for r in results if not r.ok]
+    message = f"{len(results) - len(failed)} of {len(results)} cases decided: {action}."
+    if failed:
+        shown = "; ".join(f"case {r.case_id}: {r.error}" for r in failed[:5])
+        message += f" {len(failed)} not decided ({shown}{' …' if len(failed) > 5 else ''})."
+    auth.flash(request, message, "error" if failed else "ok")
+    return _see_other(back)
+
+
+# --- an author's history, a post as followers saw it -------------------------------------------------
+
+
+@router.get("/accounts/{account_id}")
+async def account_page(request: Request, account_id: RecordId, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.read() as session:
+            return queries.account_history(session, account_id, cases.visible_roles(user.role))
+
+    return render(request, "account.html", h=await run(work))
+
+
+@router.get("/statuses/{status_id}")
+async def status_as_seen(request: Request, status_id: RecordId, user: ConsoleUser = Depends(need(*MODERATOR))) -> Response:
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.write() as session:  # reading a post's content is evidence access, as opening a case is
+            seen = queries.as_seen(session, svc.settings, status_id)
+            audit.append(session, action="evidence.viewed", subject=f"status:{status_id}", actor_id=user.id,
+                         data={"via": "console", "view": "as_seen"})
+            return seen
+
+    return render(request, "as_seen.html", s=await run(work))
 
 
 # --- appeals (senior) ---------------------------------------------------------------------------

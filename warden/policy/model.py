@@ -111,6 +111,21 @@ class Strikes(_Strict):
     suspend_at: int = Field(default=3, ge=0)
 
 
+#: The queue a case is in when no configured queue takes its report type: every moderator sees it.
+DEFAULT_QUEUE = "general"
+QUEUE_ROLES = ("moderator", "senior", "admin")
+
+
+class Queue(_Strict):
+    """A queue of cases by report type, seen (and decided) only by staff of `min_role` or higher."""
+
+    title: str = ""
+    #: What puts a case here: user report categories (spam, legal, violation, other), partner notice
+    #: categories (e.g. terrorism), or "detector" for the detector's own flags.
+    report_types: list[str] = Field(min_length=1)
+    min_role: Literal["moderator", "senior", "admin"] = "moderator"
+
+
 class Policy(_Strict):
     version: str = Field(min_length=1, max_length=100)
     name: str = "default"
@@ -125,6 +140,9 @@ class Policy(_Strict):
     strikes: Strikes = Field(default_factory=Strikes)
     #: How partner notice categories map onto labels (unknown categories use "default").
     notice_categories: dict[str, str] = Field(default_factory=dict)
+    #: Queues per report type ({"legal": {"report_types": ["legal"], "min_role": "senior"}}); cases of
+    #: any other type are in the "general" queue.
+    queues: dict[str, Queue] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> "Policy":
@@ -141,6 +159,9 @@ class Policy(_Strict):
                     parse_duration(value)
                 except ValueError as exc:
                     raise ValueError(f"slas.{source}.{key}: {exc}") from None
+        if DEFAULT_QUEUE in self.queues:
+            raise ValueError(f"queues.{DEFAULT_QUEUE}: the default queue holds every case no other queue takes; "
+                             "name yours differently")
         for category, label in self.notice_categories.items():
             if label not in self.labels:
                 raise ValueError(f"notice_categories.{category}: unknown label {label!r}")
@@ -150,6 +171,15 @@ class Policy(_Strict):
         table = self.slas.get(source) or self.slas.get("user") or {}
         value = table.get(label or "", table.get("default", "72h"))
         return parse_duration(value)
+
+    def queue_for(self, report_type: str) -> tuple[str, str]:
+        """(queue name, the least role that sees it) for a signal of this report type."""
+        found = [(QUEUE_ROLES.index(q.min_role), name) for name, q in self.queues.items()
+                 if report_type.lower() in (t.lower() for t in q.report_types)]
+        if not found:
+            return DEFAULT_QUEUE, "moderator"
+        rank, name = max(found)
+        return name, QUEUE_ROLES[rank]
 
     def label_for_category(self, category: str) -> str | None:
         if category in self.labels:

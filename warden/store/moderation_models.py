@@ -112,6 +112,9 @@ class ModerationCase(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
+    #: The queue by report type (policy `queues`; "general" otherwise) and the least role that sees it.
+    queue: Mapped[str] = mapped_column(String(40), default="general", server_default="general")
+    queue_role: Mapped[str] = mapped_column(String(12), default="moderator", server_default="moderator")
 
 
 class CaseSignal(Base):

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from warden.api.deps import Staff, Viewer, require, require_partner, require_staff, run, services
+from warden.api.deps import Staff, Viewer, offload, require, require_partner, require_staff, run, services
 from warden.api.ratelimit import limiter, with_quota
 from warden.api.responses import JSON
-from warden.cases import appeal_links, appeals, audit, cases, decisions, notices
+from warden.cases import appeal_links, appeals, audit, bulk, cases, decisions, notices, search
 from warden.cases.runtime import Moderation
 from warden.errors import NotFound, ValidationFailed
 from warden.platform.ids import MAX_ID
@@ -34,6 +34,27 @@ class CaseDecisionIn(BaseModel):
     action: Literal["remove", "no_violation", "limit", "label", "strike", "suspend"]
     policy: str | None = Field(None, description="The policy label the decision relies on (e.g. violence)")
     explanation: str = Field("", max_length=5000, description="Facts and reasons, sent to author and notifiers")
+
+
+class CaseFilterIn(BaseModel):
+    state: str | None = Field(None, description="undecided (default), open, claimed, escalated, decided or all")
+    label: str | None = None
+    source: str | None = Field(None, description="trusted_flagger, partner, user or detector")
+    queue: str | None = Field(None, description="A queue by report type (the policy's queues, or general)")
+    account: str | None = Field(None, description="The author's username")
+    text: str | None = Field(None, description="Words in the post (case aside)")
+    partner: str | None = Field(None, description="A partner's name or part of it")
+
+
+class BulkDecisionIn(BaseModel):
+    case_ids: list[str | int] | None = Field(None, description=f"Up to {bulk.MAX_CASES} case ids")
+    filter: CaseFilterIn | None = Field(None, description="Instead of case_ids: every case matching this search "
+                                                          f"(refused when more than {bulk.MAX_CASES} match)")
+    action: Literal["remove", "no_violation", "limit", "label", "strike", "suspend"]
+    policy: str | None = Field(None, description="The policy label the decisions rely on (e.g. violence)")
+    explanation: str = Field("", max_length=5000, description="Facts and reasons, sent to authors and notifiers")
+    preview: bool = Field(False, description="Decide nothing: answer the matching cases and the strikes and "
+                                             "suspensions the decision would bring")
 
 
 class EscalationIn(BaseModel):
@@ -92,17 +113,66 @@ async def get_notice(request: Request, notice_id: str, partner: Any = Depends(re
 # --- cases ---------------------------------------------------------------------------------------
 
 
-@router.get("/cases", summary="Cases by priority (status=open: undecided; or claimed, escalated, decided, all)")
+@router.get("/cases", summary="Cases by priority (status=open: undecided; or claimed, escalated, decided, all), "
+                              "searched by account, text, partner, label, source and queue; only the queues "
+                              "the caller's role may see")
 async def list_cases(request: Request, status: str = Query("open"), limit: int = Query(100, ge=1, le=500),
-                     offset: int = Query(0, ge=0, le=MAX_ID),
-                     staff: Staff = Depends(require_staff("admin:read"))) -> Response:
+                     offset: int = Query(0, ge=0, le=MAX_ID), account: str | None = None, text: str | None = None,
+                     partner: str | None = None, label: str | None = None, source: str | None = None,
+                     queue: str | None = None, staff: Staff = Depends(require_staff("admin:read"))) -> Response:
     svc = services(request)
+    # `status` picks the state (cases.listing); the search adds the rest and the caller's queues.
+    found = search.CaseSearch.parse({"state": "all", "account": account, "text": text, "partner": partner,
+                                     "label": label, "source": source, "queue": queue}, strict=True)
+    where = search.conditions(found, cases.visible_roles(staff.account.role))
 
     def work() -> list[dict[str, Any]]:
         with svc.db.read() as session:
-            return [cases.as_json(c) for c in cases.listing(session, state=status, limit=limit, offset=offset)]
+            return [cases.as_json(c) for c in cases.listing(session, state=status, limit=limit, offset=offset,
+                                                            where=where)]
 
     return JSON(await run(work))
+
+
+@router.post("/cases/bulk-decision", summary="Decide many cases with one action and reason (case_ids, or every "
+                                             "case matching a filter); one result per case")
+async def bulk_decision(request: Request, body: BulkDecisionIn,
+                        staff: Staff = Depends(require_staff("admin:write"))) -> Response:
+    svc, engine = services(request), _engine(request)
+    if (body.case_ids is None) == (body.filter is None):
+        raise ValidationFailed("Validation failed: give either case_ids or filter")
+    ids = bulk.case_ids(body.case_ids) if body.case_ids is not None else None
+    wanted = search.CaseSearch.parse(body.filter.model_dump(), strict=True) if body.filter is not None else None
+
+    def select_cases() -> dict[str, Any]:
+        with svc.db.read() as session:
+            compiled = engine.store.active(session)
+            if body.policy is not None and body.policy not in compiled.policy.labels:
+                raise ValidationFailed(f"Validation failed: policy must be one of {', '.join(compiled.policy.labels)}")
+            chosen, matched = ids, None
+            if wanted is not None:
+                matched, chosen = bulk.matching(session, search.conditions(wanted, cases.visible_roles(staff.account.role)))
+                if matched > bulk.MAX_CASES:
+                    raise ValidationFailed(f"Validation failed: {matched} cases match the filter; a bulk decision "
+                                           f"takes at most {bulk.MAX_CASES}: narrow the filter")
+            assert chosen is not None
+            preview = None
+            if body.preview:
+                preview = [c.as_json() for c in bulk.consequences(session, compiled, chosen, body.action)]
+            return {"matched": matched, "ids": chosen, "consequences": preview}
+
+    selected = await run(select_cases)
+    if body.preview:
+        return JSON({"matched": len(selected["ids"]), "case_ids": [str(i) for i in selected["ids"]],
+                     "consequences": selected["consequences"]})
+
+    def work() -> list[bulk.Result]:
+        return bulk.decide_many(svc.db, svc.settings, engine.store.active, staff.account_id, selected["ids"],
+                                action=body.action, label=body.policy, explanation=body.explanation)
+
+    results = await offload(work)  # many transactions: off the event loop
+    decided = sum(1 for r in results if r.ok)
+    return JSON({"decided": decided, "failed": len(results) - decided, "results": [r.as_json() for r in results]})
 
 
 @router.get("/cases/{case_id}", summary="A case with its evidence snapshot (the access is audited)")
@@ -112,6 +182,7 @@ async def get_case(request: Request, case_id: str, staff: Staff = Depends(requir
     def work() -> dict[str, Any]:
         with svc.db.write() as session:
             case = cases.get(session, case_id)
+            cases.check_queue(case, staff.account)
             audit.append(session, action="evidence.viewed", subject=f"case:{case.id}", actor_id=staff.account_id)
             return cases.as_json(case, evidence=True)
 

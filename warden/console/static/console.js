@@ -8,6 +8,7 @@
   function isTyping(el) {
     if (!el) return false;
     var tag = el.tagName;
+    if (tag === "INPUT" && /^(checkbox|radio|button|submit)$/.test(el.type)) return false;  /* nothing typed */
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
   }
 
@@ -45,6 +46,29 @@
       select(i);
     });
   });
+
+  /* --- bulk selection: tick cases (x on the selected row), or every case on the page --- */
+  var picks = Array.prototype.slice.call(document.querySelectorAll("input.pick"));
+  var selectPage = document.getElementById("select-page");
+  var pickedCount = document.getElementById("selected-count");
+
+  function countPicked() {
+    var n = picks.filter(function (box) { return box.checked; }).length;
+    if (pickedCount) pickedCount.textContent = n + " selected";
+    if (selectPage) {
+      selectPage.checked = n > 0 && n === picks.length;
+      selectPage.indeterminate = n > 0 && n < picks.length;
+    }
+  }
+
+  picks.forEach(function (box) { box.addEventListener("change", countPicked); });
+  if (selectPage) {
+    selectPage.addEventListener("change", function () {
+      picks.forEach(function (box) { box.checked = selectPage.checked; });
+      countPicked();
+    });
+  }
+  countPicked();
 
   /* --- the case page: pick an action, write the reason, Ctrl+Enter --- */
   var form = document.getElementById("decision-form");
@@ -114,6 +138,9 @@
       else if (key === "k") { select(selected - 1); event.preventDefault(); }
       else if ((key === "Enter" || key === "o") && selected >= 0) {
         window.location.assign(rows[selected].getAttribute("data-href")); event.preventDefault();
+      } else if (key === "x" && selected >= 0) {
+        var box = rows[selected].querySelector("input.pick");
+        if (box) { box.checked = !box.checked; countPicked(); }
       } else if (key === "c" && selected >= 0) {
         var claim = rows[selected].querySelector('form[action$="/claim"]');
         if (claim) claim.requestSubmit();
