@@ -15,7 +15,12 @@ from warden.api.responses import JSON, install_error_handlers
 from warden.api.routes import (
     accounts,
     admin,
+    bookmarks,
+    conversations,
+    filters,
     instance,
+    lists,
+    markers,
     moderation,
     notifications,
     oauth,
@@ -58,7 +63,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                                           "moderation": engine, "streaming": streaming})
     install_error_handlers(app)
     for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, moderation,
-                   admin, streaming_routes):
+                   admin, streaming_routes, lists, filters, markers, bookmarks, conversations):
         app.include_router(module.router)
     install_console(app)
     app.add_middleware(HomeTimelineFastPath)  # inside InlineDatabase: its database work runs inline too

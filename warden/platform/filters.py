@@ -59,6 +59,7 @@ class ActiveFilter:
 
     row: CustomFilter
     keywords: list[FilterKeyword] = field(default_factory=list)
+    statuses: list[FilterStatus] = field(default_factory=list)
     status_ids: set[int] = field(default_factory=set)
     patterns: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
 
@@ -93,9 +94,10 @@ def active_filters(session: Session, account_ids: Collection[int], context: str 
         entry = by_id[keyword.filter_id]
         entry.keywords.append(keyword)
         entry.patterns.append((keyword.keyword, keyword_pattern(keyword.keyword, keyword.whole_word)))
-    for filter_id, status_id in session.execute(select(FilterStatus.filter_id, FilterStatus.status_id)
-                                                .where(FilterStatus.filter_id.in_(list(by_id)))):
-        by_id[filter_id].status_ids.add(status_id)
+    for row in session.scalars(select(FilterStatus).where(FilterStatus.filter_id.in_(list(by_id)))
+                               .order_by(FilterStatus.id)):
+        by_id[row.filter_id].statuses.append(row)
+        by_id[row.filter_id].status_ids.add(row.status_id)
     out: dict[int, list[ActiveFilter]] = {}
     for entry in by_id.values():
         out.setdefault(entry.row.account_id, []).append(entry)
@@ -112,10 +114,9 @@ def match(filters: Iterable[ActiveFilter], status_id: int, text: str) -> list[Fi
     return found
 
 
-def apply_to_statuses(filters: list[ActiveFilter], rendered: list[dict[str, Any]], *,
-                      render_filter: Any) -> list[dict[str, Any]]:
-    """Set `filtered` on each rendered Status (a reblog is matched by its original) and drop those a
-    `hide` filter matches. `render_filter(ActiveFilter)` gives the Filter entity."""
+def apply_to_statuses(filters: list[ActiveFilter], rendered: list[dict[str, Any]], iso: Any) -> list[dict[str, Any]]:
+    """Set `filtered` (FilterResults) on each rendered Status (a reblog is matched by its original) and
+    drop those a `hide` filter matches. `iso` formats the filters' timestamps."""
     if not filters:
         return rendered
     out = []
@@ -124,11 +125,12 @@ def apply_to_statuses(filters: list[ActiveFilter], rendered: list[dict[str, Any]
         results = match(filters, int(target["id"]), searchable_text(target.get("content"), target.get("spoiler_text")))
         if any(m.filter.action == "hide" for m in results):
             continue
-        entity = [{"filter": render_filter(m.filter), "keyword_matches": m.keyword_matches,
-                   "status_matches": m.status_matches} for m in results]
-        data["filtered"] = entity
-        if target is not data:
-            target["filtered"] = entity
+        if results:
+            entity = [{"filter": filter_json(m.filter.row, m.filter.keywords, m.filter.statuses, iso),
+                       "keyword_matches": m.keyword_matches, "status_matches": m.status_matches} for m in results]
+            data["filtered"] = entity
+            if target is not data:
+                target["filtered"] = entity
         out.append(data)
     return out
 
