@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, bindparam, literal, select
+from sqlalchemy import Row, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from warden import __version__
@@ -182,14 +182,14 @@ class Presenter:
         reblogged: set[int] = set()
         bookmarked: set[int] = set()
         if self.viewer_id is not None:
-            flags = session.execute(
+            flags = session.execute(union_all(
                 select(Favourite.status_id, literal("f")).where(Favourite.account_id == self.viewer_id,
-                                                                 Favourite.status_id.in_(ids))
-                .union_all(select(Status.reblog_of_id, literal("r")).where(
-                    Status.account_id == self.viewer_id, Status.reblog_of_id.in_(ids), Status.deleted_at.is_(None)))
-                .union_all(select(Bookmark.status_id, literal("b")).where(Bookmark.account_id == self.viewer_id,
-                                                                          Bookmark.status_id.in_(ids)))
-            ).all()
+                                                                 Favourite.status_id.in_(ids)),
+                select(Status.reblog_of_id, literal("r")).where(
+                    Status.account_id == self.viewer_id, Status.reblog_of_id.in_(ids), Status.deleted_at.is_(None)),
+                select(Bookmark.status_id, literal("b")).where(Bookmark.account_id == self.viewer_id,
+                                                               Bookmark.status_id.in_(ids)),
+            )).all()
             for status_id, kind in flags:
                 {"f": favourited, "r": reblogged, "b": bookmarked}[kind].add(status_id)
 
