@@ -256,13 +256,14 @@ async def list_filters_v1(request: Request, viewer: Viewer = Depends(READ)) -> R
     return JSON(await run(work))
 
 
-@router.get("/api/v1/filters/{filter_id}", summary="One filter (v1: a keyword of a group)")
-async def get_filter_v1(request: Request, filter_id: str, viewer: Viewer = Depends(READ)) -> Response:
+# A v1 filter is one keyword of a group: its id is the keyword's (`keyword_id` in these paths).
+@router.get("/api/v1/filters/{keyword_id}", summary="One filter (v1: a keyword of a group)")
+async def get_filter_v1(request: Request, keyword_id: str, viewer: Viewer = Depends(READ)) -> Response:
     svc = services(request)
 
     def work() -> dict[str, Any]:
         with svc.db.read() as session:
-            keyword, entry = filters.owned_keyword(session, viewer.account_id, filter_id)
+            keyword, entry = filters.owned_keyword(session, viewer.account_id, keyword_id)
             return filters.v1_json(keyword, entry, iso)
 
     return JSON(await run(work))
@@ -285,8 +286,8 @@ async def create_filter_v1(request: Request, viewer: Viewer = Depends(WRITE)) ->
     return JSON(await run(work))
 
 
-@router.put("/api/v1/filters/{filter_id}", summary="Change a filter (v1)")
-async def update_filter_v1(request: Request, filter_id: str, viewer: Viewer = Depends(WRITE)) -> Response:
+@router.put("/api/v1/filters/{keyword_id}", summary="Change a filter (v1)")
+async def update_filter_v1(request: Request, keyword_id: str, viewer: Viewer = Depends(WRITE)) -> Response:
     params = await read_params(request)
     svc = services(request)
     expires_in, expires_set = _expires_in(params)
@@ -294,7 +295,7 @@ async def update_filter_v1(request: Request, filter_id: str, viewer: Viewer = De
     def work() -> dict[str, Any]:
         with svc.db.write() as session:
             keyword, entry = filters.v1_update(
-                session, viewer.account_id, filter_id, phrase=params.str("phrase"), context=params.list("context"),
+                session, viewer.account_id, keyword_id, phrase=params.str("phrase"), context=params.list("context"),
                 irreversible=_truth(params.data.get("irreversible")), whole_word=_truth(params.data.get("whole_word")),
                 expires_in=expires_in, expires_set=expires_set)
             return filters.v1_json(keyword, entry, iso)
@@ -302,13 +303,13 @@ async def update_filter_v1(request: Request, filter_id: str, viewer: Viewer = De
     return JSON(await run(work))
 
 
-@router.delete("/api/v1/filters/{filter_id}", summary="Delete a filter (v1: the keyword)")
-async def delete_filter_v1(request: Request, filter_id: str, viewer: Viewer = Depends(WRITE)) -> Response:
+@router.delete("/api/v1/filters/{keyword_id}", summary="Delete a filter (v1: the keyword)")
+async def delete_filter_v1(request: Request, keyword_id: str, viewer: Viewer = Depends(WRITE)) -> Response:
     svc = services(request)
 
     def work() -> None:
         with svc.db.write() as session:
-            filters.v1_remove(session, viewer.account_id, filter_id)
+            filters.v1_remove(session, viewer.account_id, keyword_id)
 
     await run(work)
     return JSON({})
