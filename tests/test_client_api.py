@@ -131,6 +131,20 @@ def test_list_stream_delivers_members_posts_only(server: LiveServer) -> None:
         assert payload(frame)["id"] == wanted["id"]
 
 
+def test_an_exclusive_lists_members_reach_the_list_stream_not_the_user_stream(server: LiveServer) -> None:
+    owner, member, other = server.user("owner"), server.user("member"), server.user("other")
+    follow(owner, member)
+    follow(owner, other)
+    list_id = ok(owner.post("/api/v1/lists", json={"title": "Exclusive", "exclusive": True}))["id"]
+    ok(owner.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [str(member.id)]}))
+    with Stream(server, owner, query="stream=user") as home, \
+            Stream(server, owner, query=f"stream=list&list={list_id}") as on_list:
+        listed = post(member, "for the list only")
+        marker = post(other, "for home")
+        assert payload(on_list.next_event("update"))["id"] == listed["id"]
+        assert payload(home.next_event("update"))["id"] == marker["id"]  # the member's post never came
+
+
 # --- filters -------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,8 @@ rules: published, not direct, authors not suspended, blocked or muted.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import Select, delete, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
@@ -170,6 +172,16 @@ def lists_of_members(session: Session, list_ids: list[int], author_id: int) -> s
         select(ListAccount.list_id).join(UserList, UserList.id == ListAccount.list_id)
         .join(Follow, (Follow.target_id == ListAccount.account_id) & (Follow.account_id == UserList.account_id))
         .where(ListAccount.list_id.in_(list_ids), ListAccount.account_id == author_id)))
+
+
+def exclusive_owners(session: Session, author_id: int, owner_ids: Collection[int]) -> set[int]:
+    """Which of `owner_ids` have `author_id` on one of their exclusive lists (so not on their home stream)."""
+    if not owner_ids:
+        return set()
+    return set(session.scalars(
+        select(UserList.account_id).join(ListAccount, ListAccount.list_id == UserList.id)
+        .where(UserList.account_id.in_(list(owner_ids)), UserList.exclusive.is_(True),
+               ListAccount.account_id == author_id)))
 
 
 def list_json(row: UserList) -> dict[str, object]:

@@ -146,6 +146,7 @@ class Fanout:
                 return []
             tags = set(status.tag_list or [])
             followers = followers_among(session, status.account_id, {t.account_id for t in targets})
+            followers -= lists.exclusive_owners(session, status.account_id, followers)  # read on their lists
             list_ids = {int(s.param) for t in targets for s in t.subscriptions if s.stream == "list" and s.param}
             on_lists = {str(i) for i in lists.lists_of_members(session, sorted(list_ids), status.account_id)}
             wanted: list[tuple[Target, list[Subscription]]] = []
