@@ -129,6 +129,11 @@ def test_list_stream_delivers_members_posts_only(server: LiveServer) -> None:
         frame = stream.next_event("update")
         assert frame["stream"] == ["list", list_id]
         assert payload(frame)["id"] == wanted["id"]
+        # replies_policy "list": a reply to someone not on the list stays off the stream
+        theirs = post(other, "a post by someone off the list")
+        post(member, f"@{other.username} a reply off the list", in_reply_to_id=theirs["id"])
+        marker = post(member, "and a post of its own")
+        assert payload(stream.next_event("update"))["id"] == marker["id"]
 
 
 def test_an_exclusive_lists_members_reach_the_list_stream_not_the_user_stream(server: LiveServer) -> None:

@@ -164,14 +164,30 @@ def timeline(session: Session, row: UserList, *, max_id: int | None = None, sinc
     return _page(session, query, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
 
 
-def lists_of_members(session: Session, list_ids: list[int], author_id: int) -> set[int]:
-    """Which of `list_ids` have `author_id` as a member their owner follows (for the list stream)."""
+def lists_carrying(session: Session, list_ids: list[int], status: Status) -> set[int]:
+    """Which of `list_ids` carry `status` on their stream: the author is a member their owner follows,
+    and a reply to someone else passes the list's replies policy (as `timeline` applies it)."""
     if not list_ids:
         return set()
-    return set(session.scalars(
-        select(ListAccount.list_id).join(UserList, UserList.id == ListAccount.list_id)
+    found = session.execute(
+        select(UserList).join(ListAccount, ListAccount.list_id == UserList.id)
         .join(Follow, (Follow.target_id == ListAccount.account_id) & (Follow.account_id == UserList.account_id))
-        .where(ListAccount.list_id.in_(list_ids), ListAccount.account_id == author_id)))
+        .where(ListAccount.list_id.in_(list_ids), ListAccount.account_id == status.account_id)).scalars().all()
+    target = status.in_reply_to_account_id
+    if target is None or target == status.account_id:
+        return {row.id for row in found}
+    carrying = set()
+    for row in found:
+        if row.replies_policy == "none":
+            continue
+        if target == row.account_id:
+            carrying.add(row.id)
+        elif row.replies_policy == "list":
+            if session.scalar(select(exists().where(ListAccount.list_id == row.id, ListAccount.account_id == target))):
+                carrying.add(row.id)
+        elif session.scalar(select(exists().where(Follow.account_id == row.account_id, Follow.target_id == target))):
+            carrying.add(row.id)
+    return carrying
 
 
 def exclusive_owners(session: Session, author_id: int, owner_ids: Collection[int]) -> set[int]:

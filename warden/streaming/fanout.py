@@ -148,7 +148,7 @@ class Fanout:
             followers = followers_among(session, status.account_id, {t.account_id for t in targets})
             followers -= lists.exclusive_owners(session, status.account_id, followers)  # read on their lists
             list_ids = {int(s.param) for t in targets for s in t.subscriptions if s.stream == "list" and s.param}
-            on_lists = {str(i) for i in lists.lists_of_members(session, sorted(list_ids), status.account_id)}
+            on_lists = {str(i) for i in lists.lists_carrying(session, sorted(list_ids), status)}
             wanted: list[tuple[Target, list[Subscription]]] = []
             for target in targets:
                 subs = [s for s in target.subscriptions

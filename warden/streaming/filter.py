@@ -7,7 +7,7 @@ A stream shows what the matching timeline would show on its next read, no more:
   public, not limited, not a reblog), as the public and tag timelines do;
 - `direct` shows published direct posts to their author and the accounts they mention;
 - `list` shows the list timeline's posts: published, non-direct posts by the list's members that its
-  owner still follows (the list's replies policy is not applied to the stream);
+  owner still follows, replies as the list's replies policy allows (`lists.lists_carrying`);
 - on every stream the viewer must pass `statuses.can_see` (removed, deleted, suspended authors,
   blocks either way, private posts only to followers and the mentioned) and must not have muted the
   author, or, for a reblog, the reblogged author (`timelines._hidden_authors`).
