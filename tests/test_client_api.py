@@ -397,6 +397,13 @@ def test_conversations_unread_read_reply_and_delete(server: LiveServer) -> None:
     listed = bob.get("/api/v1/conversations", params={"limit": 1})
     assert [c["last_status"]["id"] for c in ok(listed)] == [other["id"]]
     assert [c["last_status"]["id"] for c in ok(bob.get(next_link(listed)))] == [answer["id"]]
+    # a deleted post leaves: the conversation falls back to the one before it
+    ok(alice.request("DELETE", f"/api/v1/statuses/{other['id']}"))
+    later = post(alice, f"@{bob.username} one more word", visibility="direct", in_reply_to_id=answer["id"])
+    assert ok(bob.get("/api/v1/conversations"))[0]["last_status"]["id"] == later["id"]
+    ok(alice.request("DELETE", f"/api/v1/statuses/{later['id']}"))
+    assert [c["last_status"]["id"] for c in ok(bob.get("/api/v1/conversations"))] == [answer["id"]]
+    other = post(alice, f"@{bob.username} another topic, once more", visibility="direct")
     # deleting removes it from the reader's list only
     assert ok(bob.request("DELETE", f"/api/v1/conversations/{theirs['id']}")) == {}
     assert [c["id"] for c in ok(bob.get("/api/v1/conversations"))] != [theirs["id"]]

@@ -4,7 +4,8 @@ A published direct post updates, in its own write transaction (`statuses.create`
 participant (its author and everyone it mentions) for its thread, named by the thread's first post:
 the other participants, the newest post, and whether this participant has read it (the author has;
 the others have not until `POST /api/v1/conversations/:id/read`). Deleting a conversation removes only
-the reader's row; a new post in the thread brings it back, as in Mastodon. Pages go by the newest
+the reader's row; a new post in the thread brings it back, as in Mastodon. Deleting a post takes it
+out of its conversations (`forget`). Pages go by the newest
 post's id (`last_status_id`), which is what the `Link` header's cursors are.
 """
 
@@ -48,7 +49,7 @@ def record(session: Session, status: Status, participant_ids: set[int]) -> None:
         unread = account_id != status.account_id
         added = insert_if_absent(session, AccountConversation, {
             "account_id": account_id, "root_id": root, "participant_ids": others, "last_status_id": status.id,
-            "unread": unread, "updated_at": now}, ["account_id", "root_id"])
+            "status_ids": [status.id], "unread": unread, "updated_at": now}, ["account_id", "root_id"])
         if not added:
             row = session.scalar(select(AccountConversation).where(AccountConversation.account_id == account_id,
                                                                    AccountConversation.root_id == root))
@@ -56,8 +57,24 @@ def record(session: Session, status: Status, participant_ids: set[int]) -> None:
                 continue
             row.participant_ids = sorted(set(row.participant_ids or []) | set(others))
             row.last_status_id = max(row.last_status_id, status.id)
+            row.status_ids = sorted(set(row.status_ids or []) | {status.id})
             row.unread = row.unread or unread
             row.updated_at = now
+
+
+def forget(session: Session, status: Status) -> None:
+    """A deleted direct post leaves its thread's conversations: each falls back to its newest remaining
+    post, or goes when none is left (as Mastodon's AccountConversation does)."""
+    rows = session.scalars(select(AccountConversation).where(AccountConversation.root_id == root_of(session, status)))
+    for row in list(rows):
+        remaining = [i for i in row.status_ids or [] if i != status.id]
+        if len(remaining) == len(row.status_ids or []):
+            continue
+        if not remaining:
+            session.delete(row)
+        else:
+            row.status_ids = remaining
+            row.last_status_id = max(remaining)
 
 
 def page(session: Session, account_id: int, window: dict[str, Any]) -> list[AccountConversation]:

@@ -332,6 +332,8 @@ def delete_status(session: Session, author: Account, status_id: int | str) -> St
         raise Forbidden("This action is not allowed")
     status.deleted_at = utcnow()
     status.local_public = False
+    if status.visibility == "direct":
+        conversations.forget(session, status)
     session.execute(update(Account).where(Account.id == author.id)
                     .values(statuses_count=Account.statuses_count - 1))
     if status.in_reply_to_id is not None:

@@ -110,5 +110,7 @@ class AccountConversation(Base):
     #: The other participants' account ids.
     participant_ids: Mapped[list[Any]] = mapped_column(default=list)
     last_status_id: Mapped[int] = mapped_column(BigID)
+    #: The thread's direct posts this participant is in, oldest first (a deleted one leaves).
+    status_ids: Mapped[list[Any]] = mapped_column(default=list)
     unread: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('root_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('participant_ids', sa.JSON(), nullable=False),
     sa.Column('last_status_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('status_ids', sa.JSON(), nullable=False),
     sa.Column('unread', sa.Boolean(), nullable=False),
     sa.Column('updated_at', warden.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
