@@ -149,6 +149,32 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/appeal/{token}"): APPEAL_LINK,
     ("GET", "/disputes/strikes/{decision_id}"): ANYONE,
     ("POST", "/disputes/strikes/{decision_id}"): UNCHECKED,  # checks the password itself
+    # lists, filters, markers, preferences, bookmarks, saved lists, conversations (issue 33)
+    ("GET", "/api/v1/lists"): USERS,
+    ("POST", "/api/v1/lists"): USERS,
+    **{(method, "/api/v1/lists/{list_id}"): OWNER for method in ("GET", "PUT", "DELETE")},
+    **{(method, "/api/v1/lists/{list_id}/accounts"): OWNER for method in ("GET", "POST", "DELETE")},
+    ("GET", "/api/v1/timelines/list/{list_id}"): OWNER,
+    ("GET", "/api/v1/accounts/{account_id}/lists"): USERS,
+    ("GET", "/api/v2/filters"): USERS,
+    ("POST", "/api/v2/filters"): USERS,
+    **{(method, "/api/v2/filters/{filter_id}"): OWNER for method in ("GET", "PUT", "DELETE")},
+    **{(method, "/api/v2/filters/{filter_id}/keywords"): OWNER for method in ("GET", "POST")},
+    **{(method, "/api/v2/filters/keywords/{keyword_id}"): OWNER for method in ("GET", "PUT", "DELETE")},
+    **{(method, "/api/v2/filters/{filter_id}/statuses"): OWNER for method in ("GET", "POST")},
+    **{(method, "/api/v2/filters/statuses/{status_filter_id}"): OWNER for method in ("GET", "DELETE")},
+    ("GET", "/api/v1/filters"): USERS,
+    ("POST", "/api/v1/filters"): USERS,
+    **{(method, "/api/v1/filters/{keyword_id}"): OWNER for method in ("GET", "PUT", "DELETE")},
+    ("GET", "/api/v1/markers"): USERS,
+    ("POST", "/api/v1/markers"): USERS,
+    ("GET", "/api/v1/preferences"): USERS,
+    ("POST", "/api/v1/statuses/{status_id}/bookmark"): USERS,
+    ("POST", "/api/v1/statuses/{status_id}/unbookmark"): USERS,
+    **{("GET", f"/api/v1/{name}"): USERS for name in ("bookmarks", "favourites", "blocks", "mutes")},
+    ("GET", "/api/v1/conversations"): USERS,
+    ("DELETE", "/api/v1/conversations/{conversation_id}"): OWNER,
+    ("POST", "/api/v1/conversations/{conversation_id}/read"): OWNER,
     # streaming
     ("GET", "/api/v1/streaming/health"): ANYONE,
     ("GET", "/api/v1/streaming/{channel:path}"): USERS,
@@ -264,6 +290,13 @@ def _make_world(server: LiveServer, stack: list[httpx.Client]) -> World:
                                                 "comment": "look", "category": "other"})
     assert report.status_code == 200, report.text
     case_id = case_for(server, int(target_post))
+    list_id = user.post("/api/v1/lists", data={"title": "matrix"}).json()["id"]
+    group = user.post("/api/v2/filters", json={"title": "matrix", "context": ["home"],
+                                               "keywords_attributes": [{"keyword": "zz-matrix-zz"}]}).json()
+    status_filter = user.post(f"/api/v2/filters/{group['id']}/statuses", data={"status_id": target_post}).json()
+    assert other.post("/api/v1/statuses", data={"status": f"@{user.username} a direct message",
+                                                "visibility": "direct"}).status_code == 200
+    conversation_id = user.get("/api/v1/conversations").json()[0]["id"]
     notice_ids = send_notices(server, partner_tokens["partner"], [
         {"url": status_url(server, user, int(status_id)), "category": "incitement", "explanation": "look"}])
 
@@ -299,7 +332,9 @@ def _make_world(server: LiveServer, stack: list[httpx.Client]) -> World:
               "decision_id": str(decision_id), "appeal_id": str(appeal.json()["id"]),
               "token": link.rsplit("/", 1)[-1], "hashtag": "matrix", "channel:path": "user",
               "username": user.username, "name": "matrix",
-              "media_id": str(picture.json()["id"]), "media_token": media_token, "file_name": file_name}
+              "media_id": str(picture.json()["id"]), "media_token": media_token, "file_name": file_name,
+              "list_id": list_id, "filter_id": group["id"], "keyword_id": group["keywords"][0]["id"],
+              "status_filter_id": status_filter["id"], "conversation_id": conversation_id}
     return World(server, users, partner_tokens, console, csrf, params, doomed)
 
 

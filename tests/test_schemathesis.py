@@ -102,6 +102,14 @@ _BOOL = {"type": "boolean"}
 _POST = {"status": _string(), "spoiler_text": _string(), "sensitive": _BOOL, "language": _string(),
          "visibility": _string(enum=["public", "unlisted", "private", "direct"]), "in_reply_to_id": _string()}
 
+_CONTEXTS = {"type": "array", "items": _string(enum=["home", "notifications", "public", "thread", "account"])}
+_FILTER = {"title": _string(), "context": _CONTEXTS, "filter_action": _string(enum=["warn", "hide", "blur"]),
+           "expires_in": {"type": "integer"},
+           "keywords_attributes": {"type": "array", "items": {"type": "object", "properties": {
+               "keyword": _string(), "whole_word": _BOOL, "id": _string(), "_destroy": _BOOL}}}}
+_FILTER_V1 = {"phrase": _string(), "context": _CONTEXTS, "irreversible": _BOOL, "whole_word": _BOOL,
+              "expires_in": {"type": "integer"}}
+
 #: The bodies the write routes read (warden/api/params.py reads them by hand, so FastAPI's document
 #: does not declare them): without these the fuzzer would send each of those routes one empty body.
 REQUEST_BODIES: dict[tuple[str, str], dict[str, object]] = {
@@ -121,6 +129,19 @@ REQUEST_BODIES: dict[tuple[str, str], dict[str, object]] = {
                                "client_secret": _string(), "scope": _string(), "code": _string(),
                                "redirect_uri": _string()},
     ("put", "/api/v1/media/{media_id}"): {"description": _string(), "focus": _string()},
+    ("post", "/api/v1/lists"): {"title": _string(), "replies_policy": _string(enum=["followed", "list", "none"]),
+                                "exclusive": _BOOL},
+    ("put", "/api/v1/lists/{list_id}"): {"title": _string(), "replies_policy": _string(), "exclusive": _BOOL},
+    ("post", "/api/v1/lists/{list_id}/accounts"): {"account_ids": {"type": "array", "items": _string()}},
+    ("post", "/api/v2/filters"): _FILTER,
+    ("put", "/api/v2/filters/{filter_id}"): _FILTER,
+    ("post", "/api/v2/filters/{filter_id}/keywords"): {"keyword": _string(), "whole_word": _BOOL},
+    ("put", "/api/v2/filters/keywords/{keyword_id}"): {"keyword": _string(), "whole_word": _BOOL},
+    ("post", "/api/v2/filters/{filter_id}/statuses"): {"status_id": _string()},
+    ("post", "/api/v1/filters"): _FILTER_V1,
+    ("put", "/api/v1/filters/{keyword_id}"): _FILTER_V1,
+    ("post", "/api/v1/markers"): {"home": {"type": "object", "properties": {"last_read_id": _string()}},
+                                  "notifications": {"type": "object", "properties": {"last_read_id": _string()}}},
     ("post", "/api/v1/admin/accounts/{account_id}/action"): {
         "type": _string(enum=["none", "sensitive", "disable", "silence", "suspend"]), "text": _string(),
         "report_id": _string()},

@@ -15,8 +15,13 @@ from warden.api.responses import JSON, install_error_handlers
 from warden.api.routes import (
     accounts,
     admin,
+    bookmarks,
+    conversations,
+    filters,
     instance,
     media,
+    lists,
+    markers,
     moderation,
     notifications,
     oauth,
@@ -62,7 +67,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     media.install_storage(app.state.services, extras.get("media_storage"))
     install_error_handlers(app)
     for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, outcomes, moderation,
-                   admin, streaming_routes, media):
+                   admin, streaming_routes, media, lists, filters, markers, bookmarks, conversations):
         app.include_router(module.router)
     install_console(app)
     install_web(app)  # public pages, /static and the HTML 404 page (after the JSON error handlers)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -60,7 +61,30 @@ class Params:
         return dict(self.data)
 
 
+#: Rails-style nested form keys: `keywords_attributes[][keyword]`, `keywords_attributes[0][keyword]`,
+#: `home[last_read_id]`.
+_NESTED = re.compile(r"^([^\[\]]+)(?:\[(\d*)\])?\[([^\[\]]+)\]$")
+
+
 def _merge(target: dict[str, Any], key: str, value: Any) -> None:
+    nested = _NESTED.match(key) if "[" in key and not key.endswith("[]") else None
+    if nested is not None:
+        name, index, field = nested.groups()
+        if index is None:  # home[last_read_id]: one object
+            holder = target.setdefault(name, {})
+            if isinstance(holder, dict):
+                holder[field] = value
+        elif index == "":  # a[][k]: a list of objects; a repeated field starts the next one (as Rails)
+            items = target.setdefault(name, [])
+            if isinstance(items, list):
+                if not items or not isinstance(items[-1], dict) or field in items[-1]:
+                    items.append({})
+                items[-1][field] = value
+        else:  # a[0][k]: objects by index
+            items = target.setdefault(name, {})
+            if isinstance(items, dict):
+                items.setdefault(index, {})[field] = value
+        return
     if key.endswith("[]"):
         target.setdefault(key[:-2], []).append(value)
     else:

@@ -52,8 +52,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "Error"
-        if exc.status_code == 404:
-            message = "Record not found" if message == "Not Found" else message
+        if exc.status_code == 404 and message == "Not Found":
+            # the router found no route: an unknown endpoint. A known route's missing record is a
+            # WardenError NotFound ("Record not found"), as Mastodon words each.
+            message = "Not found"
         return error(exc.status_code, message)
 
     @app.exception_handler(Exception)

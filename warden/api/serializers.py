@@ -15,16 +15,18 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, bindparam, literal, select
+from sqlalchemy import Row, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from warden import __version__
 from warden.cases import outcomes
 from warden.config import Settings
 from warden.media.service import attachment_json
+from warden.platform import filters
 from warden.platform.accounts import Relationship
 from warden.platform.statuses import can_see
 from warden.platform.timelines import AUTHOR_COLUMNS, PAGE_DATETIMES
+from warden.store.client_models import AccountConversation, Bookmark
 from warden.store.models import Account, Favourite, Notification, Report, Status, Tag
 
 MASTODON_COMPAT_VERSION = "4.2.0"
@@ -109,7 +111,7 @@ def _page_status_json(base: str, row: Row[Any], own: bool) -> bytes:
     status.media_list = orjson.loads(row.media_json) if row.media_json else None
     author = SimpleNamespace(**{name: values[f"author_{name}"] for name in AUTHOR_COLUMNS})
     data = Presenter._render_status(base, status, _account_json(base, _AuthorKey(author)),
-                                    row.favourited, row.reblogged, own)
+                                    row.favourited, row.reblogged, own, bookmarked=row.bookmarked)
     return orjson.dumps(data)
 
 
@@ -161,8 +163,9 @@ class Presenter:
 
     # --- statuses ---------------------------------------------------------------------------
 
-    def statuses(self, rows: list[Status]) -> list[dict[str, Any]]:
+    def statuses(self, rows: list[Status], *, context: str | None = None) -> list[dict[str, Any]]:
         """Mastodon Status entities for `rows` (reblogs of things the viewer cannot see are dropped).
+        With a filter `context`, the viewer's filters for it apply (`apply_filters`).
 
         Three queries at most, whatever the page size: reblogged originals, authors, and the viewer's
         own favourites and reblogs. Mentions and tags are stored on the status itself.
@@ -180,19 +183,22 @@ class Presenter:
         authors = {a.id: a for a in conn.execute(_ACCOUNT_ROWS, {"ids": list(account_ids)})}
         favourited: set[int] = set()
         reblogged: set[int] = set()
+        bookmarked: set[int] = set()
         if self.viewer_id is not None:
-            flags = session.execute(
+            flags = session.execute(union_all(
                 select(Favourite.status_id, literal("f")).where(Favourite.account_id == self.viewer_id,
-                                                                 Favourite.status_id.in_(ids))
-                .union_all(select(Status.reblog_of_id, literal("r")).where(
-                    Status.account_id == self.viewer_id, Status.reblog_of_id.in_(ids), Status.deleted_at.is_(None)))
-            ).all()
+                                                                 Favourite.status_id.in_(ids)),
+                select(Status.reblog_of_id, literal("r")).where(
+                    Status.account_id == self.viewer_id, Status.reblog_of_id.in_(ids), Status.deleted_at.is_(None)),
+                select(Bookmark.status_id, literal("b")).where(Bookmark.account_id == self.viewer_id,
+                                                               Bookmark.status_id.in_(ids)),
+            )).all()
             for status_id, kind in flags:
-                (favourited if kind == "f" else reblogged).add(status_id)
+                {"f": favourited, "r": reblogged, "b": bookmarked}[kind].add(status_id)
 
         def render(status: Status) -> dict[str, Any]:
             return self._status(status, authors[status.account_id], status.id in favourited,
-                                status.id in reblogged)
+                                status.id in reblogged, bookmarked=status.id in bookmarked)
 
         out: list[dict[str, Any]] = []
         for status in rows:
@@ -207,8 +213,19 @@ class Presenter:
             wrapper["content"] = ""
             wrapper["reblogged"] = original.id in reblogged
             wrapper["favourited"] = original.id in favourited
+            wrapper["bookmarked"] = original.id in bookmarked
             out.append(wrapper)
+        if context is not None:
+            out = self.apply_filters(out, context)
         return out
+
+    def apply_filters(self, rendered: list[dict[str, Any]], context: str) -> list[dict[str, Any]]:
+        """The viewer's filters for `context` (home, public, thread, account, notifications) applied to
+        rendered statuses: `filtered` set, `hide` matches dropped (`platform/filters.py`)."""
+        if self.viewer_id is None or not rendered:
+            return rendered
+        active = filters.active_filters(self.session, [self.viewer_id], context).get(self.viewer_id, [])
+        return filters.apply_to_statuses(active, rendered, iso)
 
     def new_status(self, status: Status, author: Account) -> dict[str, Any]:
         """A post the viewer (`author`) has just written, in its write transaction: no queries, since
@@ -225,20 +242,23 @@ class Presenter:
         """A home page (`timelines.home_page` rows) as the JSON list of Mastodon statuses, built from
         cached per-status JSON. A page with reblogs takes the general path (`statuses`), which loads
         and checks the reblogged originals."""
-        if any(row.reblog_of_id is not None for row in rows):
+        if any(row.reblog_of_id is not None for row in rows) or (rows and rows[0].viewer_filters):
+            # the viewer's filters make a page their own: it is rendered for them, not from the cache
             ids = [row.id for row in rows]
             full = {row.id: row for row in self.session.connection().execute(_STATUS_ROWS, {"ids": ids})}
-            return orjson.dumps(self.statuses([full[i] for i in ids if i in full]), option=orjson.OPT_NON_STR_KEYS)
+            return orjson.dumps(self.statuses([full[i] for i in ids if i in full], context="home"),
+                                option=orjson.OPT_NON_STR_KEYS)
         base, viewer = self.settings.base_url, self.viewer_id
         return b"[" + b",".join(_page_status_json(base, row, row.account_id == viewer) for row in rows) + b"]"
 
-    def _status(self, status: Status, author: Account, favourited: bool, reblogged: bool) -> dict[str, Any]:
+    def _status(self, status: Status, author: Account, favourited: bool, reblogged: bool, *,
+                bookmarked: bool = False) -> dict[str, Any]:
         return self._render_status(self.settings.base_url, status, self.account(author), favourited, reblogged,
-                                   self.viewer_id == status.account_id)
+                                   self.viewer_id == status.account_id, bookmarked=bookmarked)
 
     @staticmethod
     def _render_status(base: str, status: Any, account: dict[str, Any], favourited: bool, reblogged: bool,
-                       own: bool) -> dict[str, Any]:
+                       own: bool, *, bookmarked: bool = False) -> dict[str, Any]:
         url = f"{base}/@{account['username']}/{status.id}"
         spoiler = status.spoiler_text or (status.moderation_label or "")
         data: dict[str, Any] = {
@@ -271,7 +291,7 @@ class Presenter:
             "favourited": bool(favourited),
             "reblogged": bool(reblogged),
             "muted": False,
-            "bookmarked": False,
+            "bookmarked": bool(bookmarked),
             "pinned": False,
             "filtered": [],
         }
@@ -291,7 +311,7 @@ class Presenter:
         statuses = {s.id: s for s in self.session.scalars(select(Status).where(Status.id.in_(status_ids)))} \
             if status_ids else {}
         visible = {s.id: s for s in statuses.values() if can_see(self.session, self.viewer_id, s)}
-        rendered = {int(d["id"]): d for d in self.statuses(list(visible.values()))}
+        rendered = {int(d["id"]): d for d in self.statuses(list(visible.values()), context="notifications")}
         out = []
         warnings: tuple[dict[str, Any], dict[str, Any]] | None = None
         for n in rows:
@@ -316,6 +336,21 @@ class Presenter:
         reader = self.session.get(Account, rows[0].account_id)
         ids = [str(n.data.get("id")) for n in rows if n.type == "moderation_warning" and n.data]
         return (self.account(reader) if reader is not None else {}), outcomes.appeals_of(self.session, ids)
+    def conversations(self, rows: list[AccountConversation]) -> list[dict[str, Any]]:
+        """Mastodon Conversation entities: the other participants and the newest post the viewer may
+        still see (None when it was deleted or removed)."""
+        if not rows:
+            return []
+        participant_ids = {int(i) for row in rows for i in row.participant_ids or []}
+        people = {a.id: a for a in self.session.scalars(select(Account).where(Account.id.in_(participant_ids)))} \
+            if participant_ids else {}
+        last = {s.id: s for s in self.session.scalars(select(Status).where(
+            Status.id.in_([row.last_status_id for row in rows])))}
+        visible = [s for s in last.values() if can_see(self.session, self.viewer_id, s)]
+        rendered = {int(d["id"]): d for d in self.statuses(visible)}
+        return [{"id": str(row.id), "unread": bool(row.unread),
+                 "accounts": [self.account(people[int(i)]) for i in row.participant_ids or [] if int(i) in people],
+                 "last_status": rendered.get(row.last_status_id)} for row in rows]
 
     def relationship(self, rel: Relationship) -> dict[str, Any]:
         return {

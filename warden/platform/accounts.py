@@ -13,6 +13,7 @@ from warden.platform import console_sessions, notifications
 from warden.platform.ids import parse_id
 from warden.platform.auth import hash_password
 from warden.platform.pagination import paginate
+from warden.store.client_models import ListAccount, UserList
 from warden.store.db import insert_if_absent
 from warden.store.models import Account, Block, Follow, Mute, Notification, utcnow
 
@@ -202,6 +203,9 @@ def follow(session: Session, me: Account, target_id: int | str, *, reblogs: bool
 def _remove_follow(session: Session, follower: int, target: int) -> None:
     removed = session.execute(delete(Follow).where(Follow.account_id == follower, Follow.target_id == target))
     if removed.rowcount:
+        # an account one no longer follows leaves one's lists, as in Mastodon
+        session.execute(delete(ListAccount).where(ListAccount.account_id == target, ListAccount.list_id.in_(
+            select(UserList.id).where(UserList.account_id == follower))))
         session.execute(update(Account).where(Account.id == follower).values(following_count=Account.following_count - 1))
         session.execute(update(Account).where(Account.id == target).values(followers_count=Account.followers_count - 1))
 

@@ -21,7 +21,7 @@ from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from warden.media import service as media_service
 from warden.observability.metrics import OUTBOX_EVENTS
-from warden.platform import accounts, content, notifications
+from warden.platform import accounts, content, conversations, notifications
 from warden.platform.ids import parse_id
 from warden.platform.moderator_floor import impose, moderator_floor
 from warden.policy.gate import Draft, ModerationGate, Verdict, moderate
@@ -260,6 +260,8 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
                                  status_id=status.id)
     session.add_all([Mention(status_id=status.id, account_id=account.id) for account in targets.values()])
     session.add_all([StatusTag(status_id=status.id, tag_id=tag_id) for tag_id in tag_ids])
+    if status.visibility == "direct" and status.state == "published":
+        conversations.record(session, status, {account.id for account in targets.values()})
     if idempotency_key:
         fresh = insert_if_absent(session, IdempotencyKey, {"account_id": author.id, "key": idempotency_key,
                                                            "status_id": status.id, "created_at": now},
@@ -340,6 +342,8 @@ def delete_status(session: Session, author: Account, status_id: int | str) -> St
         raise Forbidden("This action is not allowed")
     status.deleted_at = utcnow()
     status.local_public = False
+    if status.visibility == "direct":
+        conversations.forget(session, status)
     session.execute(update(Account).where(Account.id == author.id)
                     .values(statuses_count=Account.statuses_count - 1))
     if status.in_reply_to_id is not None:

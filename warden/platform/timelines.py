@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from warden.platform.accounts import is_blocked_either_way
 from warden.platform.pagination import paginate, window
+from warden.store.client_models import Bookmark, CustomFilter, ListAccount, UserList
 from warden.store.models import HOME_INDEX_WHERE, Account, Block, Favourite, Follow, Mute, Status, StatusTag, Tag
 
 
@@ -46,10 +47,13 @@ def _page(session: Session, query, *, max_id, since_id, min_id, limit) -> list[S
 def _home_statement(max_id: bool, since_id: bool, min_id: bool) -> tuple[Select[tuple[int]], bool]:
     """The home-timeline id query for one shape of window, built once and reused with new parameters."""
     viewer = bindparam("viewer", type_=Integer)
+    # members of the viewer's exclusive lists are read on those lists, not at home
+    exclusive = (select(ListAccount.account_id).join(UserList, UserList.id == ListAccount.list_id)
+                 .where(UserList.account_id == viewer, UserList.exclusive.is_(True)))
     authors = (
         select(Follow.target_id)
         .join(Account, Account.id == Follow.target_id)
-        .where(Follow.account_id == viewer, Account.suspended_at.is_(None))
+        .where(Follow.account_id == viewer, Account.suspended_at.is_(None), Follow.target_id.not_in(exclusive))
         .union_all(select(viewer))
     )
     hidden = _hidden_authors(viewer)
@@ -125,7 +129,11 @@ def _home_page_statement(max_id: bool, since_id: bool, min_id: bool) -> Select[A
                exists().where(Favourite.__table__.c.account_id == viewer,
                               Favourite.__table__.c.status_id == statuses.c.id).label("favourited"),
                exists().where(reblogs.c.account_id == viewer, reblogs.c.reblog_of_id == statuses.c.id,
-                              reblogs.c.deleted_at.is_(None)).label("reblogged"))
+                              reblogs.c.deleted_at.is_(None)).label("reblogged"),
+               exists().where(Bookmark.__table__.c.account_id == viewer,
+                              Bookmark.__table__.c.status_id == statuses.c.id).label("bookmarked"),
+               # whether the viewer has filters at all: then the page is rendered for them (serializers)
+               exists().where(CustomFilter.__table__.c.account_id == viewer).label("viewer_filters"))
         .join_from(statuses, authors, authors.c.id == statuses.c.account_id)
         .where(statuses.c.id.in_(ids.scalar_subquery()))
         .order_by(statuses.c.id.desc())
@@ -136,8 +144,8 @@ def home_page(session: Session, viewer_id: int, *, max_id: int | None = None, si
               min_id: int | None = None, limit: int = 20) -> list[Row[Any]]:
     """The statuses of `home()` in one query, newest first, as flat rows: the `STATUS_COLUMNS`, the
     JSON lists as text (`mention_json`, `tag_json`, `media_json`), the `PAGE_DATETIMES` as the database returns
-    them, the author as ``author_<name>`` and the viewer's
-    `favourited` / `reblogged` flags. The page's ids still come from the partial index first."""
+    them, the author as ``author_<name>``, the viewer's
+    `favourited` / `reblogged` / `bookmarked` flags and whether the viewer has filters (`viewer_filters`). The page's ids still come from the partial index first."""
     statement = _home_page_statement(max_id is not None, since_id is not None, min_id is not None)
     params = {"viewer": viewer_id, "max_id": max_id, "since_id": since_id, "min_id": min_id, "limit": limit}
     return list(session.connection().execute(statement, {k: v for k, v in params.items() if v is not None}))

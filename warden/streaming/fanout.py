@@ -18,9 +18,10 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from warden.api.serializers import Presenter
+from warden.api.serializers import Presenter, iso
 from warden.broker import events
 from warden.config import Settings
+from warden.platform import conversations, filters, lists
 from warden.platform.scopes import grants
 from warden.store.db import Database
 from warden.store.models import Account, Notification, Status
@@ -31,6 +32,9 @@ log = logging.getLogger("warden.streaming")
 
 STATUS_EVENTS = {"status.created": "update", "status.reblogged": "update", "status.updated": "status.update"}
 RETRACTING_EVENTS = ("status.deleted", "status.removed", "status.held")
+#: The filter context of each stream that carries statuses (as Mastodon's streaming server applies them).
+FILTER_CONTEXTS = {"user": "home", "list": "home", "public": "public", "public:local": "public",
+                   "hashtag": "public", "hashtag:local": "public"}
 #: Every event type the streams act on; feeds drop the rest before queueing.
 HANDLED = frozenset([*STATUS_EVENTS, *RETRACTING_EVENTS, "account.suspended", "notification.created"])
 
@@ -142,10 +146,13 @@ class Fanout:
                 return []
             tags = set(status.tag_list or [])
             followers = followers_among(session, status.account_id, {t.account_id for t in targets})
+            followers -= lists.exclusive_owners(session, status.account_id, followers)  # read on their lists
+            list_ids = {int(s.param) for t in targets for s in t.subscriptions if s.stream == "list" and s.param}
+            on_lists = {str(i) for i in lists.lists_carrying(session, sorted(list_ids), status)}
             wanted: list[tuple[Target, list[Subscription]]] = []
             for target in targets:
                 subs = [s for s in target.subscriptions
-                        if stream_wants(s, status, viewer_id=target.account_id, tags=tags,
+                        if stream_wants(s, status, viewer_id=target.account_id, tags=tags, lists=on_lists,
                                         follows_author=target.account_id in followers)]
                 if subs:
                     wanted.append((target, subs))
@@ -164,6 +171,10 @@ class Fanout:
 
             shown = Shown(account_ids=frozenset({status.account_id} | ({original.account_id} if original else set())),
                           reblog_of_id=status.reblog_of_id)
+            # viewers' filters (platform/filters.py): their frames are their own, with `filtered`, and a
+            # `hide` match is not sent at all
+            viewer_filters = filters.active_filters(session, {t.account_id for t, _ in wanted
+                                                              if t.account_id in allowed}, None)
             payloads: dict[int | None, str] = {}
             frames: dict[tuple[Any, ...], Frame] = {}
             deliveries: list[Delivery] = []
@@ -180,6 +191,16 @@ class Fanout:
                     if sub.stream == "direct":
                         frame = Frame(stream=sub.names, event="conversation",
                                       payload=self._conversation(session, status, target.account_id, data))
+                    elif target.account_id in viewer_filters and FILTER_CONTEXTS.get(sub.stream):
+                        context = FILTER_CONTEXTS[sub.stream]
+                        mine = [f for f in viewer_filters[target.account_id] if context in (f.row.context or [])]
+                        if mine:
+                            kept = filters.apply_to_statuses(mine, [orjson.loads(payloads[key])], iso)
+                            if not kept:
+                                continue
+                            frame = Frame(stream=sub.names, event=event, payload=orjson.dumps(kept[0]).decode())
+                        else:
+                            frame = Frame(stream=sub.names, event=event, payload=payloads[key])
                     else:  # one frame object per stream and viewer class, so its text is encoded once
                         frame_key = (*sub.names, key)
                         frame = frames.get(frame_key)  # type: ignore[assignment]
@@ -189,13 +210,16 @@ class Fanout:
             return deliveries
 
     def _conversation(self, session: Any, status: Status, viewer_id: int, last_status: dict[str, Any]) -> str:
-        """Mastodon's Conversation entity for a direct post (Warden keeps no conversation table: the
-        thread's first post names it)."""
+        """Mastodon's Conversation entity for a direct post: the viewer's conversation row, which the
+        post's write transaction brought up to date (`platform/conversations.py`)."""
+        row = conversations.for_status(session, viewer_id, status)
         participants = {status.account_id} | {int(m["id"]) for m in status.mention_list or []}
+        if row is not None:
+            participants |= {int(i) for i in row.participant_ids or []}
         others = [a for a in session.scalars(select(Account).where(Account.id.in_(participants - {viewer_id})))]
         presenter = Presenter(session, self.settings, viewer_id)
-        root = status.in_reply_to_id or status.id
-        return orjson.dumps({"id": str(root), "unread": viewer_id != status.account_id,
+        return orjson.dumps({"id": str(row.id if row is not None else conversations.root_of(session, status)),
+                             "unread": bool(row.unread) if row is not None else viewer_id != status.account_id,
                              "accounts": [presenter.account(a) for a in others],
                              "last_status": last_status}).decode()
 

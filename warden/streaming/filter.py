@@ -7,6 +7,8 @@ A stream shows what the matching timeline would show on its next read, no more:
   public, not limited, not a reblog), as the public and tag timelines do; `public:media` and
   `public:local:media` those of them with media attachments;
 - `direct` shows published direct posts to their author and the accounts they mention;
+- `list` shows the list timeline's posts: published, non-direct posts by the list's members that its
+  owner still follows, replies as the list's replies policy allows (`lists.lists_carrying`);
 - on every stream the viewer must pass `statuses.can_see` (removed, deleted, suspended authors,
   blocks either way, private posts only to followers and the mentioned) and must not have muted the
   author, or, for a reblog, the reblogged author (`timelines._hidden_authors`).
@@ -25,8 +27,9 @@ from warden.streaming.hub import Subscription
 
 
 def stream_wants(subscription: Subscription, status: Status, *, viewer_id: int, follows_author: bool,
-                 tags: Collection[str]) -> bool:
-    """Whether `subscription` carries `status` at all, before anyone's visibility is checked."""
+                 tags: Collection[str], lists: Collection[str] = ()) -> bool:
+    """Whether `subscription` carries `status` at all, before anyone's visibility is checked. `lists`:
+    the ids of the lists (as strings) that have the author as a member their owner follows."""
     if status.deleted_at is not None or status.state != "published":
         return False
     stream = subscription.stream
@@ -40,7 +43,9 @@ def stream_wants(subscription: Subscription, status: Status, *, viewer_id: int, 
         return bool(status.local_public) and subscription.param in tags
     if stream == "direct":
         return status.visibility == "direct" and status.reblog_of_id is None
-    return False  # remote streams (Warden has no federation), lists (not yet in Warden)
+    if stream == "list":
+        return status.visibility != "direct" and subscription.param in lists
+    return False  # remote streams (Warden has no federation)
 
 
 def followers_among(session: Session, account_id: int, viewer_ids: Collection[int]) -> set[int]:

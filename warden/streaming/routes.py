@@ -23,10 +23,12 @@ from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.websockets import WebSocketDisconnect
 
-from warden.api.deps import LOGIN_DISABLED, Services, cached_token
+from warden.api.deps import LOGIN_DISABLED, Services, cached_token, run
 from warden.api.responses import error
 from warden.platform.auth import TokenInfo
+from warden.platform.ids import as_id
 from warden.platform.scopes import grants
+from warden.store.client_models import UserList
 from warden.streaming.hub import STREAMS, Connection, Subscription
 
 router = APIRouter(tags=["streaming"])
@@ -69,8 +71,28 @@ def subscription(stream: str | None, *, tag: str | None, list_id: str | None, sc
     if stream == "list":
         if not list_id:
             raise StreamError("Missing list name parameter")
-        raise StreamError("List not found", 404)  # Warden has no lists yet
+        ident = as_id(list_id)
+        if ident is None:
+            raise StreamError("List not found", 404)
+        return Subscription(stream, str(ident))
     return Subscription(stream)
+
+
+async def checked(conn: HTTPConnection, stream: str | None, *, tag: str | None, list_id: str | None,
+                  info: TokenInfo) -> Subscription:
+    """`subscription`, and for a list: that it is the viewer's own (else "List not found", 404)."""
+    sub = subscription(stream, tag=tag, list_id=list_id, scopes=info.scopes)
+    if sub.stream == "list":
+        db = _services(conn).db
+
+        def owns() -> bool:
+            with db.read() as session:
+                row = session.get(UserList, int(sub.param or 0))
+                return row is not None and row.account_id == info.account_id
+
+        if not await run(owns):
+            raise StreamError("List not found", 404)
+    return sub
 
 
 async def authenticate(conn: HTTPConnection, raw: str | None) -> TokenInfo:
@@ -115,8 +137,8 @@ async def websocket_stream(websocket: WebSocket) -> None:
     params = websocket.query_params
     if params.get("stream"):  # subscribed before the upgrade completes, so no event is missed after it
         try:
-            connection.subscriptions.add(subscription(params.get("stream"), tag=params.get("tag"),
-                                                      list_id=params.get("list"), scopes=info.scopes))
+            connection.subscriptions.add(await checked(websocket, params.get("stream"), tag=params.get("tag"),
+                                                       list_id=params.get("list"), info=info))
         except StreamError as exc:
             connection.send(orjson.dumps({"error": exc.message, "status": exc.status}).decode())
     streaming.hub.add(connection)
@@ -128,7 +150,7 @@ async def websocket_stream(websocket: WebSocket) -> None:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
-            reply = _control(connection, message.get("text") or message.get("bytes") or b"", info.scopes)
+            reply = await _control(websocket, connection, message.get("text") or message.get("bytes") or b"", info)
             if reply is not None:
                 connection.send(reply)
     except WebSocketDisconnect:
@@ -140,7 +162,7 @@ async def websocket_stream(websocket: WebSocket) -> None:
             writer.cancel()
 
 
-def _control(connection: Connection, text: str | bytes, scopes: frozenset[str]) -> str | None:
+async def _control(websocket: WebSocket, connection: Connection, text: str | bytes, info: TokenInfo) -> str | None:
     """Handle one client message; an error frame to send back, or None."""
     try:
         message = orjson.loads(text)
@@ -149,8 +171,8 @@ def _control(connection: Connection, text: str | bytes, scopes: frozenset[str]) 
     if not isinstance(message, dict) or message.get("type") not in ("subscribe", "unsubscribe"):
         return None  # Mastodon ignores what it does not understand
     try:
-        sub = subscription(message.get("stream"), tag=message.get("tag"), list_id=message.get("list"),
-                           scopes=scopes)
+        sub = await checked(websocket, message.get("stream"), tag=message.get("tag"), list_id=message.get("list"),
+                            info=info)
     except StreamError as exc:
         return orjson.dumps({"error": exc.message, "status": exc.status}).decode()
     if message["type"] == "subscribe":
@@ -179,8 +201,8 @@ async def sse_stream(channel: str, request: Request) -> Response:
         return error(400, "Unknown channel requested")
     try:
         info = await authenticate(request, _header_token(request))
-        sub = subscription(stream, tag=request.query_params.get("tag"), list_id=request.query_params.get("list"),
-                           scopes=info.scopes)
+        sub = await checked(request, stream, tag=request.query_params.get("tag"),
+                            list_id=request.query_params.get("list"), info=info)
     except StreamError as exc:
         return error(exc.status, exc.message)
     streaming = _streaming(request)

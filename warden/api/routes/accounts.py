@@ -142,7 +142,8 @@ async def account_statuses(
             rows = timelines.account_statuses(session, viewer_id(viewer), account, exclude_replies=exclude_replies,
                                               exclude_reblogs=exclude_reblogs, tagged=tagged, only_media=only_media,
                                               **window)
-            return Presenter(session, svc.settings, viewer_id(viewer)).statuses(rows), [s.id for s in rows]
+            presenter = Presenter(session, svc.settings, viewer_id(viewer))
+            return presenter.statuses(rows, context="account"), [s.id for s in rows]
 
     data, cursors = await run(work)
     return paged(request, data, cursors)

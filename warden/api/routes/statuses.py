@@ -136,7 +136,8 @@ async def status_context(request: Request, status_id: str, viewer: Viewer | None
         with svc.db.read() as session:
             ancestors, descendants = statuses.context(session, viewer_id(viewer), status_id)
             presenter = Presenter(session, svc.settings, viewer_id(viewer))
-            return {"ancestors": presenter.statuses(ancestors), "descendants": presenter.statuses(descendants)}
+            return {"ancestors": presenter.statuses(ancestors, context="thread"),
+                    "descendants": presenter.statuses(descendants, context="thread")}
 
     return JSON(await run(work))
 

@@ -45,7 +45,8 @@ async def public(request: Request, local: bool = False, remote: bool = False, on
             return [], []
         with svc.db.read() as session:
             rows = timelines.public(session, viewer_id(viewer), only_media=only_media, **window)
-            return Presenter(session, svc.settings, viewer_id(viewer)).statuses(rows), [s.id for s in rows]
+            presenter = Presenter(session, svc.settings, viewer_id(viewer))
+            return presenter.statuses(rows, context="public"), [s.id for s in rows]
 
     data, cursors = await run(work)
     return paged(request, data, cursors)
@@ -63,7 +64,8 @@ async def tag(request: Request, hashtag: str, local: bool = False, remote: bool 
             return [], []
         with svc.db.read() as session:
             rows = timelines.tag(session, viewer_id(viewer), hashtag, only_media=only_media, **window)
-            return Presenter(session, svc.settings, viewer_id(viewer)).statuses(rows), [s.id for s in rows]
+            presenter = Presenter(session, svc.settings, viewer_id(viewer))
+            return presenter.statuses(rows, context="public"), [s.id for s in rows]
 
     data, cursors = await run(work)
     return paged(request, data, cursors)
