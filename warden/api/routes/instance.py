@@ -12,6 +12,9 @@ from warden import __version__
 from warden.api.deps import Services, run, services
 from warden.api.responses import JSON
 from warden.api.serializers import version_string
+from warden.platform import polls
+from warden.platform.discovery import MAX_FEATURED_TAGS
+from warden.platform.status_extras import MAX_PINS
 from warden.store.models import Account, InstanceRule, Status
 
 router = APIRouter(tags=["instance"])
@@ -19,7 +22,7 @@ router = APIRouter(tags=["instance"])
 _STATUS_LIMITS = {"max_characters": 500, "max_media_attachments": 0, "characters_reserved_per_url": 23}
 _MEDIA_LIMITS = {"supported_mime_types": [], "image_size_limit": 0, "image_matrix_limit": 0,
                  "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0}
-_POLL_LIMITS = {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0}
+_POLL_LIMITS = dict(polls.LIMITS)
 
 
 def _rules(svc: Services) -> list[dict[str, str]]:
@@ -53,7 +56,7 @@ async def instance_v1(request: Request) -> Response:
         "stats": {"user_count": users, "status_count": posts, "domain_count": 0},
         "thumbnail": None, "languages": ["en"], "registrations": s.registrations_open,
         "approval_required": False, "invites_enabled": False,
-        "configuration": {"accounts": {"max_featured_tags": 0}, "statuses": limits,
+        "configuration": {"accounts": {"max_featured_tags": MAX_FEATURED_TAGS}, "statuses": limits,
                           "media_attachments": _MEDIA_LIMITS, "polls": _POLL_LIMITS},
         "contact_account": None, "rules": rules,
     }
@@ -74,7 +77,7 @@ async def instance_v2(request: Request) -> Response:
         "languages": ["en"],
         "configuration": {
             "urls": {"streaming": s.base_url.replace("http", "ws", 1), "status": None},
-            "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+            "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": MAX_PINS},
             "statuses": dict(_STATUS_LIMITS, max_characters=s.max_status_chars),
             "media_attachments": _MEDIA_LIMITS, "polls": _POLL_LIMITS, "translation": {"enabled": False},
         },

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from warden.store import moderation_models  # noqa: F401  (registers the moderation tables)
+from warden.store import client2_models, moderation_models  # noqa: F401  (registers the moderation and client API tables)
 from warden.store.models import Base
 
 config = context.config
