@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, union_all
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from warden.platform import polls, status_extras
@@ -56,10 +56,10 @@ def page_needs_general(session: Session, viewer_id: int, ids: list[int]) -> bool
     the viewer, or the viewer muted a conversation (the cached per-status JSON shows none of these)."""
     if not ids:
         return False
-    query = union_all(select(Poll.id).where(Poll.status_id.in_(ids)).limit(1),
-                      select(StatusPin.id).where(StatusPin.account_id == viewer_id, StatusPin.status_id.in_(ids)).limit(1),
-                      select(ConversationMute.id).where(ConversationMute.account_id == viewer_id).limit(1))
-    return session.execute(select(query.subquery()).limit(1)).first() is not None
+    return bool(session.scalar(select(
+        exists().where(Poll.status_id.in_(ids))
+        | exists().where(StatusPin.account_id == viewer_id, StatusPin.status_id.in_(ids))
+        | exists().where(ConversationMute.account_id == viewer_id))))
 
 
 def status_edit(presenter: Any, edit: Any, account: dict[str, Any]) -> dict[str, Any]:

@@ -91,7 +91,8 @@ def _review(kind: str, state: str) -> None:
         return JSON(await run(work))
 
     endpoint.__name__ = f"trends_{kind}_{verb}"
-    router.add_api_route(f"/api/v1/admin/trends/{kind}s/{{target_id}}/{verb}", endpoint, methods=["POST"],
+    plural = "tags" if kind == "tag" else "statuses"
+    router.add_api_route(f"/api/v1/admin/trends/{plural}/{{target_id}}/{verb}", endpoint, methods=["POST"],
                          summary=f"{verb.capitalize()} a {kind} for trends (trends review)")
 
 
