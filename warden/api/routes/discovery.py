@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from warden.api.deps import Viewer, optional_viewer, require, run, services, viewer_id
 from warden.api.pagination import paged, window_args
-from warden.api.params import read_params
+from warden.api.params import Params, read_params
 from warden.api.responses import JSON
 from warden.api.serializers import Presenter
 from warden.errors import ValidationFailed
@@ -391,8 +392,16 @@ async def extended_description(request: Request) -> Response:
 
 async def familiar_followers(request: Request, viewer: Viewer = Depends(require("read:follows"))) -> Response:
     params = await read_params(request)
+    raw_ids = params.list("id")
+    if not raw_ids and request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.body()  # Mastodon.py sends this GET's ids as a JSON body, which Rails accepts
+        try:
+            parsed = orjson.loads(body) if body.strip() else {}
+        except orjson.JSONDecodeError:
+            raise ValidationFailed("Validation failed: the request body is not valid JSON") from None
+        raw_ids = Params(parsed if isinstance(parsed, dict) else {}).list("id")
     svc = services(request)
-    ids = [i for i in (as_id(raw) for raw in params.list("id")) if i is not None][:40]
+    ids = [i for i in (as_id(raw) for raw in raw_ids) if i is not None][:40]
 
     def work() -> list[dict[str, Any]]:
         with svc.db.read() as session:
