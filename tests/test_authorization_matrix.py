@@ -109,6 +109,56 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/notifications/{notification_id}/dismiss"): OWNER,
     ("GET", "/api/v2/search"): PUBLIC,
     ("POST", "/api/v1/reports"): USERS,
+    # issue 33, client API group 2: follow requests, endorsements, edits, pins, polls, scheduled, discovery
+    ("GET", "/api/v1/follow_requests"): USERS,
+    ("POST", "/api/v1/follow_requests/{account_id}/authorize"): USERS,
+    ("POST", "/api/v1/follow_requests/{account_id}/reject"): USERS,
+    **{("POST", f"/api/v1/accounts/{{account_id}}/{name}"): USERS for name in ("pin", "unpin", "endorse", "unendorse")},
+    ("GET", "/api/v1/endorsements"): USERS,
+    ("GET", "/api/v1/accounts/{account_id}/endorsements"): PUBLIC,
+    ("GET", "/api/v1/accounts/{account_id}/featured_tags"): PUBLIC,
+    ("GET", "/api/v1/accounts/familiar_followers"): USERS,
+    ("GET", "/api/v1/statuses/{status_id}/history"): PUBLIC,
+    ("GET", "/api/v1/statuses/{status_id}/source"): OWNER,
+    **{("POST", f"/api/v1/statuses/{{status_id}}/{name}"): USERS for name in ("pin", "unpin", "mute", "unmute")},
+    ("GET", "/api/v1/polls/{poll_id}"): PUBLIC,
+    ("POST", "/api/v1/polls/{poll_id}/votes"): USERS,
+    ("GET", "/api/v1/scheduled_statuses"): USERS,
+    ("GET", "/api/v1/scheduled_statuses/{scheduled_id}"): OWNER,
+    ("PUT", "/api/v1/scheduled_statuses/{scheduled_id}"): OWNER,
+    ("DELETE", "/api/v1/scheduled_statuses/{scheduled_id}"): OWNER,
+    ("GET", "/api/v1/trends"): PUBLIC,
+    ("GET", "/api/v1/trends/tags"): PUBLIC,
+    ("GET", "/api/v1/trends/statuses"): PUBLIC,
+    ("GET", "/api/v1/trends/links"): ANYONE,
+    ("GET", "/api/v2/suggestions"): USERS,
+    ("GET", "/api/v1/suggestions"): USERS,
+    ("DELETE", "/api/v1/suggestions/{account_id}"): USERS,
+    ("GET", "/api/v1/directory"): PUBLIC,
+    ("GET", "/api/v1/tags/{name}"): PUBLIC,
+    **{("POST", f"/api/v1/tags/{{tag_name}}/{name}"): USERS for name in ("follow", "unfollow", "feature", "unfeature")},
+    ("GET", "/api/v1/followed_tags"): USERS,
+    ("GET", "/api/v1/featured_tags"): USERS,
+    ("POST", "/api/v1/featured_tags"): USERS,
+    ("DELETE", "/api/v1/featured_tags/{featured_id}"): OWNER,
+    ("GET", "/api/v1/featured_tags/suggestions"): USERS,
+    ("GET", "/api/v1/announcements"): USERS,
+    ("POST", "/api/v1/announcements/{announcement_id}/dismiss"): USERS,
+    ("PUT", "/api/v1/announcements/{announcement_id}/reactions/{name}"): USERS,
+    ("DELETE", "/api/v1/announcements/{announcement_id}/reactions/{name}"): USERS,
+    ("GET", "/api/v1/domain_blocks"): USERS,
+    ("POST", "/api/v1/domain_blocks"): USERS,
+    ("DELETE", "/api/v1/domain_blocks"): USERS,
+    ("GET", "/api/v1/instance/activity"): ANYONE,
+    ("GET", "/api/v1/instance/domain_blocks"): ANYONE,
+    ("GET", "/api/v1/instance/extended_description"): ANYONE,
+    ("GET", "/api/v1/admin/trends/tags"): STAFF,
+    ("GET", "/api/v1/admin/trends/statuses"): STAFF,
+    ("GET", "/api/v1/admin/trends/links"): STAFF,
+    **{("POST", f"/api/v1/admin/trends/{kind}/{{target_id}}/{verb}"): STAFF
+       for kind in ("tags", "statuses") for verb in ("approve", "reject")},
+    ("POST", f"{API}/announcements"): STAFF,
+    ("DELETE", f"{API}/announcements/{{announcement_id}}"): STAFF,
     # Mastodon admin API
     ("GET", "/api/v1/admin/reports"): STAFF,
     ("GET", "/api/v1/admin/reports/{report_id}"): STAFF,
@@ -157,6 +207,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/console/staff"): ADMIN,
     ("GET", "/console/partners"): ADMIN,
     ("GET", "/console/dashboard"): STAFF,
+    ("GET", "/console/trends"): STAFF,
+    ("POST", "/console/trends/review"): STAFF,
     ("GET", "/console/partner"): PARTNERS,
 }
 
@@ -260,7 +312,15 @@ def _make_world(server: LiveServer, stack: list[httpx.Client]) -> World:
         console[name] = client
         csrf[name] = csrf_of(client.get("/console/login", follow_redirects=True).text) \
             if name in PARTNERS else csrf_of(client.get(f"/console/cases/{case_id}").text)
+    poll_id = user.post("/api/v1/statuses", json={"status": "A poll by user", "poll": {
+        "options": ["yes", "no"], "expires_in": 3600}}).json()["poll"]["id"]
+    scheduled_id = user.post("/api/v1/statuses", json={"status": "later",
+                                                       "scheduled_at": "2999-01-01T00:00:00Z"}).json()["id"]
+    featured_id = user.post("/api/v1/featured_tags", data={"name": "matrix"}).json()["id"]
+    announcement_id = users["admin"].post(f"{API}/announcements", data={"text": "hello"}).json()["id"]
     params = {"status_id": status_id, "account_id": str(target.id), "notification_id": notification_id,
+              "poll_id": poll_id, "scheduled_id": scheduled_id, "featured_id": featured_id, "name": "matrix",
+              "tag_name": "matrix", "announcement_id": announcement_id, "target_id": status_id,
               "report_id": str(report.json()["id"]), "case_id": str(case_id), "notice_id": str(notice_ids[0]),
               "decision_id": str(decision_id), "appeal_id": str(appeal.json()["id"]),
               "token": link.rsplit("/", 1)[-1], "hashtag": "matrix", "channel:path": "user"}

@@ -359,3 +359,23 @@ def test_domain_blocks_announcements_and_instance(server: LiveServer, client) ->
     config = client.get("/api/v2/instance").json()["configuration"]
     assert config["polls"]["max_options"] == 4 and config["accounts"]["max_pinned_statuses"] == 5
     assert client.get("/api/v1/instance/domain_blocks").json() == []
+
+
+def test_scheduled_reply_whose_parent_is_gone_is_kept_with_the_reason(server: LiveServer) -> None:
+    author = server.user("planner")
+    parent = post(author, "parent")
+    when = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    made = author.post("/api/v1/statuses", data={"status": "a reply, later", "scheduled_at": when,
+                                                  "in_reply_to_id": parent["id"]}).json()
+    assert author.request("DELETE", f"/api/v1/statuses/{parent['id']}").status_code == 200
+    with server.db.write() as session:
+        session.execute(update(ScheduledStatus).where(ScheduledStatus.id == int(made["id"]))
+                        .values(scheduled_at=datetime.now(UTC) - timedelta(seconds=1)))
+    kept = eventually(lambda: author.get(f"/api/v1/scheduled_statuses/{made['id']}").json().get("warden"),
+                      what="the failed publication to be recorded")
+    assert "replying to" in kept["failure"]
+    assert author.get(f"/api/v1/accounts/{author.id}/statuses").json() == []
+    # moved to a new time, it is tried again (and fails again, still kept)
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    moved = author.request("PUT", f"/api/v1/scheduled_statuses/{made['id']}", data={"scheduled_at": later}).json()
+    assert "warden" not in moved

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from warden.platform import polls, status_extras
@@ -32,10 +32,12 @@ def decorate(session: Session, viewer_id: int | None, rendered: list[dict[str, A
     entities = polls.render(session, found, viewer_id) if found else {}
     pinned: set[int] = set()
     roots: set[int] = set()
-    if viewer_id is not None:
-        pinned = set(session.scalars(select(StatusPin.status_id).where(StatusPin.account_id == viewer_id,
-                                                                      StatusPin.status_id.in_(ids))))
-        roots = status_extras.muted_roots(session, viewer_id)
+    if viewer_id is not None:  # the viewer's pins among these and muted threads, in one query
+        for status_id, kind in session.execute(union_all(
+                select(StatusPin.status_id, literal("p")).where(StatusPin.account_id == viewer_id,
+                                                                StatusPin.status_id.in_(ids)),
+                select(ConversationMute.root_id, literal("m")).where(ConversationMute.account_id == viewer_id))):
+            (pinned if kind == "p" else roots).add(status_id)
     by_id = {r.id: r for r in rows if getattr(r, "id", None) is not None}
     for data in targets:
         status_id = int(data["id"])
@@ -75,7 +77,8 @@ def scheduled_status(row: Any) -> dict[str, Any]:
     from warden.api.serializers import iso
 
     p = row.params or {}
-    return {
+    failure = {"warden": {"failure": row.failure}} if row.failure else {}
+    return failure | {
         "id": str(row.id), "scheduled_at": iso(row.scheduled_at), "media_attachments": [],
         "params": {"text": p.get("text", ""), "poll": p.get("poll"), "media_ids": p.get("media_ids"),
                    "sensitive": p.get("sensitive"), "spoiler_text": p.get("spoiler_text") or None,
