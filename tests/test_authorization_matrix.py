@@ -113,7 +113,11 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/follow_requests"): USERS,
     ("POST", "/api/v1/follow_requests/{account_id}/authorize"): USERS,
     ("POST", "/api/v1/follow_requests/{account_id}/reject"): USERS,
-    **{("POST", f"/api/v1/accounts/{{account_id}}/{name}"): USERS for name in ("pin", "unpin", "endorse", "unendorse")},
+    **{("POST", f"/api/v1/accounts/{{account_id}}/{name}"): USERS
+       for name in ("pin", "unpin", "endorse", "unendorse", "note", "remove_from_followers")},
+    ("GET", "/api/v1/accounts"): PUBLIC,
+    ("GET", "/api/v1/statuses"): PUBLIC,
+    ("GET", "/api/v1/instance/translation_languages"): ANYONE,
     ("GET", "/api/v1/endorsements"): USERS,
     ("GET", "/api/v1/accounts/{account_id}/endorsements"): PUBLIC,
     ("GET", "/api/v1/accounts/{account_id}/featured_tags"): PUBLIC,

@@ -379,3 +379,23 @@ def test_scheduled_reply_whose_parent_is_gone_is_kept_with_the_reason(server: Li
     later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     moved = author.request("PUT", f"/api/v1/scheduled_statuses/{made['id']}", data={"scheduled_at": later}).json()
     assert "warden" not in moved
+
+
+def test_notes_remove_from_followers_and_lookups_by_ids(server: LiveServer) -> None:
+    me, fan = server.user("me"), server.user("fan")
+    fan.post(f"/api/v1/accounts/{me.id}/follow")
+    noted = me.post(f"/api/v1/accounts/{fan.id}/note", data={"comment": "met at <the> meetup"}).json()
+    assert noted["note"] == "met at <the> meetup"
+    assert relationship(me, fan)["note"] == "met at <the> meetup"
+    assert relationship(fan, me)["note"] == ""  # private to its writer
+    assert me.post(f"/api/v1/accounts/{fan.id}/note", data={"comment": "x" * 2001}).status_code == 422
+    assert me.post(f"/api/v1/accounts/{fan.id}/note", data={"comment": ""}).json()["note"] == ""
+    removed = me.post(f"/api/v1/accounts/{fan.id}/remove_from_followers").json()
+    assert removed["followed_by"] is False and relationship(fan, me)["following"] is False
+
+    a = post(me, "one")
+    b = post(me, "two", visibility="private")
+    got = fan.get("/api/v1/statuses", params={"id[]": [a["id"], b["id"], "999999999"]}).json()
+    assert [s["id"] for s in got] == [a["id"]]  # the private one is not the fan's to see any more
+    people = fan.get("/api/v1/accounts", params={"id[]": [str(fan.id), str(me.id)]}).json()
+    assert [p["id"] for p in people] == [str(fan.id), str(me.id)]

@@ -315,7 +315,7 @@ class Presenter:
             "notifying": rel.notifying, "languages": None, "followed_by": rel.followed_by,
             "blocking": rel.blocking, "blocked_by": rel.blocked_by, "muting": rel.muting,
             "muting_notifications": rel.muting_notifications, "requested": rel.requested,
-            "requested_by": rel.requested_by, "domain_blocking": False, "endorsed": rel.endorsed, "note": "",
+            "requested_by": rel.requested_by, "domain_blocking": False, "endorsed": rel.endorsed, "note": rel.note,
         }
 
     def tag(self, tag: Tag) -> dict[str, Any]:

@@ -158,6 +158,7 @@ class Relationship:
     requested: bool = False
     requested_by: bool = False
     endorsed: bool = False
+    note: str = ""
 
 
 def relationships(session: Session, me: int, ids: list[int]) -> list[Relationship]:

@@ -1,5 +1,6 @@
-"""Locked accounts: a follow becomes a request the account authorizes or rejects; and endorsements
-(accounts featured on a profile), which live beside follows in the relationship."""
+"""Locked accounts: a follow becomes a request the account authorizes or rejects; and what else a
+relationship shows beside follows: endorsements (accounts featured on a profile), private notes, and
+removing a follower."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 from warden.errors import NotFound, ValidationFailed
 from warden.platform import accounts, notifications
 from warden.platform.pagination import paginate
-from warden.store.client2_models import Endorsement, FollowRequest
+from warden.store.client2_models import AccountNote, Endorsement, FollowRequest
 from warden.store.db import insert_if_absent
 from warden.store.models import Account, Follow, Notification, utcnow
 
@@ -89,6 +90,33 @@ def fill_relationships(session: Session, me: int, out: dict[int, accounts.Relati
     for target in session.scalars(select(Endorsement.target_id).where(Endorsement.account_id == me,
                                                                     Endorsement.target_id.in_(ids))):
         out[target].endorsed = True
+    for target, comment in session.execute(select(AccountNote.target_id, AccountNote.comment).where(
+            AccountNote.account_id == me, AccountNote.target_id.in_(ids))):
+        out[target].note = comment
+
+
+MAX_NOTE = 2000
+
+
+def set_note(session: Session, me: Account, target_id: int | str, comment: str) -> accounts.Relationship:
+    """A private note on another account (empty: removed); only its writer sees it."""
+    target = accounts.get(session, target_id)
+    comment = comment or ""
+    if len(comment) > MAX_NOTE:
+        raise ValidationFailed(f"Validation failed: Comment is too long (maximum is {MAX_NOTE} characters)")
+    session.execute(delete(AccountNote).where(AccountNote.account_id == me.id, AccountNote.target_id == target.id))
+    if comment:
+        session.add(AccountNote(account_id=me.id, target_id=target.id, comment=comment))
+    session.flush()
+    return accounts.relationships(session, me.id, [target.id])[0]
+
+
+def remove_follower(session: Session, me: Account, follower_id: int | str) -> accounts.Relationship:
+    """`follower` no longer follows `me` (Mastodon's remove_from_followers)."""
+    follower = accounts.get(session, follower_id)
+    accounts._remove_follow(session, follower.id, me.id)
+    session.flush()
+    return accounts.relationships(session, me.id, [follower.id])[0]
 
 
 # --- endorsements ------------------------------------------------------------------------------------

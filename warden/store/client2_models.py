@@ -210,3 +210,15 @@ class DomainBlock(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     domain: Mapped[str] = mapped_column(String(253))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccountNote(Base):
+    """A private note about another account, seen only by its writer (`POST /api/v1/accounts/:id/note`)."""
+
+    __tablename__ = "account_notes"
+    __table_args__ = (UniqueConstraint("account_id", "target_id"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    comment: Mapped[str] = mapped_column(Text, default="")

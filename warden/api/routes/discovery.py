@@ -376,6 +376,11 @@ async def instance_activity(request: Request) -> Response:
     return JSON(await run(work))
 
 
+@router.get("/api/v1/instance/translation_languages", summary="Translation languages (none: no translation)")
+async def translation_languages() -> Response:
+    return JSON({})
+
+
 @router.get("/api/v1/instance/domain_blocks", summary="Domains this server blocks (none: no federation)")
 async def instance_domain_blocks() -> Response:
     return JSON([])

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
 from starlette.responses import Response
 
 from warden.api.deps import Viewer, optional_viewer, require, run, services, viewer_id
 from warden.api.pagination import paged, window_args
+from warden.api.params import read_params
 from warden.api.responses import JSON
 from warden.api.serializers import Presenter
 from warden.platform import accounts, follow_requests
+from warden.platform.ids import as_id
+from warden.store.models import Account
 
 router = APIRouter(tags=["accounts"])
 
@@ -60,6 +64,23 @@ _decide("account_endorse_v2", follow_requests.endorse, "write:accounts",
         "/api/v1/accounts/{account_id}/endorse", "Feature an account on one's profile (Mastodon 4.4 name)")
 _decide("account_unendorse_v2", follow_requests.unendorse, "write:accounts",
         "/api/v1/accounts/{account_id}/unendorse", "Stop featuring an account (Mastodon 4.4 name)")
+_decide("account_remove_from_followers", follow_requests.remove_follower, "write:follows",
+        "/api/v1/accounts/{account_id}/remove_from_followers", "Make an account stop following the viewer")
+
+
+@router.post("/api/v1/accounts/{account_id}/note", summary="Set a private note on an account")
+async def account_note(request: Request, account_id: str, viewer: Viewer = Depends(require("write:accounts"))) -> Response:
+    params = await read_params(request)
+    svc = services(request)
+    comment = params.str("comment", "") or ""
+
+    def work() -> dict[str, Any]:
+        with svc.db.write() as session:
+            me = viewer.account_in(session)
+            return Presenter(session, svc.settings, me.id).relationship(
+                follow_requests.set_note(session, me, account_id, comment))
+
+    return JSON(await run(work))
 
 
 @router.get("/api/v1/endorsements", summary="Accounts the viewer features on their profile")
@@ -90,3 +111,17 @@ async def _endorsements(request: Request, owner: int | str, viewer: int | None, 
 
     data, cursors = await run(work)
     return paged(request, data, cursors)
+
+
+@router.get("/api/v1/accounts", summary="Several accounts at once (id[])")
+async def many_accounts(request: Request, viewer: Viewer | None = Depends(optional_viewer)) -> Response:
+    svc = services(request)
+    ids = list(dict.fromkeys(i for i in (as_id(raw) for raw in request.query_params.getlist("id[]")
+                                         + request.query_params.getlist("id")) if i is not None))[:40]
+
+    def work() -> list[dict[str, Any]]:
+        with svc.db.read() as session:
+            rows = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(ids)))} if ids else {}
+            return Presenter(session, svc.settings, viewer_id(viewer)).accounts([rows[i] for i in ids if i in rows])
+
+    return JSON(await run(work))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
 from starlette.responses import Response
 
 from warden.api import client2_render
@@ -15,7 +16,8 @@ from warden.api.params import read_params
 from warden.api.responses import JSON
 from warden.api.serializers import Presenter
 from warden.platform import polls, scheduled, status_extras, statuses
-from warden.store.models import Account
+from warden.platform.ids import as_id
+from warden.store.models import Account, Status
 
 router = APIRouter(tags=["statuses"])
 
@@ -142,10 +144,11 @@ async def update_scheduled(request: Request, scheduled_id: str,
                            viewer: Viewer = Depends(require("write:statuses"))) -> Response:
     params = await read_params(request)
     svc = services(request)
-    when = scheduled.parse_time(params.str("scheduled_at") or "")
 
     def work() -> dict[str, Any]:
         with svc.db.write() as session:
+            scheduled.get(session, viewer.account_id, scheduled_id)  # someone else's: 404 before any 422
+            when = scheduled.parse_time(params.str("scheduled_at") or "")
             return client2_render.scheduled_status(scheduled.reschedule(session, viewer.account_id, scheduled_id, when))
 
     return JSON(await run(work))
@@ -164,3 +167,18 @@ async def cancel_scheduled(request: Request, scheduled_id: str,
     return JSON({})
 
 
+
+
+@router.get("/api/v1/statuses", summary="Several statuses at once (id[]; the ones the viewer may see)")
+async def many_statuses(request: Request, viewer: Viewer | None = Depends(optional_viewer)) -> Response:
+    svc = services(request)
+    ids = list(dict.fromkeys(i for i in (as_id(raw) for raw in request.query_params.getlist("id[]")
+                                         + request.query_params.getlist("id")) if i is not None))[:20]
+
+    def work() -> list[dict[str, Any]]:
+        with svc.db.read() as session:
+            rows = {s.id: s for s in session.scalars(select(Status).where(Status.id.in_(ids)))} if ids else {}
+            visible = [rows[i] for i in ids if i in rows and statuses.can_see(session, viewer_id(viewer), rows[i])]
+            return Presenter(session, svc.settings, viewer_id(viewer)).statuses(visible)
+
+    return JSON(await run(work))
