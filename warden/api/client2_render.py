@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, literal, select, union_all
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from warden.platform import polls, status_extras
@@ -53,15 +53,11 @@ def decorate(session: Session, viewer_id: int | None, rendered: list[dict[str, A
                     data["muted"] = status_extras.thread_root(session, row) in roots
 
 
-def page_needs_general(session: Session, viewer_id: int, ids: list[int]) -> bool:
-    """Whether a home page must take the general path because a status in it has a poll, is pinned by
-    the viewer, or the viewer muted a conversation (the cached per-status JSON shows none of these)."""
-    if not ids:
-        return False
-    return bool(session.scalar(select(
-        exists().where(Poll.status_id.in_(ids))
-        | exists().where(StatusPin.account_id == viewer_id, StatusPin.status_id.in_(ids))
-        | exists().where(ConversationMute.account_id == viewer_id))))
+def row_needs_general(row: Any) -> bool:
+    """Whether a home page row must take the general rendering path: it has a poll, the viewer pinned
+    it, or the viewer muted conversations (the cached per-status JSON shows none of these). The page
+    statement brings the three flags (`timelines._page_rows`)."""
+    return bool(row.has_poll or row.viewer_pinned or row.viewer_mutes_threads)
 
 
 def status_edit(presenter: Any, edit: Any, account: dict[str, Any]) -> dict[str, Any]:

@@ -227,9 +227,7 @@ class Presenter:
         """A home page (`timelines.home_page` rows) as the JSON list of Mastodon statuses, built from
         cached per-status JSON. A page with reblogs takes the general path (`statuses`), which loads
         and checks the reblogged originals."""
-        if any(row.reblog_of_id is not None for row in rows) or (
-                self.viewer_id is not None and client2_render.page_needs_general(self.session, self.viewer_id,
-                                                                                 [row.id for row in rows])):
+        if any(row.reblog_of_id is not None or client2_render.row_needs_general(row) for row in rows):
             ids = [row.id for row in rows]
             full = {row.id: row for row in self.session.connection().execute(_STATUS_ROWS, {"ids": ids})}
             return orjson.dumps(self.statuses([full[i] for i in ids if i in full]), option=orjson.OPT_NON_STR_KEYS)

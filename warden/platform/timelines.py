@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from warden.platform.accounts import is_blocked_either_way
 from warden.platform.pagination import paginate, window
-from warden.store.client2_models import TagFollow
+from warden.store.client2_models import ConversationMute, Poll, StatusPin, TagFollow
 from warden.store.models import HOME_INDEX_WHERE, Account, Block, Favourite, Follow, Mute, Status, StatusTag, Tag
 
 
@@ -166,7 +166,12 @@ def _page_rows(which: Any) -> Select[Any]:
                exists().where(Favourite.__table__.c.account_id == viewer,
                               Favourite.__table__.c.status_id == statuses.c.id).label("favourited"),
                exists().where(reblogs.c.account_id == viewer, reblogs.c.reblog_of_id == statuses.c.id,
-                              reblogs.c.deleted_at.is_(None)).label("reblogged"))
+                              reblogs.c.deleted_at.is_(None)).label("reblogged"),
+               # what the cached per-status JSON cannot show (api/client2_render.py: page_needs_general)
+               exists().where(Poll.__table__.c.status_id == statuses.c.id).label("has_poll"),
+               exists().where(StatusPin.__table__.c.account_id == viewer,
+                              StatusPin.__table__.c.status_id == statuses.c.id).label("viewer_pinned"),
+               exists().where(ConversationMute.__table__.c.account_id == viewer).label("viewer_mutes_threads"))
         .join_from(statuses, authors, authors.c.id == statuses.c.account_id)
         .where(which(statuses))
         .order_by(statuses.c.id.desc())
