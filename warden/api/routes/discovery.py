@@ -94,7 +94,9 @@ async def suggestions_v2(request: Request, limit: int | None = None,
     def work() -> list[dict[str, Any]]:
         with svc.db.read() as session:
             presenter = Presenter(session, svc.settings, viewer.account_id)
-            return [{"source": "global" if source == "global" else "past_interactions", "sources": [source],
+            # Mastodon 4.3's `sources`: friends_of_friends, or most_followed for the global fallback
+            return [{"source": "global" if source == "global" else "past_interactions",
+                     "sources": ["most_followed" if source == "global" else source],
                      "account": presenter.account(account)}
                     for source, account in discovery.suggestions(session, viewer.account_id, clamp_limit(limit, 40, 80))]
 
