@@ -4,7 +4,7 @@ removing a follower."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from warden.errors import NotFound, ValidationFailed
@@ -45,7 +45,7 @@ def pending(session: Session, me: int, *, max_id: int | None, since_id: int | No
 
 
 def count(session: Session, me: int) -> int:
-    return len(list(session.scalars(select(FollowRequest.id).where(FollowRequest.target_id == me))))
+    return session.scalar(select(func.count()).select_from(FollowRequest).where(FollowRequest.target_id == me)) or 0
 
 
 def _find(session: Session, me: Account, requester_id: int | str) -> tuple[FollowRequest, Account]:
@@ -131,7 +131,8 @@ def endorse(session: Session, me: Account, target_id: int | str) -> accounts.Rel
         raise ValidationFailed("Validation failed: You must be already following the account you want to feature")
     if not session.scalar(select(Endorsement.id).where(Endorsement.account_id == me.id,
                                                        Endorsement.target_id == target.id)):
-        if len(list(session.scalars(select(Endorsement.id).where(Endorsement.account_id == me.id)))) >= MAX_ENDORSEMENTS:
+        if (session.scalar(select(func.count()).select_from(Endorsement)
+                           .where(Endorsement.account_id == me.id)) or 0) >= MAX_ENDORSEMENTS:
             raise ValidationFailed(f"Validation failed: You can feature at most {MAX_ENDORSEMENTS} accounts")
         insert_if_absent(session, Endorsement, {"account_id": me.id, "target_id": target.id, "created_at": utcnow()},
                          ["account_id", "target_id"])
