@@ -115,3 +115,58 @@ def test_password_and_code_flows_log_in(server: LiveServer) -> None:
     assert code is not None
     api2.log_in(code=code.group(1), scopes=["read", "write"], allow_http=True)
     assert api2.me().username == name
+
+
+def test_polls_follow_requests_edits_pins_scheduled_and_discovery(server: LiveServer) -> None:
+    """Issue 33: the flows stock apps run for polls, locked accounts, edits, pins, scheduled posts and
+    discovery, through Mastodon.py unmodified, with no endpoint answering 404."""
+    from datetime import UTC, datetime, timedelta
+
+    alice, bob = register(server), register(server)
+    alice_me, bob_me = alice.me(), bob.me()
+
+    # a locked account: Bob's follow is a request Alice authorizes
+    alice.account_update_credentials(locked=True)
+    assert bob.account_follow(alice_me.id).requested is True
+    assert [a.id for a in alice.follow_requests()] == [bob_me.id]
+    alice.follow_request_authorize(bob_me.id)
+    assert bob.account_relationships([alice_me.id])[0].following is True
+
+    # a poll: created, voted on, results read back
+    poll_post = alice.status_post("Lunch?", poll=alice.make_poll(["pizza", "salad"], expires_in=600))
+    voted = bob.poll_vote(poll_post.poll.id, [0])
+    assert voted.voted is True and voted.options[0].votes_count == 1
+    assert alice.poll(poll_post.poll.id).votes_count == 1
+
+    # edits: the new text, the history and the source
+    edited = alice.status_update(poll_post.id, "Lunch today?")
+    assert edited.edited_at is not None
+    assert len(bob.status_history(poll_post.id)) == 2
+    assert alice.status_source(poll_post.id).text == "Lunch today?"
+
+    # pins, muted conversation
+    plain = alice.status_post("pinned post")
+    assert alice.status_pin(plain.id).pinned is True
+    assert [s.id for s in bob.account_statuses(alice_me.id, pinned=True)] == [plain.id]
+    assert alice.status_mute(plain.id).muted is True
+
+    # scheduled: kept, moved, cancelled
+    scheduled = alice.status_post("later", scheduled_at=datetime.now(UTC) + timedelta(hours=1))
+    assert [s.id for s in alice.scheduled_statuses()] == [scheduled.id]
+    alice.scheduled_status_update(scheduled.id, datetime.now(UTC) + timedelta(hours=2))
+    alice.scheduled_status_delete(scheduled.id)
+    assert alice.scheduled_statuses() == []
+
+    # discovery screens
+    assert isinstance(bob.trending_tags(), list) and isinstance(bob.trending_statuses(), list)
+    assert isinstance(bob.suggestions(), list) and isinstance(bob.announcements(), list)
+    bob.tag_follow("wardenflow")
+    assert [t.name for t in bob.followed_tags()] == ["wardenflow"]
+    bob.featured_tag_create("wardenflow")
+    assert [t.name for t in bob.featured_tags()] == ["wardenflow"]
+    bob.account_pin(alice_me.id)
+    assert [a.id for a in bob.endorsements()] == [alice_me.id]
+    bob.domain_block("spam.example")
+    assert bob.domain_blocks() == ["spam.example"]
+    assert isinstance(bob.directory(), list) and len(bob.instance_activity()) == 12
+    assert bob.account_familiar_followers([alice_me.id])[0].accounts == []

@@ -47,7 +47,7 @@ MAX_EXAMPLES = 25
 
 #: Routes only staff may use: the run calls them with an admin's token so their handlers run.
 STAFF_PREFIXES = ("/api/v1/admin/", "/api/warden/v1/cases", "/api/warden/v1/appeals", "/api/warden/v1/decisions",
-                  "/api/warden/v1/policy")
+                  "/api/warden/v1/policy", "/api/warden/v1/announcements")
 
 #: Every limit the settings know, off (a limit added later is off here too).
 NO_RATE_LIMITS = RateLimits(**{field.name: "off" for field in dataclasses.fields(RateLimits)
@@ -85,13 +85,24 @@ def principals(fuzz_server: LiveServer) -> Principals:
     user = fuzz_server.user("fuzz", scopes="read write follow push")
     admin = fuzz_server.user("fuzzadmin", role="admin", scopes="read write follow push admin:read admin:write")
     other = fuzz_server.user("other")
-    posted = other.post("/api/v1/statuses", json={"status": "hello #fuzz"})
+    posted = other.post("/api/v1/statuses", json={"status": "hello #fuzz", "poll": {"options": ["a", "b"],
+                                                                                    "expires_in": 3600}})
     assert posted.status_code == 200, posted.text
     media = user.post("/api/v2/media", files={"file": ("a.png", encode(photo(16, 16), "PNG"), "image/png")})
     assert media.status_code == 200, media.text
     return Principals(user=user.headers, admin=admin.headers,
                       known_ids={"account_id": str(other.id), "status_id": str(posted.json()["id"]),
                                  "media_id": str(media.json()["id"])})
+    later = user.post("/api/v1/statuses", json={"status": "later", "scheduled_at": "2999-01-01T00:00:00Z"})
+    assert later.status_code == 200, later.text
+    announced = fuzz_server.user("fuzzannouncer", role="admin", scopes="admin:write").post(
+        "/api/warden/v1/announcements", data={"text": "hello"})
+    assert announced.status_code == 200, announced.text
+    return Principals(user=user.headers, admin=admin.headers,
+                      known_ids={"account_id": str(other.id), "status_id": str(posted.json()["id"]),
+                                 "poll_id": str(posted.json()["poll"]["id"]), "scheduled_id": str(later.json()["id"]),
+                                 "name": "fuzz", "tag_name": "fuzz", "announcement_id": str(announced.json()["id"]),
+                                 "target_id": str(posted.json()["id"])})
 
 
 def _string(**extra: object) -> dict[str, object]:
@@ -100,7 +111,10 @@ def _string(**extra: object) -> dict[str, object]:
 
 _BOOL = {"type": "boolean"}
 _POST = {"status": _string(), "spoiler_text": _string(), "sensitive": _BOOL, "language": _string(),
-         "visibility": _string(enum=["public", "unlisted", "private", "direct"]), "in_reply_to_id": _string()}
+         "visibility": _string(enum=["public", "unlisted", "private", "direct"]), "in_reply_to_id": _string(),
+         "scheduled_at": _string(), "poll": {"type": "object", "properties": {
+             "options": {"type": "array", "items": _string()}, "expires_in": {"type": "integer"},
+             "multiple": _BOOL, "hide_totals": _BOOL}}}
 
 _CONTEXTS = {"type": "array", "items": _string(enum=["home", "notifications", "public", "thread", "account"])}
 _FILTER = {"title": _string(), "context": _CONTEXTS, "filter_action": _string(enum=["warn", "hide", "blur"]),
@@ -142,6 +156,13 @@ REQUEST_BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("put", "/api/v1/filters/{keyword_id}"): _FILTER_V1,
     ("post", "/api/v1/markers"): {"home": {"type": "object", "properties": {"last_read_id": _string()}},
                                   "notifications": {"type": "object", "properties": {"last_read_id": _string()}}},
+    ("post", "/api/v1/polls/{poll_id}/votes"): {"choices": {"type": "array", "items": _string()}},
+    ("put", "/api/v1/scheduled_statuses/{scheduled_id}"): {"scheduled_at": _string()},
+    ("post", "/api/v1/featured_tags"): {"name": _string()},
+    ("post", "/api/v1/domain_blocks"): {"domain": _string()},
+    ("delete", "/api/v1/domain_blocks"): {"domain": _string()},
+    ("post", "/api/warden/v1/announcements"): {"text": _string(), "starts_at": _string(), "ends_at": _string(),
+                                               "all_day": _BOOL},
     ("post", "/api/v1/admin/accounts/{account_id}/action"): {
         "type": _string(enum=["none", "sensitive", "disable", "silence", "suspend"]), "text": _string(),
         "report_id": _string()},

@@ -18,6 +18,9 @@ from warden.api.routes import (
     bookmarks,
     conversations,
     filters,
+    admin_trends,
+    discovery,
+    follow_requests,
     instance,
     media,
     lists,
@@ -28,6 +31,7 @@ from warden.api.routes import (
     outcomes,
     reports,
     search,
+    status_extras,
     statuses,
     timelines,
 )
@@ -37,6 +41,7 @@ from warden.config import Settings
 from warden.console import install as install_console
 from warden.observability import install as install_observability
 from warden.platform.ratelimit import Limiter
+from warden.platform.scheduler import Scheduler
 from warden.policy.gate import ModerationGate
 from warden.store.db import Database
 from warden.streaming import Streaming
@@ -58,16 +63,18 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     db = db or Database(settings.database_url)
     engine = Moderation.build(settings, db, gate=gate, detector=detector, worker=worker)
     streaming = Streaming(settings, db)
+    scheduler = Scheduler(db, settings, engine.gate)  # scheduled statuses and the end of polls
     app = FastAPI(title="Warden", version=__version__, description=DESCRIPTION, default_response_class=JSON,
                   docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json",
-                  lifespan=streaming.around(engine.lifespan))
+                  lifespan=streaming.around(scheduler.around(engine.lifespan)))
     app.state.services = Services(settings=settings, db=db, gate=engine.gate, tokens=TokenCache(),
                                   extras={"ratelimit": Limiter(settings.rate_limits), **extras,
                                           "moderation": engine, "streaming": streaming})
     media.install_storage(app.state.services, extras.get("media_storage"))
     install_error_handlers(app)
     for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, outcomes, moderation,
-                   admin, streaming_routes, media, lists, filters, markers, bookmarks, conversations):
+                   admin, streaming_routes, media, lists, filters, markers, bookmarks, conversations, follow_requests,
+                   status_extras, discovery, admin_trends):
         app.include_router(module.router)
     install_console(app)
     install_web(app)  # public pages, /static and the HTML 404 page (after the JSON error handlers)

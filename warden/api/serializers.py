@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from warden import __version__
 from warden.cases import outcomes
+from warden.api import client2_render
 from warden.config import Settings
 from warden.media.service import attachment_json
 from warden.platform import filters
@@ -215,6 +216,7 @@ class Presenter:
             wrapper["favourited"] = original.id in favourited
             wrapper["bookmarked"] = original.id in bookmarked
             out.append(wrapper)
+        client2_render.decorate(session, self.viewer_id, out, everything)
         if context is not None:
             out = self.apply_filters(out, context)
         return out
@@ -230,7 +232,10 @@ class Presenter:
     def new_status(self, status: Status, author: Account) -> dict[str, Any]:
         """A post the viewer (`author`) has just written, in its write transaction: no queries, since
         nobody can have favourited or reblogged it yet and the author is loaded already."""
-        return self._status(status, author, False, False)
+        data = self._status(status, author, False, False)
+        if getattr(status, "warden_new_poll", None) is not None:  # a poll written with it (statuses.create)
+            client2_render.decorate(self.session, self.viewer_id, [data], [status])
+        return data
 
     def status(self, status: Status) -> dict[str, Any]:
         rendered = self.statuses([status])
@@ -242,8 +247,9 @@ class Presenter:
         """A home page (`timelines.home_page` rows) as the JSON list of Mastodon statuses, built from
         cached per-status JSON. A page with reblogs takes the general path (`statuses`), which loads
         and checks the reblogged originals."""
-        if any(row.reblog_of_id is not None for row in rows) or (rows and rows[0].viewer_filters):
-            # the viewer's filters make a page their own: it is rendered for them, not from the cache
+        if any(row.reblog_of_id is not None or client2_render.row_needs_general(row) for row in rows) \
+                or (rows and rows[0].viewer_filters):
+            # reblogs, polls, pins, muted threads and the viewer's filters: rendered for this page, not from the cache
             ids = [row.id for row in rows]
             full = {row.id: row for row in self.session.connection().execute(_STATUS_ROWS, {"ids": ids})}
             return orjson.dumps(self.statuses([full[i] for i in ids if i in full], context="home"),
@@ -357,8 +363,8 @@ class Presenter:
             "id": str(rel.id), "following": rel.following, "showing_reblogs": rel.showing_reblogs,
             "notifying": rel.notifying, "languages": None, "followed_by": rel.followed_by,
             "blocking": rel.blocking, "blocked_by": rel.blocked_by, "muting": rel.muting,
-            "muting_notifications": rel.muting_notifications, "requested": False, "requested_by": False,
-            "domain_blocking": False, "endorsed": False, "note": "",
+            "muting_notifications": rel.muting_notifications, "requested": rel.requested,
+            "requested_by": rel.requested_by, "domain_blocking": False, "endorsed": rel.endorsed, "note": rel.note,
         }
 
     def tag(self, tag: Tag) -> dict[str, Any]:

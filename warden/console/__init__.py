@@ -58,11 +58,13 @@ class SecurityHeaders:
 
 def create_console(services: Services) -> FastAPI:
     from warden.console.routes import router
+    from warden.console.trends import router as trends_router
     from warden.console.templating import render
 
     console = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     console.state.services = services
     console.include_router(router)
+    console.include_router(trends_router)
     console.mount("/static", StaticFiles(directory=STATIC), name="static")
     auth.secret_key(services.settings)  # made (once) at startup, not by the first appeal link a request signs
     console.add_middleware(ServerSessionMiddleware, db=services.db, cookie=auth.SESSION_COOKIE,

@@ -105,9 +105,15 @@ def update_profile(session: Session, account: Account, changes: dict[str, object
         if len(note) > 500:
             raise _field_error("note", "ERR_TOO_LONG", "is too long (maximum is 500 characters)")
         account.note = note
+    was_locked = account.locked
     for flag in ("locked", "bot", "discoverable"):
         if flag in changes:
             setattr(account, flag, _truthy(changes[flag]))
+    if was_locked and not account.locked:
+        from warden.platform import follow_requests
+
+        session.flush()
+        follow_requests.authorize_all(session, account)
     return account
 
 
@@ -150,6 +156,10 @@ class Relationship:
     blocked_by: bool = False
     muting: bool = False
     muting_notifications: bool = False
+    requested: bool = False
+    requested_by: bool = False
+    endorsed: bool = False
+    note: str = ""
 
 
 def relationships(session: Session, me: int, ids: list[int]) -> list[Relationship]:
@@ -169,6 +179,9 @@ def relationships(session: Session, me: int, ids: list[int]) -> list[Relationshi
     for m in session.scalars(select(Mute).where(Mute.account_id == me, Mute.target_id.in_(ids))):
         out[m.target_id].muting = True
         out[m.target_id].muting_notifications = m.notifications
+    from warden.platform import follow_requests  # follow requests and endorsements (issue 33)
+
+    follow_requests.fill_relationships(session, me, out)
     return [out[i] for i in ids]
 
 
@@ -187,12 +200,25 @@ def follow(session: Session, me: Account, target_id: int | str, *, reblogs: bool
         raise NotFound()
     if is_blocked_either_way(session, me.id, target.id):
         raise Forbidden("This action is not allowed")
+    from warden.platform import follow_requests
+
+    if target.locked and not session.scalar(select(Follow.id).where(Follow.account_id == me.id,
+                                                                    Follow.target_id == target.id)):
+        follow_requests.request(session, me, target, reblogs=reblogs, notify=notify)  # a locked account decides
+        return relationships(session, me.id, [target.id])[0]
+    return add_follow(session, me, target, reblogs=reblogs, notify=notify)
+
+
+def add_follow(session: Session, me: Account, target: Account, *, reblogs: bool = True,
+               notify: bool = False, notify_target: bool = True) -> Relationship:
+    """`me` follows `target` now (a follow, or an authorized follow request)."""
     added = insert_if_absent(session, Follow, {"account_id": me.id, "target_id": target.id, "show_reblogs": reblogs,
                                                "notify": notify, "created_at": utcnow()}, ["account_id", "target_id"])
     if added:
         session.execute(update(Account).where(Account.id == me.id).values(following_count=Account.following_count + 1))
         session.execute(update(Account).where(Account.id == target.id).values(followers_count=Account.followers_count + 1))
-        notifications.notify(session, account_id=target.id, from_account_id=me.id, type="follow")
+        if notify_target:
+            notifications.notify(session, account_id=target.id, from_account_id=me.id, type="follow")
     else:
         session.execute(update(Follow).where(Follow.account_id == me.id, Follow.target_id == target.id)
                         .values(show_reblogs=reblogs, notify=notify))
@@ -213,6 +239,9 @@ def _remove_follow(session: Session, follower: int, target: int) -> None:
 def unfollow(session: Session, me: Account, target_id: int | str) -> Relationship:
     target = get(session, target_id)
     _remove_follow(session, me.id, target.id)
+    from warden.platform import follow_requests
+
+    follow_requests.withdraw(session, me.id, target.id)
     return relationships(session, me.id, [target.id])[0]
 
 
@@ -224,6 +253,10 @@ def block(session: Session, me: Account, target_id: int | str) -> Relationship:
         session.add(Block(account_id=me.id, target_id=target.id))
         _remove_follow(session, me.id, target.id)
         _remove_follow(session, target.id, me.id)
+        from warden.platform import follow_requests
+
+        follow_requests.withdraw(session, me.id, target.id)
+        follow_requests.withdraw(session, target.id, me.id)
         session.execute(delete(Notification).where(Notification.account_id == me.id,
                                                    Notification.from_account_id == target.id))
         session.flush()

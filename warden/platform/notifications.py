@@ -27,6 +27,11 @@ def notify(session: Session, *, account_id: int, from_account_id: int, type: str
     ))
     if silenced:
         return None
+    if status_id is not None and type != "moderation_warning":
+        from warden.platform.status_extras import is_muted_thread
+
+        if is_muted_thread(session, account_id, status_id):  # the reader muted this conversation
+            return None
     row = Notification(account_id=account_id, from_account_id=from_account_id, type=type, status_id=status_id,
                        data=data)
     session.add(row)

@@ -21,7 +21,7 @@ from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from warden.media import service as media_service
 from warden.observability.metrics import OUTBOX_EVENTS
-from warden.platform import accounts, content, conversations, notifications
+from warden.platform import accounts, content, conversations, notifications, polls, status_extras
 from warden.platform.ids import parse_id
 from warden.platform.moderator_floor import impose, moderator_floor
 from warden.policy.gate import Draft, ModerationGate, Verdict, moderate
@@ -201,7 +201,8 @@ def emit(session: Session, type: str, subject_id: int | None, payload: dict[str,
 def create(session: Session, settings: Settings, author: Account, *, text: str, spoiler_text: str = "",
            visibility: str = "public", sensitive: bool = False, in_reply_to_id: int | str | None = None,
            language: str | None = None, idempotency_key: str | None = None,
-           gate: ModerationGate | None = None, media_ids: list[str] | None = None) -> PostResult:
+           gate: ModerationGate | None = None, media_ids: list[str] | None = None,
+           poll: polls.PollSpec | None = None) -> PostResult:
     text = text or ""
     spoiler_text = spoiler_text or ""
     visibility = visibility or "public"
@@ -224,9 +225,9 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
         if parent is None or not can_see(session, author.id, parent):
             raise NotFound("The status you are replying to does not exist or is not visible")
 
-    verdict = moderate(session, Draft(account_id=author.id, text=text, spoiler_text=spoiler_text,
-                                      visibility=visibility, in_reply_to_id=parent.id if parent else None,
-                                      language=language), gate)
+    verdict = moderate(session, Draft(account_id=author.id, text=polls.scored_text(text, poll and poll.options),
+                                      spoiler_text=spoiler_text, visibility=visibility,
+                                      in_reply_to_id=parent.id if parent else None, language=language), gate)
     if verdict.action == "block":
         emit(session, "status.blocked", None, {"account_id": author.id, "decision_id": verdict.decision_id,
                                                "label": verdict.label})
@@ -262,6 +263,8 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
     session.add_all([StatusTag(status_id=status.id, tag_id=tag_id) for tag_id in tag_ids])
     if status.visibility == "direct" and status.state == "published":
         conversations.record(session, status, {account.id for account in targets.values()})
+    if poll is not None:
+        status.warden_new_poll = polls.attach(session, status, poll)  # type: ignore[attr-defined]
     if idempotency_key:
         fresh = insert_if_absent(session, IdempotencyKey, {"account_id": author.id, "key": idempotency_key,
                                                            "status_id": status.id, "created_at": now},
@@ -298,7 +301,9 @@ def edit(session: Session, settings: Settings, author: Account, status_id: int |
                                                                    status_id=status.id)
     _validate(settings, author, text or "", spoiler_text or "", status.visibility, language,
               has_media=bool(media) if media is not None else bool(status.media_list))
-    verdict = moderate(session, Draft(account_id=author.id, text=text, spoiler_text=spoiler_text or "",
+    poll = polls.for_status(session, status.id)
+    verdict = moderate(session, Draft(account_id=author.id, text=polls.scored_text(text, poll and poll.options),
+                                      spoiler_text=spoiler_text or "",
                                       visibility=status.visibility, in_reply_to_id=status.in_reply_to_id,
                                       status_id=status.id, language=language), gate)
     if verdict.action == "block":
@@ -308,6 +313,7 @@ def edit(session: Session, settings: Settings, author: Account, status_id: int |
     # what moderators decided stays: the edit is at least as strict (before anything changes, so the
     # label read here is the moderator's, and the query flushes nothing)
     floor, moderator_label = moderator_floor(session, status.id), status.moderation_label
+    status_extras.before_edit(session, status)
     rendered, targets = _render(session, settings, text)
     status.text, status.content_html = text, rendered.html
     status.spoiler_text = spoiler_text or ""
@@ -326,6 +332,7 @@ def edit(session: Session, settings: Settings, author: Account, status_id: int |
     _attach_tags(session, status.id, rendered.tags)
     if media is not None:
         media_service.attach(session, status, media)
+    status_extras.after_edit(session, status)
     emit(session, "status.updated", status.id, {
         "status_id": status.id, "account_id": author.id, "state": status.state, "action": action,
         "decision_id": verdict.decision_id,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from warden.platform.accounts import is_blocked_either_way
 from warden.platform.pagination import paginate, window
 from warden.store.client_models import Bookmark, CustomFilter, ListAccount, UserList
+from warden.store.client2_models import ConversationMute, Poll, StatusPin, TagFollow
 from warden.store.models import HOME_INDEX_WHERE, Account, Block, Favourite, Follow, Mute, Status, StatusTag, Tag
 
 
@@ -69,6 +70,42 @@ def _home_statement(max_id: bool, since_id: bool, min_id: bool) -> tuple[Select[
                   limit=bindparam("limit", type_=Integer))
 
 
+def _home_ids(session: Session, viewer_id: int, *, max_id: int | None, since_id: int | None, min_id: int | None,
+              limit: int) -> list[int]:
+    """The ids of a home page, newest first: from the partial index, merged with the public posts of
+    followed hashtags when the viewer follows any (`_followed_tags_ids`)."""
+    statement, ascending = _home_statement(max_id is not None, since_id is not None, min_id is not None)
+    params = {"viewer": viewer_id, "max_id": max_id, "since_id": since_id, "min_id": min_id, "limit": limit}
+    bound = {k: v for k, v in params.items() if v is not None}
+    page = [row[0] for row in session.connection().execute(statement, bound)]
+    if session.connection().execute(_FOLLOWS_TAGS, {"viewer": viewer_id}).first() is not None:
+        tagged_statement, _ = _followed_tags_statement(max_id is not None, since_id is not None, min_id is not None)
+        page = sorted(set(page) | {row[0] for row in session.connection().execute(tagged_statement, bound)},
+                      reverse=not ascending)[:limit]
+    if ascending:
+        page.reverse()
+    return page
+
+
+_FOLLOWS_TAGS = select(TagFollow.id).where(TagFollow.account_id == bindparam("viewer", type_=Integer)).limit(1)
+
+
+@functools.cache
+def _followed_tags_statement(max_id: bool, since_id: bool, min_id: bool) -> tuple[Select[tuple[int]], bool]:
+    """Public posts (as the tag timeline shows them) carrying a hashtag the viewer follows."""
+    viewer = bindparam("viewer", type_=Integer)
+    hidden = _hidden_authors(viewer)
+    query = (select(Status.id).join(StatusTag, StatusTag.status_id == Status.id)
+             .join(Account, Account.id == Status.account_id)
+             .where(StatusTag.tag_id.in_(select(TagFollow.tag_id).where(TagFollow.account_id == viewer)),
+                    Status.local_public.is_(True), Account.suspended_at.is_(None), Status.account_id.not_in(hidden))
+             .distinct())
+    return window(query, Status.id, max_id=bindparam("max_id", type_=Integer) if max_id else None,
+                  since_id=bindparam("since_id", type_=Integer) if since_id else None,
+                  min_id=bindparam("min_id", type_=Integer) if min_id else None,
+                  limit=bindparam("limit", type_=Integer))
+
+
 #: Plain rows (not ORM objects) for the page: the serializer reads columns by name, and rows cost far
 #: less to build than mapped instances on the hottest read path.
 _ROWS_BY_ID = select(Status.__table__).where(Status.__table__.c.id.in_(bindparam("ids", expanding=True)))
@@ -81,12 +118,7 @@ def home(session: Session, viewer_id: int, *, max_id: int | None = None, since_i
     Two steps: the page's ids come from the partial index `ix_statuses_home`, then only those rows are
     loaded. The viewer's own held posts are on their profile, not here.
     """
-    statement, ascending = _home_statement(max_id is not None, since_id is not None, min_id is not None)
-    params = {"viewer": viewer_id, "max_id": max_id, "since_id": since_id, "min_id": min_id, "limit": limit}
-    page = [row[0] for row in session.connection().execute(
-        statement, {k: v for k, v in params.items() if v is not None})]
-    if ascending:
-        page.reverse()
+    page = _home_ids(session, viewer_id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
     if not page:
         return []
     rows = {row.id: row for row in session.connection().execute(_ROWS_BY_ID, {"ids": page})}
@@ -117,6 +149,16 @@ def _home_page_statement(max_id: bool, since_id: bool, min_id: bool) -> Select[A
     """One statement for a whole home page: the ids from `_home_statement` as a subquery, each row
     with its author's columns and whether the viewer favourited or reblogged it."""
     ids, _ascending = _home_statement(max_id, since_id, min_id)
+    return _page_rows(lambda statuses: statuses.c.id.in_(ids.scalar_subquery()))
+
+
+@functools.cache
+def _home_page_by_ids() -> Select[Any]:
+    """`_home_page_statement` for a page whose ids are already known (bound as `ids`)."""
+    return _page_rows(lambda statuses: statuses.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def _page_rows(which: Any) -> Select[Any]:
     statuses, authors = Status.__table__.alias("page"), Account.__table__.alias("author")
     reblogs = Status.__table__.alias("viewer_reblogs")
     viewer = bindparam("viewer", type_=Integer)
@@ -133,9 +175,14 @@ def _home_page_statement(max_id: bool, since_id: bool, min_id: bool) -> Select[A
                exists().where(Bookmark.__table__.c.account_id == viewer,
                               Bookmark.__table__.c.status_id == statuses.c.id).label("bookmarked"),
                # whether the viewer has filters at all: then the page is rendered for them (serializers)
-               exists().where(CustomFilter.__table__.c.account_id == viewer).label("viewer_filters"))
+               exists().where(CustomFilter.__table__.c.account_id == viewer).label("viewer_filters"),
+               # what the cached per-status JSON cannot show (api/client2_render.py: page_needs_general)
+               exists().where(Poll.__table__.c.status_id == statuses.c.id).label("has_poll"),
+               exists().where(StatusPin.__table__.c.account_id == viewer,
+                              StatusPin.__table__.c.status_id == statuses.c.id).label("viewer_pinned"),
+               exists().where(ConversationMute.__table__.c.account_id == viewer).label("viewer_mutes_threads"))
         .join_from(statuses, authors, authors.c.id == statuses.c.account_id)
-        .where(statuses.c.id.in_(ids.scalar_subquery()))
+        .where(which(statuses))
         .order_by(statuses.c.id.desc())
     )
 
@@ -146,6 +193,11 @@ def home_page(session: Session, viewer_id: int, *, max_id: int | None = None, si
     JSON lists as text (`mention_json`, `tag_json`, `media_json`), the `PAGE_DATETIMES` as the database returns
     them, the author as ``author_<name>``, the viewer's
     `favourited` / `reblogged` / `bookmarked` flags and whether the viewer has filters (`viewer_filters`). The page's ids still come from the partial index first."""
+    if session.connection().execute(_FOLLOWS_TAGS, {"viewer": viewer_id}).first() is not None:
+        ids = _home_ids(session, viewer_id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
+        if not ids:
+            return []
+        return list(session.connection().execute(_home_page_by_ids(), {"viewer": viewer_id, "ids": ids}))
     statement = _home_page_statement(max_id is not None, since_id is not None, min_id is not None)
     params = {"viewer": viewer_id, "max_id": max_id, "since_id": since_id, "min_id": min_id, "limit": limit}
     return list(session.connection().execute(statement, {k: v for k, v in params.items() if v is not None}))

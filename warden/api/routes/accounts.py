@@ -12,9 +12,10 @@ from warden.api.pagination import paged, window_args
 from warden.api.params import read_params
 from warden.api.ratelimit import client_address, limiter, with_quota
 from warden.api.responses import JSON
+from warden.api.routes import discovery as discovery_routes
 from warden.api.serializers import Presenter
 from warden.errors import Forbidden
-from warden.platform import accounts, auth, timelines
+from warden.platform import accounts, auth, follow_requests, status_extras, timelines
 from warden.platform.ids import as_id
 from warden.platform.pagination import clamp_limit
 from warden.platform.search import search
@@ -50,7 +51,9 @@ async def verify_credentials(request: Request, viewer: Viewer = Depends(require(
     def work() -> dict[str, Any]:
         with svc.db.read() as session:
             account = accounts.get(session, viewer.account_id)
-            return Presenter(session, svc.settings, viewer.account_id).account(account, source=True)
+            data = Presenter(session, svc.settings, viewer.account_id).account(account, source=True)
+            data["source"]["follow_requests_count"] = follow_requests.count(session, account.id)
+            return data
 
     return JSON(await run(work))
 
@@ -113,6 +116,11 @@ async def account_search(request: Request, q: str = Query(...), limit: int = Que
     return JSON(await run(work))
 
 
+# before /accounts/{account_id}, which would take "familiar_followers" for an id
+router.add_api_route("/api/v1/accounts/familiar_followers", discovery_routes.familiar_followers, methods=["GET"],
+                     summary="Accounts the viewer follows that also follow the given accounts")
+
+
 @router.get("/api/v1/accounts/{account_id}", summary="An account")
 async def get_account(request: Request, account_id: str, viewer: Viewer | None = Depends(optional_viewer)) -> Response:
     svc = services(request)
@@ -137,7 +145,10 @@ async def account_statuses(
     def work() -> tuple[list[Any], list[int]]:
         with svc.db.read() as session:
             account = accounts.get(session, account_id)
-            if pinned:
+            if pinned:  # pinned posts: one page, newest pin first (status_extras)
+                rows = [] if any(window[k] for k in ("max_id", "since_id", "min_id")) else \
+                    status_extras.pinned_statuses(session, viewer_id(viewer), account)
+                return Presenter(session, svc.settings, viewer_id(viewer)).statuses(rows), []
                 return [], []
             rows = timelines.account_statuses(session, viewer_id(viewer), account, exclude_replies=exclude_replies,
                                               exclude_reblogs=exclude_reblogs, tagged=tagged, only_media=only_media,

@@ -14,6 +14,9 @@ from warden.api.responses import JSON
 from warden.api.serializers import version_string
 from warden.media.processing import MAX_INPUT_PIXELS, MAX_UPLOAD_BYTES, SUPPORTED_MIME_TYPES
 from warden.media.service import MAX_ATTACHMENTS, MAX_DESCRIPTION_CHARS
+from warden.platform import polls
+from warden.platform.discovery import MAX_FEATURED_TAGS
+from warden.platform.status_extras import MAX_PINS
 from warden.store.models import Account, InstanceRule, Status
 
 router = APIRouter(tags=["instance"])
@@ -23,7 +26,7 @@ _STATUS_LIMITS = {"max_characters": 500, "max_media_attachments": MAX_ATTACHMENT
 _MEDIA_LIMITS = {"supported_mime_types": list(SUPPORTED_MIME_TYPES), "image_size_limit": MAX_UPLOAD_BYTES,
                  "image_matrix_limit": MAX_INPUT_PIXELS, "description_limit": MAX_DESCRIPTION_CHARS,
                  "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0}
-_POLL_LIMITS = {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0}
+_POLL_LIMITS = dict(polls.LIMITS)
 
 
 def _rules(svc: Services) -> list[dict[str, str]]:
@@ -57,7 +60,7 @@ async def instance_v1(request: Request) -> Response:
         "stats": {"user_count": users, "status_count": posts, "domain_count": 0},
         "thumbnail": None, "languages": ["en"], "registrations": s.registrations_open,
         "approval_required": False, "invites_enabled": False,
-        "configuration": {"accounts": {"max_featured_tags": 0}, "statuses": limits,
+        "configuration": {"accounts": {"max_featured_tags": MAX_FEATURED_TAGS}, "statuses": limits,
                           "media_attachments": _MEDIA_LIMITS, "polls": _POLL_LIMITS},
         "contact_account": None, "rules": rules,
     }
@@ -78,7 +81,7 @@ async def instance_v2(request: Request) -> Response:
         "languages": ["en"],
         "configuration": {
             "urls": {"streaming": s.base_url.replace("http", "ws", 1), "status": None},
-            "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+            "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": MAX_PINS},
             "statuses": dict(_STATUS_LIMITS, max_characters=s.max_status_chars),
             "media_attachments": _MEDIA_LIMITS, "polls": _POLL_LIMITS, "translation": {"enabled": False},
         },

@@ -8,13 +8,15 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
+from warden.api import client2_render
 from warden.api.deps import Services, Viewer, offload, optional_viewer, require, run, services, viewer_id
 from warden.api.params import Params, read_params
 from warden.api.ratelimit import limiter, with_quota
 from warden.api.responses import JSON, error
 from warden.api.serializers import Presenter
-from warden.errors import NotFound, ValidationFailed
-from warden.platform import statuses
+from warden.errors import NotFound
+from warden.media import service as media_service
+from warden.platform import polls, scheduled, statuses
 from warden.platform.statuses import PostResult
 from warden.store.models import Account, Favourite, Status
 
@@ -31,8 +33,6 @@ def _blocked(result: PostResult) -> Response:
 
 
 def _post_fields(params: Params) -> dict[str, Any]:
-    if "poll" in params.data or "poll[options]" in params.data:
-        raise ValidationFailed("Validation failed: polls are not supported on this server")
     return {"text": params.str("status", "") or "", "spoiler_text": params.str("spoiler_text", "") or "",
             "sensitive": params.bool("sensitive"), "language": params.str("language"),
             # None (not given) keeps an edited post's attachments; [] removes them
@@ -45,7 +45,8 @@ def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, An
     # before the write transaction so the lock is not held while the detector runs, and the checks that
     # need neither come before scoring, so a post that is refused anyway costs the detector nothing.
     statuses.check_draft(svc.settings, fields["text"], fields["spoiler_text"], fields["language"])
-    svc.gate.prescore(fields["text"], fields["spoiler_text"])
+    poll = fields.get("poll")
+    svc.gate.prescore(polls.scored_text(fields["text"], poll and poll.options), fields["spoiler_text"])
     for attempt in (1, 2):
         try:
             with svc.db.write() as session:
@@ -68,6 +69,9 @@ async def create_status(request: Request, viewer: Viewer = Depends(require("writ
     params = await read_params(request)
     svc = services(request)
     fields = _post_fields(params)
+    fields["poll"] = polls.parse(params.data)
+    if params.str("scheduled_at"):
+        return await schedule_status(svc, viewer, params, fields)
     key = request.headers.get("idempotency-key")
     quota = limiter(request).hit("statuses", str(viewer.account_id))
 
@@ -80,6 +84,29 @@ async def create_status(request: Request, viewer: Viewer = Depends(require("writ
     if data is None:
         return _blocked(result)
     return with_quota(JSON(data), quota)
+
+
+async def schedule_status(svc: Services, viewer: Viewer, params: Params, fields: dict[str, Any]) -> Response:
+    """`scheduled_at` given: keep the post for later and answer a ScheduledStatus (platform/scheduled.py)."""
+    when = scheduled.parse_time(params.str("scheduled_at") or "")
+    statuses.check_draft(svc.settings, fields["text"], fields["spoiler_text"], fields["language"])
+    poll = fields.get("poll")
+    in_reply_to = params.str("in_reply_to_id")
+
+    def work() -> dict[str, Any]:
+        with svc.db.write() as session:
+            author = viewer.account_in(session)
+            if in_reply_to:
+                statuses.get_visible(session, author.id, in_reply_to)
+            media_ids = fields.get("media_ids") or []
+            media_service.claimable(session, author.id, media_ids)  # own, unattached, at most four: now, not later
+            row = scheduled.schedule(session, author, when, {"media_ids": [str(i) for i in media_ids],
+                "text": fields["text"], "spoiler_text": fields["spoiler_text"], "sensitive": fields["sensitive"],
+                "language": fields["language"], "visibility": params.str("visibility", "public") or "public",
+                "in_reply_to_id": in_reply_to, "poll": poll.as_params() if poll else None})
+            return client2_render.scheduled_status(row)
+
+    return JSON(await run(work))
 
 
 @router.put("/api/v1/statuses/{status_id}", summary="Edit a status (passes the moderation gate again)")

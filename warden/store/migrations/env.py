@@ -6,6 +6,7 @@ from sqlalchemy import create_engine, pool
 from warden.store import moderation_models  # noqa: F401  (registers the moderation tables)
 from warden.store import media_models  # noqa: F401  (registers the media tables)
 from warden.store import client_models  # noqa: F401  (lists, filters, markers, bookmarks, conversations)
+from warden.store import client2_models  # noqa: F401  (follow requests, polls, pins, scheduled, trends, ...)
 from warden.store.models import Base
 
 config = context.config
