@@ -137,6 +137,7 @@ def test_poll_create_vote_results_and_errors(server: LiveServer) -> None:
     author, voter, late = server.user("pollster"), server.user("voter"), server.user("late")
     status = author.post("/api/v1/statuses", data={"status": "Tea or coffee?", "poll[options][]": ["tea", "coffee"],
                                                    "poll[expires_in]": "3600", "poll[hide_totals]": "true"}).json()
+    assert "poll" in status, status
     poll = status["poll"]
     assert [o["title"] for o in poll["options"]] == ["tea", "coffee"]
     assert poll["multiple"] is False and poll["expired"] is False and poll["voted"] is True  # the author's own

@@ -52,8 +52,9 @@ def parse(data: dict[str, Any]) -> PollSpec | None:
     """The poll in a status request: `poll[options][]` & co. in a form, or a `poll` object in JSON.
     None when the request has no poll; 422 for a poll that breaks Mastodon's limits."""
     raw = data.get("poll")
-    if isinstance(raw, dict):
-        options, expires_in = raw.get("options"), raw.get("expires_in")
+    if isinstance(raw, dict):  # JSON, or a form whose `poll[expires_in]` & co. params.py nested
+        options = raw.get("options", data.get("poll[options]"))
+        expires_in = raw.get("expires_in")
         multiple, hide_totals = raw.get("multiple", False), raw.get("hide_totals", False)
     elif any(key.startswith("poll[") for key in data):
         options = data.get("poll[options]", data.get("poll[options][]"))
