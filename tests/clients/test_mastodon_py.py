@@ -142,10 +142,10 @@ def test_conversations(watched: LiveServer, window: Window) -> None:
     dm = bob_api.status_post(f"@{alice.username} are you coming tonight?", visibility="direct")
     [conversation] = api.conversations()
     assert conversation.unread is True and conversation.last_status.id == dm.id
-    assert [a.id for a in conversation.accounts] == [bob.id]
+    assert [str(a.id) for a in conversation.accounts] == [str(bob.id)]
     reply = api.status_post(f"@{bob.username} yes!", visibility="direct", in_reply_to_id=dm.id)
     assert api.conversations_read(conversation).unread is False
     [theirs] = bob_api.conversations()
-    assert theirs.last_status.id == reply.id and [a.id for a in theirs.accounts] == [alice.id]
+    assert theirs.last_status.id == reply.id and [str(a.id) for a in theirs.accounts] == [str(alice.id)]
     assert dm.id not in [s.id for s in api.timeline_public()]
     window.assert_clean()
