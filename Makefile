@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check
 
 .PHONY: install dev demo serve test train bench clean
+JS_CLIENTS := tests/clients/js
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,11 @@ install: $(VENV)/.installed
 
 dev: $(VENV)/.dev-installed
 
+# masto.js for tests/clients (the JavaScript client tests), from its lock file; those tests fail without node.
+$(JS_CLIENTS)/node_modules/.package-lock.json: $(JS_CLIENTS)/package-lock.json
+	@if command -v node >/dev/null 2>&1; then npm ci --prefix $(JS_CLIENTS) --no-audit --no-fund; \
+	else echo "make: node not found: the masto.js client tests (tests/clients) will fail; install Node.js 20+"; fi
+
 ## demo: migrate, seed demo content and serve on http://127.0.0.1:8080 (SQLite in ./data)
 demo: install
 	$(BIN)/warden migrate
@@ -32,7 +38,7 @@ serve: install
 	$(BIN)/warden serve
 
 ## test: the whole suite, on SQLite and PostgreSQL
-test: dev
+test: dev $(JS_CLIENTS)/node_modules/.package-lock.json
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## train: retrain the detection models from ../shared/data (needs the train extra, CPU only)
