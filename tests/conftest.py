@@ -99,10 +99,11 @@ def start_server(settings: Settings, **app_kwargs: object) -> tuple[uvicorn.Serv
 
 
 @pytest.fixture(scope="session")
-def server(database_url: str, backend: str) -> Iterator[LiveServer]:
+def server(database_url: str, backend: str, tmp_data_dir: Path) -> Iterator[LiveServer]:
     """A live Warden server on this backend (detection off: platform tests see an allow-all gate)."""
     port = _free_port()
-    settings = Settings(database_url=database_url, base_url=f"http://127.0.0.1:{port}", detection_enabled=False)
+    settings = Settings(database_url=database_url, base_url=f"http://127.0.0.1:{port}", detection_enabled=False,
+                        media_dir=str(tmp_data_dir / f"media-{backend}"))
     srv, thread, db = start_server(settings)
     live = LiveServer(url=settings.base_url, settings=settings, db=db, backend=backend)
     yield live

@@ -10,6 +10,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 
 
+def _default_media_dir() -> str:
+    return str(Path(os.environ.get("WARDEN_DATA_DIR", DEFAULT_DATA_DIR)) / "media")
+
+
 def _default_database_url() -> str:
     data_dir = Path(os.environ.get("WARDEN_DATA_DIR", DEFAULT_DATA_DIR))
     return f"sqlite:///{data_dir / 'warden.sqlite3'}"
@@ -71,6 +75,15 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     #: Throttles on password checks, sign-ups, posts, reports and notices (429 past them).
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    #: Where uploaded media are kept (docs/media.md): "local" (the folder `media_dir`, by default
+    #: `<data dir>/media`) or "s3" (S3-compatible object storage: the `s3_*` settings below, and the
+    #: credentials boto3 finds in its usual places, such as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+    media_storage: str = "local"
+    media_dir: str = field(default_factory=_default_media_dir)
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = "media/"
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -91,5 +104,8 @@ class Settings:
         if env.get("WARDEN_MAX_BODY_BYTES"):
             values["max_body_bytes"] = int(env["WARDEN_MAX_BODY_BYTES"])
         values["rate_limits"] = RateLimits.from_env(env)
+        for name in ("media_storage", "media_dir", "s3_bucket", "s3_endpoint_url", "s3_region", "s3_prefix"):
+            if env.get(f"WARDEN_{name.upper()}"):
+                values[name] = env[f"WARDEN_{name.upper()}"]
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

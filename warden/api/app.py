@@ -16,6 +16,7 @@ from warden.api.routes import (
     accounts,
     admin,
     instance,
+    media,
     moderation,
     notifications,
     oauth,
@@ -35,7 +36,7 @@ from warden.store.db import Database
 from warden.streaming import Streaming
 from warden.streaming import routes as streaming_routes
 
-DESCRIPTION = """Warden implements the Mastodon client API (a subset: no media, polls or federation),
+DESCRIPTION = """Warden implements the Mastodon client API (a subset: no polls or federation; images only for media),
 plus Warden's own moderation endpoints under `/api/warden/v1`. Mastodon clients and libraries work unchanged.
 Errors are `{"error": "..."}` with the HTTP status Mastodon uses."""
 
@@ -56,16 +57,19 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     app.state.services = Services(settings=settings, db=db, gate=engine.gate, tokens=TokenCache(),
                                   extras={"ratelimit": Limiter(settings.rate_limits), **extras,
                                           "moderation": engine, "streaming": streaming})
+    media.install_storage(app.state.services, extras.get("media_storage"))
     install_error_handlers(app)
     for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, moderation,
-                   admin, streaming_routes):
+                   admin, streaming_routes, media):
         app.include_router(module.router)
     install_console(app)
     app.add_middleware(HomeTimelineFastPath)  # inside InlineDatabase: its database work runs inline too
     if db.is_sqlite and os.environ.get("WARDEN_DB_THREADS", "").lower() not in ("1", "true", "on"):
         app.add_middleware(InlineDatabase)
     app.add_middleware(InputGuard, max_body_bytes=settings.max_body_bytes,  # before anything reads a body
-                       route_caps={("POST", "/api/warden/v1/notices"): max(settings.max_body_bytes, MAX_BATCH_BYTES)})
+                       route_caps={("POST", "/api/warden/v1/notices"): max(settings.max_body_bytes, MAX_BATCH_BYTES),
+                                   **{route: max(settings.max_body_bytes, media.UPLOAD_BODY_CAP)
+                                      for route in media.UPLOAD_ROUTES}})
     install_observability(app)  # the outermost middleware: every request is measured, the fast path's too
     return app
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from warden import __version__
 from warden.config import Settings
+from warden.media.service import attachment_json
 from warden.platform.accounts import Relationship
 from warden.platform.statuses import can_see
 from warden.platform.timelines import AUTHOR_COLUMNS, PAGE_DATETIMES
@@ -104,6 +105,7 @@ def _page_status_json(base: str, row: Row[Any], own: bool) -> bytes:
     status = SimpleNamespace(**values)
     status.mention_list = orjson.loads(row.mention_json) if row.mention_json else []
     status.tag_list = orjson.loads(row.tag_json) if row.tag_json else []
+    status.media_list = orjson.loads(row.media_json) if row.media_json else None
     author = SimpleNamespace(**{name: values[f"author_{name}"] for name in AUTHOR_COLUMNS})
     data = Presenter._render_status(base, status, _account_json(base, _AuthorKey(author)),
                                     row.favourited, row.reblogged, own)
@@ -250,7 +252,7 @@ class Presenter:
             "visibility": status.visibility,
             "sensitive": bool(status.sensitive) or bool(spoiler),
             "spoiler_text": spoiler,
-            "media_attachments": [],
+            "media_attachments": [attachment_json(base, entry) for entry in status.media_list or ()],
             "application": None,
             "mentions": [{"id": str(m["id"]), "username": m["username"], "acct": m["username"],
                           "url": f"{base}/@{m['username']}"} for m in status.mention_list or []],

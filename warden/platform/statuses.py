@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from warden.media import service as media_service
 from warden.observability.metrics import OUTBOX_EVENTS
 from warden.platform import accounts, content, notifications
 from warden.platform.ids import parse_id
@@ -124,10 +125,10 @@ def check_draft(settings: Settings, text: str, spoiler_text: str, language: str 
 
 
 def _validate(settings: Settings, author: Account, text: str, spoiler_text: str, visibility: str,
-              language: str | None) -> None:
+              language: str | None, *, has_media: bool = False) -> None:
     if author.suspended_at is not None:
         raise Forbidden("Your account is suspended and cannot post")
-    if not text.strip():
+    if not text.strip() and not has_media:  # a post of images alone needs no text (as on Mastodon)
         raise ValidationFailed("Validation failed: Text can't be blank")
     check_draft(settings, text, spoiler_text, language)
     if visibility not in VISIBILITIES:
@@ -200,7 +201,7 @@ def emit(session: Session, type: str, subject_id: int | None, payload: dict[str,
 def create(session: Session, settings: Settings, author: Account, *, text: str, spoiler_text: str = "",
            visibility: str = "public", sensitive: bool = False, in_reply_to_id: int | str | None = None,
            language: str | None = None, idempotency_key: str | None = None,
-           gate: ModerationGate | None = None) -> PostResult:
+           gate: ModerationGate | None = None, media_ids: list[str] | None = None) -> PostResult:
     text = text or ""
     spoiler_text = spoiler_text or ""
     visibility = visibility or "public"
@@ -213,7 +214,9 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
             if status is not None:
                 return PostResult(status=status, verdict=Verdict(action="allow", decision_id=status.decision_id),
                                   replayed=True)
-    _validate(settings, author, text, spoiler_text, visibility, language)
+    # the attachments are checked (own, unattached, at most four) before the gate spends anything
+    media = media_service.claimable(session, author.id, media_ids or [])
+    _validate(settings, author, text, spoiler_text, visibility, language, has_media=bool(media))
 
     parent: Status | None = None
     if in_reply_to_id not in (None, ""):
@@ -239,11 +242,12 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
         in_reply_to_id=parent.id if parent else None,
         in_reply_to_account_id=parent.account_id if parent else None, created_at=now,
         mention_list=[{"id": a.id, "username": a.username} for a in targets.values()],
-        tag_list=rendered.tags[:20],
+        tag_list=rendered.tags[:20], media_list=[media_service.list_entry(m) for m in media] or None,
     )
     _apply_verdict(status, verdict)
     session.add(status)
     session.flush()  # the post's id; everything else goes in one more flush at the end
+    media_service.attach(session, status, media, new=True)
 
     # Counters first: an UPDATE flushes whatever is pending, so nothing is pending yet.
     count = session.execute(_COUNT_NEW_STATUS, {"author_id": author.id, "now": now}).scalar_one()
@@ -264,7 +268,7 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
             raise DuplicateRequest("A request with this Idempotency-Key was processed concurrently")
     emit(session, "status.created", status.id, {
         "status_id": status.id, "account_id": author.id, "state": status.state, "action": verdict.action,
-        "decision_id": verdict.decision_id,
+        "decision_id": verdict.decision_id, **({"media_ids": [m.id for m in media]} if media else {}),
     })
     session.flush()
     return PostResult(status=status, verdict=verdict, created=True)
@@ -279,7 +283,8 @@ def _set_committed(obj: Any, **values: Any) -> None:
 
 def edit(session: Session, settings: Settings, author: Account, status_id: int | str, *, text: str,
          spoiler_text: str = "", sensitive: bool = False, language: str | None = None,
-         gate: ModerationGate | None = None) -> PostResult:
+         gate: ModerationGate | None = None, media_ids: list[str] | None = None) -> PostResult:
+    """`media_ids`: the post's attachments after the edit (None: unchanged; [] removes them all)."""
     status = session.get(Status, parse_id(status_id))
     if status is None or status.deleted_at is not None or status.state == "removed":
         raise NotFound()
@@ -287,7 +292,10 @@ def edit(session: Session, settings: Settings, author: Account, status_id: int |
         raise Forbidden("This action is not allowed")
     if status.reblog_of_id is not None:
         raise ValidationFailed("Validation failed: A reblog cannot be edited")
-    _validate(settings, author, text or "", spoiler_text or "", status.visibility, language)
+    media = None if media_ids is None else media_service.claimable(session, author.id, media_ids,
+                                                                   status_id=status.id)
+    _validate(settings, author, text or "", spoiler_text or "", status.visibility, language,
+              has_media=bool(media) if media is not None else bool(status.media_list))
     verdict = moderate(session, Draft(account_id=author.id, text=text, spoiler_text=spoiler_text or "",
                                       visibility=status.visibility, in_reply_to_id=status.in_reply_to_id,
                                       status_id=status.id, language=language), gate)
@@ -314,6 +322,8 @@ def edit(session: Session, settings: Settings, author: Account, status_id: int |
     status.mention_list = [{"id": a.id, "username": a.username} for a in targets.values()]
     status.tag_list = rendered.tags[:20]
     _attach_tags(session, status.id, rendered.tags)
+    if media is not None:
+        media_service.attach(session, status, media)
     emit(session, "status.updated", status.id, {
         "status_id": status.id, "account_id": author.id, "state": status.state, "action": action,
         "decision_id": verdict.decision_id,

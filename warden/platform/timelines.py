@@ -120,6 +120,7 @@ def _home_page_statement(max_id: bool, since_id: bool, min_id: bool) -> Select[A
         select(*(_raw(statuses.c[name], name) for name in STATUS_COLUMNS),
                cast(statuses.c.mention_list, Text).label("mention_json"),
                cast(statuses.c.tag_list, Text).label("tag_json"),
+               cast(statuses.c.media_list, Text).label("media_json"),
                *(_raw(authors.c[name], f"author_{name}") for name in AUTHOR_COLUMNS),
                exists().where(Favourite.__table__.c.account_id == viewer,
                               Favourite.__table__.c.status_id == statuses.c.id).label("favourited"),
@@ -134,7 +135,7 @@ def _home_page_statement(max_id: bool, since_id: bool, min_id: bool) -> Select[A
 def home_page(session: Session, viewer_id: int, *, max_id: int | None = None, since_id: int | None = None,
               min_id: int | None = None, limit: int = 20) -> list[Row[Any]]:
     """The statuses of `home()` in one query, newest first, as flat rows: the `STATUS_COLUMNS`, the
-    JSON lists as text (`mention_json`, `tag_json`), the `PAGE_DATETIMES` as the database returns
+    JSON lists as text (`mention_json`, `tag_json`, `media_json`), the `PAGE_DATETIMES` as the database returns
     them, the author as ``author_<name>`` and the viewer's
     `favourited` / `reblogged` flags. The page's ids still come from the partial index first."""
     statement = _home_page_statement(max_id is not None, since_id is not None, min_id is not None)

@@ -176,6 +176,8 @@ class Status(Base):
     #: Denormalised for rendering without extra queries: [{"id", "username"}] and tag names.
     mention_list: Mapped[list[Any]] = mapped_column(default=list)
     tag_list: Mapped[list[Any]] = mapped_column(default=list)
+    #: Denormalised media attachments in order (`warden.media.service.list_entry`); None: none.
+    media_list: Mapped[list[Any] | None] = mapped_column(default=None)
     #: The decision id of the moderation verdict that let it through (or held it).
     decision_id: Mapped[str | None] = mapped_column(String(40))
 

@@ -12,12 +12,16 @@ from warden import __version__
 from warden.api.deps import Services, run, services
 from warden.api.responses import JSON
 from warden.api.serializers import version_string
+from warden.media.processing import MAX_INPUT_PIXELS, MAX_UPLOAD_BYTES, SUPPORTED_MIME_TYPES
+from warden.media.service import MAX_ATTACHMENTS, MAX_DESCRIPTION_CHARS
 from warden.store.models import Account, InstanceRule, Status
 
 router = APIRouter(tags=["instance"])
 
-_STATUS_LIMITS = {"max_characters": 500, "max_media_attachments": 0, "characters_reserved_per_url": 23}
-_MEDIA_LIMITS = {"supported_mime_types": [], "image_size_limit": 0, "image_matrix_limit": 0,
+_STATUS_LIMITS = {"max_characters": 500, "max_media_attachments": MAX_ATTACHMENTS, "characters_reserved_per_url": 23}
+#: Images only (docs/media.md): no video or audio, so their limits are 0.
+_MEDIA_LIMITS = {"supported_mime_types": list(SUPPORTED_MIME_TYPES), "image_size_limit": MAX_UPLOAD_BYTES,
+                 "image_matrix_limit": MAX_INPUT_PIXELS, "description_limit": MAX_DESCRIPTION_CHARS,
                  "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0}
 _POLL_LIMITS = {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0}
 

@@ -31,12 +31,12 @@ def _blocked(result: PostResult) -> Response:
 
 
 def _post_fields(params: Params) -> dict[str, Any]:
-    if params.list("media_ids"):
-        raise ValidationFailed("Validation failed: media attachments are not supported on this server")
     if "poll" in params.data or "poll[options]" in params.data:
         raise ValidationFailed("Validation failed: polls are not supported on this server")
     return {"text": params.str("status", "") or "", "spoiler_text": params.str("spoiler_text", "") or "",
-            "sensitive": params.bool("sensitive"), "language": params.str("language")}
+            "sensitive": params.bool("sensitive"), "language": params.str("language"),
+            # None (not given) keeps an edited post's attachments; [] removes them
+            "media_ids": params.list("media_ids") if "media_ids" in params else None}
 
 
 def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, Any]) -> tuple[PostResult, dict[str, Any] | None]:

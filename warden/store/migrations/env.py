@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from warden.store import moderation_models  # noqa: F401  (registers the moderation tables)
+from warden.store import media_models  # noqa: F401  (registers the media tables)
 from warden.store import hash_models  # noqa: F401  (registers the image moderation tables)
 from warden.store.models import Base
 

@@ -1,7 +1,7 @@
 """image moderation (issue 33): the PDQ hash block list and what was read from each uploaded image
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0008 (0003 on main; 0008 is media's, merged into this branch)
 Create Date: 2026-12-06 23:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import warden.store.models
 
 
 revision = '0009'
-down_revision = '0003'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
