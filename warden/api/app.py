@@ -15,6 +15,7 @@ from warden.api.responses import JSON, install_error_handlers
 from warden.api.routes import (
     accounts,
     admin,
+    hashes,
     instance,
     media,
     moderation,
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     media.install_storage(app.state.services, extras.get("media_storage"))
     install_error_handlers(app)
     for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, moderation,
-                   admin, streaming_routes, media):
+                   admin, streaming_routes, media, hashes):
         app.include_router(module.router)
     install_console(app)
     app.add_middleware(HomeTimelineFastPath)  # inside InlineDatabase: its database work runs inline too

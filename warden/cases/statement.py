@@ -33,8 +33,10 @@ DEFAULT_CATEGORY = "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE"
 def build(*, decision_id: str, action: str, label: str | None, label_policy: LabelPolicy | None,
           facts: str, source: str, automated_detection: bool, automated_decision: str,
           content_date: datetime | None, application_date: datetime, policy_version: str | None,
-          url: str | None = None, appeal_url: str | None = None) -> dict[str, Any]:
-    """`automated_decision`: "fully", "partially" or "not"."""
+          url: str | None = None, appeal_url: str | None = None,
+          content_types: list[str] | None = None) -> dict[str, Any]:
+    """`automated_decision`: "fully", "partially" or "not"; `content_types`: what the decision was
+    about (CONTENT_TYPE_TEXT when not given; CONTENT_TYPE_IMAGE where an image drove it)."""
     ground = label_policy.ground if label_policy else "DECISION_GROUND_INCOMPATIBLE_CONTENT"
     reference = (label_policy.rule_reference if label_policy else "") or "Terms of service"
     statement: dict[str, Any] = {
@@ -46,7 +48,7 @@ def build(*, decision_id: str, action: str, label: str | None, label_policy: Lab
         "decision_ground": ground,
         "category": label_policy.category if label_policy else DEFAULT_CATEGORY,
         "category_specification": list(label_policy.category_specification) if label_policy else [],
-        "content_type": ["CONTENT_TYPE_TEXT"],
+        "content_type": list(content_types or ["CONTENT_TYPE_TEXT"]),
         "content_date": (content_date or application_date).date().isoformat(),
         "application_date": application_date.date().isoformat(),
         "decision_facts": facts,

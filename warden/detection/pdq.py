@@ -24,6 +24,8 @@ MIN_QUALITY = 50
 #: The side PDQ's reference implementation downsamples to before hashing; hashing a smaller copy is
 #: as good and far cheaper for a 12-megapixel photo.
 HASH_SIDE = 512
+#: Crop variants are hashed from a smaller copy still (PDQ itself reads a 64 x 64 reduction).
+VARIANT_SIDE = 256
 HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -79,3 +81,32 @@ def hash_image(image: Image.Image) -> PdqHash:
 
     bits, quality = pdqhash.compute(_rgb_array(image))
     return PdqHash(hex=bits_to_hex(bits), quality=int(quality))
+
+
+#: The crops whose hashes a blocked image also goes on the list with: per side, the share cut off
+#: (left/top, right/bottom), 0-5% of each dimension in steps of 1.25%. A re-upload cropped by up
+#: to 5% is then within `MATCH_DISTANCE` of one of them (bench/bench_image_moderation.py).
+CROPS = ((0.0, 0.0), (0.025, 0.0), (0.0, 0.025), (0.05, 0.0), (0.0, 0.05), (0.025, 0.025),
+         (0.0125, 0.0125), (0.0375, 0.0125), (0.0125, 0.0375))
+
+
+def crop_variants(image: Image.Image) -> list[str]:
+    """The hashes of the image cropped as `CROPS` says (every pair of horizontal and vertical cuts but
+    none at all), as hex, for the block list."""
+    import pdqhash
+
+    small = image
+    if max(image.size) > VARIANT_SIDE:
+        small = image.copy()
+        small.thumbnail((VARIANT_SIDE, VARIANT_SIDE), Image.Resampling.BILINEAR)
+    width, height = small.size
+    out: list[str] = []
+    for left, right in CROPS:
+        for top, bottom in CROPS:
+            if left == right == top == bottom == 0.0:
+                continue
+            box = (round(width * left), round(height * top), width - round(width * right),
+                   height - round(height * bottom))
+            bits, _ = pdqhash.compute(_rgb_array(small.crop(box)))
+            out.append(bits_to_hex(bits))
+    return out
