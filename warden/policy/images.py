@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from warden.detection import ocr
 from warden.policy.gate import Draft
 from warden.policy.model import STRICTNESS
 
@@ -83,14 +84,15 @@ def assess(session: Session, compiled: Any, draft: Draft, text_result: Any,
     best = _key(compiled, text_result)
     for position, image in enumerate(draft.images, start=1):
         signal = signals.get(image.media_id)
-        readings = [("alt text", image.description), ("text in the image", signal.ocr_text if signal else None)]
+        readings = [("alt text", image.description)]
+        readings += [("text in the image", text) for text in ocr.readings(signal.ocr_text or "")] if signal else []
         for what, text in readings:
             if not text or not text.strip():
                 continue
             evaluation, unscored = evaluate_text(text)
             findings.unscored = findings.unscored or unscored
             key = _key(compiled, evaluation)
-            findings.evidence[position - 1].setdefault("scores", {})[what] = evaluation.scores
+            findings.evidence[position - 1].setdefault("scores", []).append({"of": what, "scores": evaluation.scores})
             if key > best:
                 best = key
                 findings.result = replace(evaluation, reason=f"{what} of image {position}: {evaluation.reason}",
