@@ -29,6 +29,7 @@ from starlette.routing import Mount, WebSocketRoute
 
 from tests.console.conftest import case_for, console_client, csrf_of, partner, send_notices, status_url
 from tests.helpers import LiveServer, User, eventually
+from tests.media.images import encode, photo
 from tests.moderation.conftest import STAFF_SCOPES
 from warden.api.app import create_app
 from warden.config import Settings
@@ -99,6 +100,13 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/statuses/{status_id}/reblogged_by"): PUBLIC,
     **{("POST", f"/api/v1/statuses/{{status_id}}/{name}"): USERS
        for name in ("favourite", "unfavourite", "reblog", "unreblog")},
+    # media (their files: anyone with the URL, while the post may be seen; docs/media.md)
+    ("POST", "/api/v1/media"): USERS,
+    ("POST", "/api/v2/media"): USERS,
+    ("GET", "/api/v1/media/{media_id}"): OWNER,
+    ("PUT", "/api/v1/media/{media_id}"): OWNER,
+    ("DELETE", "/api/v1/media/{media_id}"): OWNER,
+    ("GET", "/system/media_attachments/{media_token}/{file_name}"): ANYONE,
     # timelines, notifications, search, reports
     ("GET", "/api/v1/timelines/home"): USERS,
     ("GET", "/api/v1/timelines/public"): PUBLIC,
@@ -237,6 +245,10 @@ def _make_world(server: LiveServer, stack: list[httpx.Client]) -> World:
     notice_ids = send_notices(server, partner_tokens["partner"], [
         {"url": status_url(server, user, int(status_id)), "category": "incitement", "explanation": "look"}])
 
+    picture = user.post("/api/v2/media", files={"file": ("a.png", encode(photo(8, 8), "PNG"), "image/png")})
+    assert picture.status_code == 200, picture.text
+    media_token, file_name = picture.json()["url"].split("/")[-2:]
+
     suspended = users["suspended"]
     acted = users["moderator"].post(f"/api/v1/admin/accounts/{suspended.id}/action",
                                     data={"type": "suspend", "text": "Repeated threats."})
@@ -263,7 +275,8 @@ def _make_world(server: LiveServer, stack: list[httpx.Client]) -> World:
     params = {"status_id": status_id, "account_id": str(target.id), "notification_id": notification_id,
               "report_id": str(report.json()["id"]), "case_id": str(case_id), "notice_id": str(notice_ids[0]),
               "decision_id": str(decision_id), "appeal_id": str(appeal.json()["id"]),
-              "token": link.rsplit("/", 1)[-1], "hashtag": "matrix", "channel:path": "user"}
+              "token": link.rsplit("/", 1)[-1], "hashtag": "matrix", "channel:path": "user",
+              "media_id": str(picture.json()["id"]), "media_token": media_token, "file_name": file_name}
     return World(server, users, partner_tokens, console, csrf, params, doomed)
 
 

@@ -38,6 +38,7 @@ from schemathesis.schemas import APIOperation
 
 from tests.conftest import _free_port, make_database, start_server
 from tests.helpers import LiveServer
+from tests.media.images import encode, photo
 from warden.config import RateLimits, Settings
 
 #: Examples per operation: enough to reach the 4xx paths of every parameter, few enough that
@@ -59,7 +60,7 @@ def fuzz_server(backend: str, tmp_data_dir: Path) -> Iterator[LiveServer]:
     url, drop = make_database(backend, tmp_data_dir)
     port = _free_port()
     settings_ = Settings(database_url=url, base_url=f"http://127.0.0.1:{port}", detection_enabled=False,
-                         rate_limits=NO_RATE_LIMITS)
+                         rate_limits=NO_RATE_LIMITS, media_dir=str(tmp_data_dir / f"fuzz-media-{backend}"))
     srv, thread, db = start_server(settings_)
     yield LiveServer(url=settings_.base_url, settings=settings_, db=db, backend=backend)
     srv.should_exit = True
@@ -86,8 +87,11 @@ def principals(fuzz_server: LiveServer) -> Principals:
     other = fuzz_server.user("other")
     posted = other.post("/api/v1/statuses", json={"status": "hello #fuzz"})
     assert posted.status_code == 200, posted.text
+    media = user.post("/api/v2/media", files={"file": ("a.png", encode(photo(16, 16), "PNG"), "image/png")})
+    assert media.status_code == 200, media.text
     return Principals(user=user.headers, admin=admin.headers,
-                      known_ids={"account_id": str(other.id), "status_id": str(posted.json()["id"])})
+                      known_ids={"account_id": str(other.id), "status_id": str(posted.json()["id"]),
+                                 "media_id": str(media.json()["id"])})
 
 
 def _string(**extra: object) -> dict[str, object]:
@@ -116,6 +120,7 @@ REQUEST_BODIES: dict[tuple[str, str], dict[str, object]] = {
                                "username": _string(), "password": _string(), "client_id": _string(),
                                "client_secret": _string(), "scope": _string(), "code": _string(),
                                "redirect_uri": _string()},
+    ("put", "/api/v1/media/{media_id}"): {"description": _string(), "focus": _string()},
     ("post", "/api/v1/admin/accounts/{account_id}/action"): {
         "type": _string(enum=["none", "sensitive", "disable", "silence", "suspend"]), "text": _string(),
         "report_id": _string()},

@@ -191,4 +191,7 @@ def blurhash_of(image: Image.Image) -> str:
     width = 32
     height = max(1, round(image.height * width / image.width))
     tiny = image.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
-    return str(blurhash.encode(tiny, x_components=4, y_components=4))
+    with warnings.catch_warnings():
+        # blurhash-python 1.2.2 reads pixels with Image.getdata, deprecated for Pillow 14 (Pillow is pinned)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return str(blurhash.encode(tiny, x_components=4, y_components=4))

@@ -13,7 +13,7 @@ from starlette.responses import FileResponse, Response
 from warden.api.deps import Services, Viewer, offload, optional_viewer, require, run, services, viewer_id
 from warden.api.params import read_params
 from warden.api.responses import JSON
-from warden.errors import NotFound, ValidationFailed
+from warden.errors import NotFound, ValidationFailed, WardenError
 from warden.media import service
 from warden.media.processing import MAX_UPLOAD_BYTES, MediaTooLarge, too_large_message
 from warden.media.storage import MediaStorage, MissingFile
@@ -107,9 +107,18 @@ async def delete_media(request: Request, media_id: str, viewer: Viewer = Depends
     return JSON({})
 
 
+async def _file_viewer(request: Request) -> Viewer | None:
+    """Who asks for a file: only the author of a held post is told apart (by their token); any other
+    request, with a bad, revoked or suspended token too, is anonymous and is answered as such."""
+    try:
+        return await optional_viewer(request)
+    except WardenError:
+        return None
+
+
 @router.get(service.FILE_PATH + "/{media_token}/{file_name}", summary="A media file (when its post may be seen)")
 async def media_file(request: Request, media_token: str, file_name: str,
-                     viewer: Viewer | None = Depends(optional_viewer)) -> Response:
+                     viewer: Viewer | None = Depends(_file_viewer)) -> Response:
     svc = services(request)
 
     def access() -> service.FileAccess:
