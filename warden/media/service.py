@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete as sql_delete, select
 from sqlalchemy.orm import Session
 
 from warden.detection import image_signals
@@ -140,6 +140,7 @@ def delete(db: Database, storage: MediaStorage, account_id: int, media_id: int |
         if media.status_id is not None:
             raise ValidationFailed("Validation failed: Media attachment is currently used by a status")
         keys = [media.storage_key("original"), media.storage_key("small")]
+        session.execute(sql_delete(ImageSignal).where(ImageSignal.media_id == media.id))
         session.delete(media)
     for key in keys:
         storage.delete(key)
