@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
 
-from tests.images import jpeg_bytes, png_bytes, render_post, synthetic_image, transforms  # noqa: E402
+from tests.images import jpeg_bytes, render_post, synthetic_image, transforms  # noqa: E402
 from warden.detection import ocr, pdq  # noqa: E402
 from warden.detection.hash_index import HashIndex  # noqa: E402
 

@@ -4,7 +4,6 @@ about it (alt text) is judged as the post's own text would be. Images are made h
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from tests.helpers import LiveServer, User, eventually
 from tests.images import jpeg_bytes, png_bytes, render_post, synthetic_image, transforms
 from tests.moderation.conftest import Team, cases_for, create_partner
 from warden.detection import ocr
-from warden.detection.pdq import MIN_QUALITY, hash_image
+from warden.detection.pdq import hash_image
 
 THREAT = "We will kill every one of them tonight. Bring weapons to the square."
 
@@ -75,6 +74,16 @@ def test_a_removed_posts_image_is_blocked_when_reuploaded_transformed(mod_server
         assert "matches an image on the block list" in decision["explanation"]
     # An unrelated picture still posts.
     assert post_with(evader, upload(evader, jpeg_bytes(photo(300))), "my garden").status_code == 200
+
+    # The removal is overturned on appeal: the post is restored and its image leaves the block list.
+    appeal = author.post("/api/warden/v1/appeals", json={"decision_id": removed.json()["decision"]["id"],
+                                                         "text": "It is a news photo."})
+    assert appeal.status_code == 201, appeal.text
+    overturned = team.senior2.post(f"/api/warden/v1/appeals/{appeal.json()['id']}/decision",
+                                   json={"outcome": "overturned", "explanation": "Newsworthy."})
+    assert overturned.status_code == 200, overturned.text
+    again = post_with(evader, upload(evader, jpeg_bytes(by_name["jpeg q60"](original))), "news")
+    assert again.status_code == 200, again.text
 
 
 def test_partner_hash_list_round_trip(mod_server: LiveServer) -> None:
