@@ -28,11 +28,20 @@ class HashIndex:
         if len(owners) != len(hexes):
             raise ValueError("one owner per hash")
         self.owners = np.asarray(owners, dtype=np.int64)
-        self.words = (np.frombuffer(bytes.fromhex("".join(hexes)), dtype=">u8").astype(np.uint64).reshape(-1, 4)
-                      if hexes else np.zeros((0, 4), dtype=np.uint64))
+        words = (np.frombuffer(bytes.fromhex("".join(hexes)), dtype=">u8").astype(np.uint64).reshape(-1, 4)
+                 if hexes else np.zeros((0, 4), dtype=np.uint64))
+        # one contiguous column per 64-bit word: four passes over memory, no per-row reduction
+        self.columns = [np.ascontiguousarray(words[:, i]) for i in range(4)]
 
     def __len__(self) -> int:
-        return int(self.words.shape[0])
+        return int(self.columns[0].shape[0])
+
+    def distances(self, query: str) -> np.ndarray:
+        q = hex_to_words(query)
+        total = np.bitwise_count(self.columns[0] ^ q[0]).astype(np.uint16)
+        for i in range(1, 4):
+            total += np.bitwise_count(self.columns[i] ^ q[i])
+        return total
 
     def nearest(self, queries: list[str]) -> Nearest | None:
         """The stored hash nearest to any of `queries` (None when the index is empty)."""
@@ -40,7 +49,7 @@ class HashIndex:
             return None
         best: Nearest | None = None
         for position, query in enumerate(queries):
-            distances = np.bitwise_count(self.words ^ hex_to_words(query)).sum(axis=1, dtype=np.int32)
+            distances = self.distances(query)
             at = int(distances.argmin())
             if best is None or int(distances[at]) < best.distance:
                 best = Nearest(owner=int(self.owners[at]), distance=int(distances[at]), query=position)
