@@ -53,12 +53,13 @@ class Blocklist:
         self._index = HashIndex([], [])
         self._entries: dict[int, tuple[str, str | None, str | None, int | None]] = {}
 
-    def _current(self, session: Session) -> HashIndex:
+    def _current(self, session: Session) -> tuple[HashIndex, dict[int, tuple[str, str | None, str | None, int | None]]]:
+        """The index and its entries, rebuilt first if the list changed (they are swapped together)."""
         key = tuple(session.execute(select(func.max(ImageHash.id), func.count(ImageHash.id))
                                     .where(ImageHash.withdrawn_at.is_(None))).one())
         with self._lock:
             if key == self._key:
-                return self._index
+                return self._index, self._entries
         owners: list[int] = []
         hexes: list[str] = []
         entries: dict[int, tuple[str, str | None, str | None, int | None]] = {}
@@ -75,7 +76,7 @@ class Blocklist:
         index = HashIndex(owners, hexes)
         with self._lock:
             self._key, self._index, self._entries = key, index, entries
-        return index
+        return index, entries
 
     def match(self, session: Session, images: list[tuple[int, str, int]]) -> Match | None:
         """The nearest active entry within `pdq.MATCH_DISTANCE` of any of `images` ((media id, hash,
@@ -84,13 +85,12 @@ class Blocklist:
                   if value and quality >= pdq.MIN_QUALITY]
         if not usable:
             return None
-        index = self._current(session)
+        index, entries = self._current(session)
         nearest = index.nearest([value for _, _, value in usable])
         if nearest is None or nearest.distance > pdq.MATCH_DISTANCE:
             return None
         position, media_id, _ = usable[nearest.query]
-        with self._lock:
-            source, label, decision_id, partner_id = self._entries[nearest.owner]
+        source, label, decision_id, partner_id = entries[nearest.owner]
         return Match(entry_id=nearest.owner, distance=nearest.distance, image=position, media_id=media_id,
                      source=source, label=label, decision_id=decision_id, partner_id=partner_id)
 
