@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warden.detection import ocr
@@ -101,3 +102,27 @@ def assess(session: Session, compiled: Any, draft: Draft, text_result: Any,
                 # the picture itself goes on the list only when its own text decided, not its alt text
                 findings.to_list = [image.media_id] if what == "text in the image" else []
     return findings
+
+
+def texts_of(session: Session, account_id: int, media_ids: list[str]) -> list[str]:
+    """The texts the gate will score for these attachments of `account_id` (alt text, OCR readings), so
+    the write path can score them before its transaction (`ModerationGate.prescore`), as it does the
+    post's own text. Ids that do not parse or are not the author's are left to the write path to refuse."""
+    from warden.cases import hashlist
+    from warden.platform.ids import as_id
+    from warden.store.media_models import MediaAttachment
+
+    ids = [i for i in (as_id(str(raw)) for raw in media_ids[:8]) if i is not None]
+    if not ids:
+        return []
+    rows = session.execute(select(MediaAttachment.id, MediaAttachment.description)
+                           .where(MediaAttachment.id.in_(ids), MediaAttachment.account_id == account_id)).all()
+    signals = hashlist.signals_of(session, [row.id for row in rows])
+    texts: list[str] = []
+    for row in rows:
+        if row.description and row.description.strip():
+            texts.append(row.description)
+        signal = signals.get(row.id)
+        if signal is not None and signal.ocr_text:
+            texts.extend(ocr.readings(signal.ocr_text))
+    return texts

@@ -16,6 +16,7 @@ from warden.api.serializers import Presenter
 from warden.errors import NotFound, ValidationFailed
 from warden.platform import statuses
 from warden.platform.statuses import PostResult
+from warden.policy import images
 from warden.store.models import Account, Favourite, Status
 
 router = APIRouter(tags=["statuses"])
@@ -46,6 +47,11 @@ def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, An
     # need neither come before scoring, so a post that is refused anyway costs the detector nothing.
     statuses.check_draft(svc.settings, fields["text"], fields["spoiler_text"], fields["language"])
     svc.gate.prescore(fields["text"], fields["spoiler_text"])
+    if fields.get("media_ids"):  # the images' alt text and OCR text too (read at upload)
+        with svc.db.read() as session:
+            texts = images.texts_of(session, viewer.account_id, fields["media_ids"])
+        for text in texts:
+            svc.gate.prescore(text)
     for attempt in (1, 2):
         try:
             with svc.db.write() as session:
