@@ -85,7 +85,7 @@ def test_not_found(server: LiveServer, client: httpx.Client) -> None:
     ({"status": "x" * 501}, "character limit of 500"),
     ({"status": "   "}, "can't be blank"),
     ({"status": "hi", "visibility": "everyone"}, "Visibility"),
-    ({"status": "hi", "media_ids[]": "1"}, "media"),
+    ({"status": "hi", "media_ids[]": "1"}, "Media 1 not found"),
 ])
 def test_bad_posts_are_422(server: LiveServer, fields: dict[str, str], message: str) -> None:
     user = server.user()

@@ -272,3 +272,32 @@ def test_mastodon_py_media_post_and_status_post(server: LiveServer, tmp_path: Pa
     assert status.media_attachments[0].id == media.id
     assert status.media_attachments[0].description == "Changed"
     assert api.status(status.id).media_attachments[0].preview_url.endswith(".jpg")
+
+
+def test_only_media_filters_timelines(server: LiveServer) -> None:
+    author = server.user()
+    tag = f"pics{author.id}"
+    text_only = author.post("/api/v1/statuses", data={"status": f"words #{tag}"}).json()
+    with_media = author.post("/api/v1/statuses", data={"status": f"a picture #{tag}",
+                                                      "media_ids[]": [uploaded(author)["id"]]}).json()
+    for path in (f"/api/v1/timelines/tag/{tag}", f"/api/v1/accounts/{author.id}/statuses"):
+        everything = [s["id"] for s in author.get(path).json()]
+        assert everything == [with_media["id"], text_only["id"]], path
+        assert [s["id"] for s in author.get(path, params={"only_media": "true"}).json()] == [with_media["id"]], path
+    public = [s["id"] for s in author.get("/api/v1/timelines/public", params={"only_media": "true"}).json()]
+    assert with_media["id"] in public and text_only["id"] not in public
+
+
+def test_media_streams_carry_public_posts_with_media(server: LiveServer) -> None:
+    from tests.streaming_client import Stream, payload
+
+    viewer, author = server.user(), server.user()
+    with Stream(server, viewer) as stream:
+        stream.subscribe("public:media")
+        stream.sync()
+        assert author.post("/api/v1/statuses", data={"status": "no picture"}).status_code == 200
+        pictured = author.post("/api/v1/statuses", data={"status": "a picture",
+                                                        "media_ids[]": [uploaded(author)["id"]]}).json()
+        frame = stream.next_event("update")  # the text-only post before it never arrived
+        assert frame["stream"] == ["public:media"] and payload(frame)["id"] == pictured["id"]
+        assert payload(frame)["media_attachments"] == pictured["media_attachments"]

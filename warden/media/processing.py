@@ -175,7 +175,9 @@ def process_image(data: bytes, content_type: str | None = None) -> ProcessedImag
     fmt = _OUTPUT[source]
     target = _scaled(image.width, image.height, ORIGINAL_PIXELS)
     if target != image.size:
-        image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        # a triangle filter (Pillow's BILINEAR, antialiased over the whole scale factor): the scale is at
+        # most 2x per side here (33 MP in, 8.3 MP out), and Lanczos took 2.6 times as long on a 12 MP photo
+        image = image.resize(target, Image.Resampling.BILINEAR, reducing_gap=2.0)
     original = _rendition(image, fmt, icc)
     small_size = _scaled(image.width, image.height, SMALL_PIXELS)
     small_image = image.resize(small_size, Image.Resampling.BICUBIC, reducing_gap=2.0) \

@@ -11,7 +11,9 @@ file is asked for (`file_access`).
 from __future__ import annotations
 
 import math
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,9 @@ from warden.store.models import Account, Status, utcnow
 
 MAX_ATTACHMENTS = 4
 MAX_DESCRIPTION_CHARS = 1500
+#: Uploads processed at once in this process: one per core. Each may hold a few hundred MB of pixels
+#: (33 MP as RGBA is 133 MB, plus its scaled copies); the threadpool alone would let 40 run together.
+_PROCESSING = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 #: Where files are served (`warden.api.routes.media`): <base>/system/media_attachments/<token>/<variant>.<ext>
 FILE_PATH = "/system/media_attachments"
 
@@ -69,8 +74,9 @@ def upload(db: Database, storage: MediaStorage, account_id: int, data: bytes, *,
     written; if the row cannot be written, the files just stored are removed again."""
     description = check_description(description)
     point = parse_focus(focus) or (0.0, 0.0)
-    processed = process_image(data, content_type)
-    signals = image_signals.read(processed.original.data)  # its hash and text, for the moderation gate
+    with _PROCESSING:
+        processed = process_image(data, content_type)
+        signals = image_signals.read(processed.original.data)  # its hash and text, for the moderation gate
     media = _new_attachment(account_id, processed, description, point, filename)
     keys = {media.storage_key("original"): (processed.original.data, processed.original.content_type),
             media.storage_key("small"): (processed.small.data, processed.small.content_type)}

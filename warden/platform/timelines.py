@@ -144,18 +144,24 @@ def home_page(session: Session, viewer_id: int, *, max_id: int | None = None, si
 
 
 def public(session: Session, viewer_id: int | None, *, max_id: int | None = None, since_id: int | None = None,
-           min_id: int | None = None, limit: int = 20) -> list[Status]:
+           min_id: int | None = None, limit: int = 20, only_media: bool = False) -> list[Status]:
     query = (
         select(Status)
         .join(Account, Account.id == Status.account_id)
         .where(Status.local_public.is_(True), Account.suspended_at.is_(None))
     )
-    query = _without_hidden(query, viewer_id)
+    query = _without_hidden(_media_only(query) if only_media else query, viewer_id)
     return _page(session, query, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
 
 
+def _media_only(query: Select[Any]) -> Select[Any]:
+    """Posts with media attachments (Mastodon's `only_media`)."""
+    return query.where(Status.media_list.is_not(None))
+
+
 def tag(session: Session, viewer_id: int | None, name: str, *, max_id: int | None = None,
-        since_id: int | None = None, min_id: int | None = None, limit: int = 20) -> list[Status]:
+        since_id: int | None = None, min_id: int | None = None, limit: int = 20,
+        only_media: bool = False) -> list[Status]:
     query = (
         select(Status)
         .join(StatusTag, StatusTag.status_id == Status.id)
@@ -163,14 +169,14 @@ def tag(session: Session, viewer_id: int | None, name: str, *, max_id: int | Non
         .join(Account, Account.id == Status.account_id)
         .where(Tag.name == name.lower().lstrip("#"), Status.local_public.is_(True), Account.suspended_at.is_(None))
     )
-    query = _without_hidden(query, viewer_id)
+    query = _without_hidden(_media_only(query) if only_media else query, viewer_id)
     return _page(session, query, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
 
 
 def account_statuses(session: Session, viewer_id: int | None, account: Account, *, max_id: int | None = None,
                      since_id: int | None = None, min_id: int | None = None, limit: int = 20,
                      exclude_replies: bool = False, exclude_reblogs: bool = False,
-                     tagged: str | None = None) -> list[Status]:
+                     tagged: str | None = None, only_media: bool = False) -> list[Status]:
     if account.suspended_at is not None:
         return []
     if viewer_id is not None and viewer_id != account.id and is_blocked_either_way(session, viewer_id, account.id):
@@ -189,6 +195,8 @@ def account_statuses(session: Session, viewer_id: int | None, account: Account, 
         query = query.where(or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == account.id))
     if exclude_reblogs:
         query = query.where(Status.reblog_of_id.is_(None))
+    if only_media:
+        query = _media_only(query)
     if tagged:
         query = query.join(StatusTag, StatusTag.status_id == Status.id).join(Tag, Tag.id == StatusTag.tag_id).where(
             Tag.name == tagged.lower().lstrip("#"))

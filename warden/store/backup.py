@@ -17,7 +17,8 @@ A backup is a folder:
 
 Restore checks the manifest and the file's digest before touching anything, refuses a target that holds
 data unless forced, restores, migrates a backup from an older schema, and verifies the audit chain.
-Warden stores no media files (posts are text), so there is nothing else to copy; the manifest says so.
+Uploaded images (the media folder or bucket, docs/media.md) are not included: the manifest says so, and
+docs/operations.md says to copy them after the database.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def backup(database_url: str, path: Path, *, data_dir: Path, secret_from_env: bo
             "audit_head": facts["audit_head"],
             "database_file": database_file.name,
             "database_sha256": _sha256(database_file),
-            "media": "none: Warden stores no media files",
+            "media": "not included: copy the media folder (WARDEN_MEDIA_DIR) or bucket after this backup",
             "secrets": {
                 "console_secret_file": "included" if included else "absent",
                 "WARDEN_SECRET_KEY": "set in the environment: keep it yourself, it is not in the backup"

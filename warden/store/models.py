@@ -177,7 +177,7 @@ class Status(Base):
     mention_list: Mapped[list[Any]] = mapped_column(default=list)
     tag_list: Mapped[list[Any]] = mapped_column(default=list)
     #: Denormalised media attachments in order (`warden.media.service.list_entry`); None: none.
-    media_list: Mapped[list[Any] | None] = mapped_column(default=None)
+    media_list: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
     #: The decision id of the moderation verdict that let it through (or held it).
     decision_id: Mapped[str | None] = mapped_column(String(40))
 

@@ -4,7 +4,8 @@ A stream shows what the matching timeline would show on its next read, no more:
 - `user` is the home timeline: published, non-direct posts (and reblogs) by the viewer and the
   accounts they follow (`platform/timelines.home`); held posts are on the author's profile only;
 - `public`, `public:local` and `hashtag*` show local public posts (`Status.local_public`: published,
-  public, not limited, not a reblog), as the public and tag timelines do;
+  public, not limited, not a reblog), as the public and tag timelines do; `public:media` and
+  `public:local:media` those of them with media attachments;
 - `direct` shows published direct posts to their author and the accounts they mention;
 - on every stream the viewer must pass `statuses.can_see` (removed, deleted, suspended authors,
   blocks either way, private posts only to followers and the mentioned) and must not have muted the
@@ -33,11 +34,13 @@ def stream_wants(subscription: Subscription, status: Status, *, viewer_id: int, 
         return status.visibility != "direct" and (follows_author or viewer_id == status.account_id)
     if stream in ("public", "public:local"):
         return bool(status.local_public)
+    if stream in ("public:media", "public:local:media"):
+        return bool(status.local_public) and bool(status.media_list)
     if stream in ("hashtag", "hashtag:local"):
         return bool(status.local_public) and subscription.param in tags
     if stream == "direct":
         return status.visibility == "direct" and status.reblog_of_id is None
-    return False  # media and remote streams (Warden has neither), lists (not yet in Warden)
+    return False  # remote streams (Warden has no federation), lists (not yet in Warden)
 
 
 def followers_among(session: Session, account_id: int, viewer_ids: Collection[int]) -> set[int]:

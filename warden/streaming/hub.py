@@ -23,8 +23,8 @@ import orjson
 
 from warden.observability.metrics import STREAM_CONNECTIONS
 
-#: Mastodon's stream names (docs.joinmastodon.org/methods/streaming/#streams). Warden has no media and
-#: no federation, so the `:media` and `:remote` streams are accepted and stay quiet.
+#: Mastodon's stream names (docs.joinmastodon.org/methods/streaming/#streams). Warden has no federation,
+#: so the `:remote` streams are accepted and stay quiet.
 STREAMS = ("user", "user:notification", "public", "public:media", "public:local", "public:local:media",
            "public:remote", "public:remote:media", "hashtag", "hashtag:local", "list", "direct")
 #: The scope each stream needs besides a user token (`read` grants both).

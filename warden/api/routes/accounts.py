@@ -137,10 +137,11 @@ async def account_statuses(
     def work() -> tuple[list[Any], list[int]]:
         with svc.db.read() as session:
             account = accounts.get(session, account_id)
-            if only_media or pinned:
+            if pinned:
                 return [], []
             rows = timelines.account_statuses(session, viewer_id(viewer), account, exclude_replies=exclude_replies,
-                                              exclude_reblogs=exclude_reblogs, tagged=tagged, **window)
+                                              exclude_reblogs=exclude_reblogs, tagged=tagged, only_media=only_media,
+                                              **window)
             return Presenter(session, svc.settings, viewer_id(viewer)).statuses(rows), [s.id for s in rows]
 
     data, cursors = await run(work)

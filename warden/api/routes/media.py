@@ -29,6 +29,15 @@ UPLOAD_ROUTES = (("POST", "/api/v1/media"), ("POST", "/api/v2/media"))
 PUBLIC_MAX_AGE = 600
 
 
+#: The upload's form, for /openapi.json (the route reads it by hand).
+_UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or GIF, at most 16 MB"},
+        "thumbnail": {"type": "string", "format": "binary", "description": "ignored (audio and video only)"},
+        "description": {"type": "string", "maxLength": 1500, "description": "alt text"},
+        "focus": {"type": "string", "description": "x,y from -1.0 to 1.0"}}}}}}}
+
+
 def storage(request: Request) -> MediaStorage:
     return services(request).extras["media_storage"]  # type: ignore[no-any-return]
 
@@ -61,12 +70,14 @@ async def _upload(request: Request, viewer: Viewer) -> Response:
     return JSON(body, status_code=200 if media.state == "ready" else 202)
 
 
-@router.post("/api/v2/media", summary="Upload an image (processed before the answer: 200; 202 while processing)")
+@router.post("/api/v2/media", summary="Upload an image (processed before the answer: 200; 202 while processing)",
+             openapi_extra=_UPLOAD_FORM)
 async def upload_v2(request: Request, viewer: Viewer = Depends(require("write:media"))) -> Response:
     return await _upload(request, viewer)
 
 
-@router.post("/api/v1/media", summary="Upload an image (deprecated by Mastodon in favour of v2; same behaviour)")
+@router.post("/api/v1/media", summary="Upload an image (deprecated by Mastodon in favour of v2; same behaviour)",
+             openapi_extra=_UPLOAD_FORM)
 async def upload_v1(request: Request, viewer: Viewer = Depends(require("write:media"))) -> Response:
     return await _upload(request, viewer)
 

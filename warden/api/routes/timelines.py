@@ -41,10 +41,10 @@ async def public(request: Request, local: bool = False, remote: bool = False, on
     window = window_args(max_id, since_id, min_id, limit)
 
     def work() -> tuple[list[Any], list[int]]:
-        if remote or only_media:  # no federation and no media on this server
+        if remote:  # no federation on this server
             return [], []
         with svc.db.read() as session:
-            rows = timelines.public(session, viewer_id(viewer), **window)
+            rows = timelines.public(session, viewer_id(viewer), only_media=only_media, **window)
             return Presenter(session, svc.settings, viewer_id(viewer)).statuses(rows), [s.id for s in rows]
 
     data, cursors = await run(work)
@@ -59,10 +59,10 @@ async def tag(request: Request, hashtag: str, local: bool = False, remote: bool 
     window = window_args(max_id, since_id, min_id, limit)
 
     def work() -> tuple[list[Any], list[int]]:
-        if remote or only_media:
+        if remote:
             return [], []
         with svc.db.read() as session:
-            rows = timelines.tag(session, viewer_id(viewer), hashtag, **window)
+            rows = timelines.tag(session, viewer_id(viewer), hashtag, only_media=only_media, **window)
             return Presenter(session, svc.settings, viewer_id(viewer)).statuses(rows), [s.id for s in rows]
 
     data, cursors = await run(work)
