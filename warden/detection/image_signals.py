@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from PIL import Image
@@ -28,18 +30,23 @@ class ImageSignals:
     engine: str
 
 
+#: OCR runs here while the calling thread hashes (Tesseract is a subprocess: the two use two cores).
+_OCR_THREADS = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="warden-ocr")
+
+
 def read(data: bytes) -> ImageSignals:
     image = Image.open(io.BytesIO(data))
     image.load()
+    engine = ocr.engine()
+    reading = _OCR_THREADS.submit(engine.read, image) if engine is not None else None
     hashed = pdq.hash_image(image)
     variants = "".join(pdq.crop_variants(image))
-    engine = ocr.engine()
     text: str | None = None
     name = "none"
-    if engine is not None:
+    if engine is not None and reading is not None:
         name = engine.name
         try:
-            text = engine.read(image)
+            text = reading.result()
         except ocr.OcrFailed as exc:  # the hash and alt text still count; the post is not held for it
             log.warning("could not read the text of an image: %s", exc)
             name = f"{engine.name} (failed)"
