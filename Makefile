@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check
 
-.PHONY: install dev demo serve test train bench clean
+.PHONY: install dev demo serve test train bench clean ocr
 JS_CLIENTS := tests/clients/js
 
 $(BIN)/python:
@@ -12,7 +12,19 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -q -e .
+	@$(MAKE) --no-print-directory ocr
 	touch $@
+
+## ocr: Debian's Tesseract, which reads the text in uploaded images (installed with apt-get when root)
+ocr:
+	@command -v tesseract >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing tesseract-ocr (text in images)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; \
+	  else \
+	    echo "warning: tesseract is not installed, so text in images will not be read (sudo apt-get install tesseract-ocr)"; \
+	  fi; }
 
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
 	$(PIP) install -q -e '.[dev]'
@@ -55,6 +67,7 @@ bench: dev
 	$(BIN)/python bench/bench_console.py
 	$(BIN)/python bench/bench_streaming.py
 	$(BIN)/python bench/bench_broker.py
+	$(BIN)/python bench/bench_image_moderation.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

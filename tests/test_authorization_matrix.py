@@ -183,6 +183,10 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     # Warden's moderation API
     ("POST", f"{API}/notices"): PARTNERS,
     ("GET", f"{API}/notices/{{notice_id}}"): PARTNER_OWNER,
+    ("POST", f"{API}/hashes"): PARTNERS,
+    ("GET", f"{API}/hashes"): PARTNERS,
+    ("GET", f"{API}/hashes/{{hash_id}}"): PARTNERS,
+    ("DELETE", f"{API}/hashes/{{hash_id}}"): PARTNER_OWNER,  # withdraw: the hash belongs to `partner`
     ("GET", f"{API}/cases"): STAFF,
     ("GET", f"{API}/cases/{{case_id}}"): STAFF,
     **{("POST", f"{API}/cases/{{case_id}}/{name}"): STAFF for name in ("claim", "release", "escalate")},
@@ -356,6 +360,10 @@ def _make_world(server: LiveServer, stack: list[httpx.Client]) -> World:
     notice_ids = send_notices(server, partner_tokens["partner"], [
         {"url": status_url(server, user, int(status_id)), "category": "incitement", "explanation": "look"}])
 
+    hashes = httpx.post(f"{server.url}{API}/hashes", json={"hashes": [{"hash": "5a" * 32, "quality": 90}]},
+                        headers={"Authorization": f"Bearer {partner_tokens['partner']}"})
+    assert hashes.status_code == 200, hashes.text
+
     picture = user.post("/api/v2/media", files={"file": ("a.png", encode(photo(8, 8), "PNG"), "image/png")})
     assert picture.status_code == 200, picture.text
     media_token, file_name = picture.json()["url"].split("/")[-2:]
@@ -398,7 +406,8 @@ def _make_world(server: LiveServer, stack: list[httpx.Client]) -> World:
               "username": user.username,
               "media_id": str(picture.json()["id"]), "media_token": media_token, "file_name": file_name,
               "list_id": list_id, "filter_id": group["id"], "keyword_id": group["keywords"][0]["id"],
-              "status_filter_id": status_filter["id"], "conversation_id": conversation_id}
+              "status_filter_id": status_filter["id"], "conversation_id": conversation_id,
+              "hash_id": hashes.json()["hashes"][0]["id"]}
     return World(server, users, partner_tokens, console, csrf, params, doomed)
 
 

@@ -21,6 +21,7 @@ from warden.api.routes import (
     admin_trends,
     discovery,
     follow_requests,
+    hashes,
     instance,
     media,
     lists,
@@ -73,8 +74,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     media.install_storage(app.state.services, extras.get("media_storage"))
     install_error_handlers(app)
     for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, outcomes, moderation,
-                   admin, streaming_routes, media, lists, filters, markers, bookmarks, conversations, follow_requests,
-                   status_extras, discovery, admin_trends):
+                   admin, streaming_routes, media, hashes, lists, filters, markers, bookmarks, conversations,
+                   follow_requests, status_extras, discovery, admin_trends):
         app.include_router(module.router)
     install_console(app)
     install_web(app)  # public pages, /static and the HTML 404 page (after the JSON error handlers)

@@ -66,7 +66,7 @@ def _record(session: Session, settings: Settings, compiled: CompiledPolicy | Non
             actor_id: int | None, automated_detection: bool, automated_decision: str, rule: str | None = None,
             scores: dict[str, Any] | None = None, case_id: int | None = None, parent_id: str | None = None,
             shadow: bool = False, dedupe_key: str | None = None, evidence: dict[str, Any] | None = None,
-            content_date: Any = None) -> ModerationDecision:
+            content_date: Any = None, content_types: list[str] | None = None) -> ModerationDecision:
     decision_id = new_id()
     now = utcnow()
     label_policy = compiled.policy.labels.get(label) if compiled is not None and label else None
@@ -74,7 +74,7 @@ def _record(session: Session, settings: Settings, compiled: CompiledPolicy | Non
         decision_id=decision_id, action=action, label_policy=label_policy, facts=explanation,
         source=source, automated_detection=automated_detection, automated_decision=automated_decision,
         content_date=content_date or (status.created_at if status is not None else now), application_date=now,
-        territorial_scope=settings.dsa_territorial_scope,
+        territorial_scope=settings.dsa_territorial_scope, content_types=content_types,
     )
     decision = ModerationDecision(
         id=decision_id, kind=kind, action=action, status_id=status.id if status is not None else None,
@@ -128,8 +128,10 @@ def gate_facts(reason: str) -> str:
 
 
 def record_gate(session: Session, settings: Settings, compiled: CompiledPolicy, draft: Draft, result: Evaluation,
-                *, shadow: bool = False) -> ModerationDecision:
-    """The gate's verdict on a draft (the status does not exist yet; the worker links it afterwards)."""
+                *, shadow: bool = False, content_type: str = "CONTENT_TYPE_TEXT",
+                images: list[dict[str, Any]] | None = None) -> ModerationDecision:
+    """The gate's verdict on a draft (the status does not exist yet; the worker links it afterwards).
+    `content_type`: CONTENT_TYPE_IMAGE when an image drove it; `images`: what the gate saw of them."""
     status = session.get(Status, draft.status_id) if draft.status_id else None
     facts = gate_facts(result.reason)
     decision = _record(
@@ -139,7 +141,9 @@ def record_gate(session: Session, settings: Settings, compiled: CompiledPolicy, 
         rule=result.rule, scores=result.scores, shadow=shadow,
         evidence={"text": draft.text, "spoiler_text": draft.spoiler_text, "visibility": draft.visibility,
                   "in_reply_to_id": draft.in_reply_to_id, "scores": result.scores, "spans": result.spans,
-                  "model": result.model, **({"review": result.review} if result.review else {})},
+                  "model": result.model, **({"review": result.review} if result.review else {}),
+                  **({"images": images} if images else {})},
+        content_types=[content_type],
     )
     if not shadow and result.action in ("block", "hold", "limit", "label"):
         notify_author(session, settings, decision)
@@ -185,12 +189,27 @@ def enforce(session: Session, settings: Settings, compiled: CompiledPolicy, *, a
         explanation=explanation, source=source, actor_id=actor_id,
         automated_detection=automated_detection or automated, automated_decision="fully" if automated else "not",
         rule=rule, scores=scores, case_id=case_id, parent_id=parent_id, dedupe_key=dedupe_key, evidence=evidence,
+        content_types=_content_types(status) if status is not None else None,
     )
+    if status is not None and action in ("remove", "restore"):
+        from warden.cases import hashlist  # a removed post's images go on the block list; a restored one's leave it
+
+        if action == "remove":
+            hashlist.add_status_images(session, decision_id=decision.id, status_id=status.id, label=label)
+        else:
+            hashlist.withdraw_status_images(session, status_id=status.id, decision_id=decision.id,
+                                            reason=f"the post was restored (decision {decision.id})")
     if notify and action not in ("no_violation", "review", "allow", "unlimit", "unlabel"):
         notify_author(session, settings, decision)
     if action == "strike" or action in compiled.policy.strikes.on_actions:
         add_strike(session, settings, compiled, decision)
     return decision
+
+
+def _content_types(status: Status) -> list[str]:
+    """What a decision about a post was about: its text, its images, or both (DSA content types)."""
+    kinds = ["CONTENT_TYPE_TEXT"] if (status.text or "").strip() or not status.media_list else []
+    return kinds + (["CONTENT_TYPE_IMAGE"] if status.media_list else [])
 
 
 def _apply(session: Session, compiled: CompiledPolicy, action: str, status: Status | None, account: Account,

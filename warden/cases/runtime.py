@@ -84,6 +84,9 @@ class Moderation:
                     detector = load_detector()
                     detector, owns_detector = pooled(settings, detector), detection_pool_enabled(settings)
                 gate = PolicyGate(settings, store, detector)
+                from warden.detection import ocr
+
+                ocr.engine()  # says once, at start, when text in images cannot be read (no Tesseract)
             else:
                 gate = AllowAll()
         # With a broker, `warden worker` processes consume the outbox (relay + moderation roles), never the server.

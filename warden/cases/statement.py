@@ -70,8 +70,10 @@ def keywords_of(values: list[str] | None) -> list[str]:
 
 def build(*, decision_id: str, action: str, label_policy: LabelPolicy | None, facts: str, source: str,
           automated_detection: bool, automated_decision: str, content_date: datetime | None,
-          application_date: datetime, territorial_scope: tuple[str, ...] = rules.EU_COUNTRY_CODES) -> dict[str, Any]:
-    """The API body for one decision. `automated_decision`: "fully", "partially" or "not"."""
+          application_date: datetime, territorial_scope: tuple[str, ...] = rules.EU_COUNTRY_CODES,
+          content_types: list[str] | None = None) -> dict[str, Any]:
+    """The API body for one decision. `automated_decision`: "fully", "partially" or "not"; `content_types`:
+    what the decision was about (CONTENT_TYPE_TEXT when not given; CONTENT_TYPE_IMAGE where an image drove it)."""
     ground = label_policy.ground if label_policy else "DECISION_GROUND_INCOMPATIBLE_CONTENT"
     reference = _clip((label_policy.rule_reference if label_policy else "") or "Terms of service", 500)
     facts = _clip(facts or f"Moderation action: {action}.", 5000)
@@ -84,7 +86,7 @@ def build(*, decision_id: str, action: str, label_policy: LabelPolicy | None, fa
         "decision_ground": ground,
         "category": category_of(label_policy.category if label_policy else None),
         "category_specification": keywords_of(label_policy.category_specification if label_policy else None),
-        "content_type": ["CONTENT_TYPE_TEXT"],
+        "content_type": list(content_types or ["CONTENT_TYPE_TEXT"]),
         "content_date": (content_date or application_date).date().isoformat(),
         "application_date": application_date.date().isoformat(),
         "decision_facts": facts,

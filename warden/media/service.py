@@ -17,14 +17,16 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete as sql_delete, select
 from sqlalchemy.orm import Session
 
+from warden.detection import image_signals
 from warden.errors import NotFound, ValidationFailed
 from warden.media.processing import ProcessedImage, process_image
 from warden.media.storage import MediaStorage
 from warden.platform.ids import parse_id
 from warden.store.db import Database
+from warden.store.hash_models import ImageSignal
 from warden.store.media_models import MediaAttachment
 from warden.store.models import Account, Status, utcnow
 
@@ -74,6 +76,7 @@ def upload(db: Database, storage: MediaStorage, account_id: int, data: bytes, *,
     point = parse_focus(focus) or (0.0, 0.0)
     with _PROCESSING:
         processed = process_image(data, content_type)
+        signals = image_signals.read(processed.original.data)  # its hash and text, for the moderation gate
     media = _new_attachment(account_id, processed, description, point, filename)
     keys = {media.storage_key("original"): (processed.original.data, processed.original.content_type),
             media.storage_key("small"): (processed.small.data, processed.small.content_type)}
@@ -83,6 +86,8 @@ def upload(db: Database, storage: MediaStorage, account_id: int, data: bytes, *,
         with db.write() as session:
             session.add(media)
             session.flush()
+            session.add(ImageSignal(media_id=media.id, pdq_hash=signals.pdq.hex, pdq_quality=signals.pdq.quality,
+                                    pdq_variants=signals.variants, ocr_text=signals.text, ocr_engine=signals.engine))
     except BaseException:
         for key in keys:
             try:
@@ -141,6 +146,7 @@ def delete(db: Database, storage: MediaStorage, account_id: int, media_id: int |
         if media.status_id is not None:
             raise ValidationFailed("Validation failed: Media attachment is currently used by a status")
         keys = [media.storage_key("original"), media.storage_key("small")]
+        session.execute(sql_delete(ImageSignal).where(ImageSignal.media_id == media.id))
         session.delete(media)
     for key in keys:
         storage.delete(key)

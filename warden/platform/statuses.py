@@ -24,7 +24,7 @@ from warden.observability.metrics import OUTBOX_EVENTS
 from warden.platform import accounts, content, conversations, notifications, polls, status_extras
 from warden.platform.ids import parse_id
 from warden.platform.moderator_floor import impose, moderator_floor
-from warden.policy.gate import Draft, ModerationGate, Verdict, moderate
+from warden.policy.gate import Draft, DraftImage, ModerationGate, Verdict, moderate
 from warden.policy.model import STRICTNESS
 from warden.store.db import insert_if_absent
 from warden.store.models import (
@@ -227,7 +227,8 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
 
     verdict = moderate(session, Draft(account_id=author.id, text=polls.scored_text(text, poll and poll.options),
                                       spoiler_text=spoiler_text, visibility=visibility,
-                                      in_reply_to_id=parent.id if parent else None, language=language), gate)
+                                      in_reply_to_id=parent.id if parent else None, language=language,
+                                      images=_draft_images(media)), gate)
     if verdict.action == "block":
         emit(session, "status.blocked", None, {"account_id": author.id, "decision_id": verdict.decision_id,
                                                "label": verdict.label})
@@ -279,6 +280,11 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
     return PostResult(status=status, verdict=verdict, created=True)
 
 
+def _draft_images(media: list[Any]) -> tuple[DraftImage, ...]:
+    """The attachments as the gate reads them (their hashes and text, by id; their alt text)."""
+    return tuple(DraftImage(m.id, m.description) for m in media)
+
+
 def _set_committed(obj: Any, **values: Any) -> None:
     """Tell the session `obj` already holds these values in the database (after a Core UPDATE), so
     reading them later neither re-queries nor writes them back."""
@@ -305,7 +311,10 @@ def edit(session: Session, settings: Settings, author: Account, status_id: int |
     verdict = moderate(session, Draft(account_id=author.id, text=polls.scored_text(text, poll and poll.options),
                                       spoiler_text=spoiler_text or "",
                                       visibility=status.visibility, in_reply_to_id=status.in_reply_to_id,
-                                      status_id=status.id, language=language), gate)
+                                      status_id=status.id, language=language,
+                                      images=_draft_images(media) if media is not None else tuple(
+                                          DraftImage(int(e["id"]), e.get("description"))
+                                          for e in status.media_list or [])), gate)
     if verdict.action == "block":
         emit(session, "status.blocked", status.id, {"account_id": author.id, "decision_id": verdict.decision_id,
                                                     "label": verdict.label})

@@ -290,6 +290,16 @@ class PolicyGate:
         thresholds = getattr(self.detector, "thresholds", None)
         result = evaluate(active, text, detection, thresholds)
         unscored = is_unscored(detection)
+        findings = None
+        if draft.images:  # hashes and the text in and about each image (warden/policy/images.py)
+            from warden.policy import images
+
+            def evaluate_text(image_text: str) -> tuple[Evaluation, bool]:
+                found = self._detect(image_text)
+                return evaluate(active, image_text, found, thresholds), is_unscored(found)
+
+            findings = images.assess(session, active, draft, result, evaluate_text)
+            result, unscored = findings.result, unscored or findings.unscored
         if unscored and STRICTNESS[result.action] < STRICTNESS["hold"]:  # never published unscored
             result = replace(result, action="hold", label=None, rule=UNSCORED_RULE, reason=UNSCORED_REASON,
                              review=None)
@@ -301,8 +311,16 @@ class PolicyGate:
         GATE_VERDICTS.labels(result.action, result.label or "none").inc()
         decision_id = None
         if result.action != "allow":
-            decision = decisions.record_gate(session, self.settings, active, draft, result)
+            decision = decisions.record_gate(
+                session, self.settings, active, draft, result,
+                content_type=findings.content_type if findings else "CONTENT_TYPE_TEXT",
+                images=findings.evidence if findings else None)
             decision_id = decision.id
+            if findings is not None and findings.to_list and result.action == "block":
+                from warden.cases import hashlist  # a picture whose text was blocked: its re-uploads too
+
+                hashlist.add_images(session, decision_id=decision.id, media_ids=findings.to_list, status_id=None,
+                                    label=result.label)
         if shadow is not None and not unscored:  # nothing to compare until the post is scored
             would = evaluate(shadow, text, detection, thresholds)
             if would.action != result.action:

@@ -16,6 +16,14 @@ Action = Literal["allow", "block", "hold", "limit", "label"]
 
 
 @dataclass(frozen=True)
+class DraftImage:
+    """An image attached to a draft: the gate reads what processing stored of it (warden/policy/images.py)."""
+
+    media_id: int
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class Draft:
     """A post as it is about to be published (or re-published after an edit)."""
 
@@ -26,6 +34,8 @@ class Draft:
     in_reply_to_id: int | None = None
     status_id: int | None = None  # set for edits
     language: str | None = None
+    #: its images, in order (their hashes and text are checked as the text is)
+    images: tuple[DraftImage, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from warden.errors import NotFound
 from warden.media import service as media_service
 from warden.platform import polls, scheduled, statuses
 from warden.platform.statuses import PostResult
+from warden.policy import images
 from warden.store.models import Account, Favourite, Status
 
 router = APIRouter(tags=["statuses"])
@@ -47,6 +48,11 @@ def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, An
     statuses.check_draft(svc.settings, fields["text"], fields["spoiler_text"], fields["language"])
     poll = fields.get("poll")
     svc.gate.prescore(polls.scored_text(fields["text"], poll and poll.options), fields["spoiler_text"])
+    if fields.get("media_ids"):  # the images' alt text and OCR text too (read at upload)
+        with svc.db.read() as session:
+            texts = images.texts_of(session, viewer.account_id, fields["media_ids"])
+        for text in texts:
+            svc.gate.prescore(text)
     for attempt in (1, 2):
         try:
             with svc.db.write() as session:
