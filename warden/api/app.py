@@ -15,11 +15,14 @@ from warden.api.responses import JSON, install_error_handlers
 from warden.api.routes import (
     accounts,
     admin,
+    client3,
     instance,
     moderation,
+    notification_groups,
     notifications,
     oauth,
     outcomes,
+    push,
     reports,
     search,
     statuses,
@@ -30,6 +33,7 @@ from warden.cases.runtime import Moderation
 from warden.config import Settings
 from warden.console import install as install_console
 from warden.observability import install as install_observability
+from warden.platform.push import PushWorker
 from warden.platform.ratelimit import Limiter
 from warden.policy.gate import ModerationGate
 from warden.store.db import Database
@@ -52,15 +56,16 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     db = db or Database(settings.database_url)
     engine = Moderation.build(settings, db, gate=gate, detector=detector, worker=worker)
     streaming = Streaming(settings, db)
+    pusher = PushWorker(db, settings.base_url) if engine.worker is not None else None  # Web Push delivery
     app = FastAPI(title="Warden", version=__version__, description=DESCRIPTION, default_response_class=JSON,
                   docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json",
-                  lifespan=streaming.around(engine.lifespan))
+                  lifespan=streaming.around(pusher.around(engine.lifespan) if pusher else engine.lifespan))
     app.state.services = Services(settings=settings, db=db, gate=engine.gate, tokens=TokenCache(),
                                   extras={"ratelimit": Limiter(settings.rate_limits), **extras,
                                           "moderation": engine, "streaming": streaming})
     install_error_handlers(app)
-    for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, outcomes, moderation,
-                   admin, streaming_routes):
+    for module in (oauth, instance, accounts, statuses, timelines, notification_groups, notifications, search, reports,
+                   outcomes, moderation, admin, streaming_routes, client3, push):
         app.include_router(module.router)
     install_console(app)
     install_web(app)  # public pages, /static and the HTML 404 page (after the JSON error handlers)

@@ -266,6 +266,10 @@ class Notification(Base):
     data: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     dismissed_at: Mapped[datetime | None]
+    #: Held back by the reader's notification policy (a notification request, warden/store/client3_models.py).
+    filtered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    #: Grouped notifications (v2): favourites/reblogs of one post, or follows, close in time share a key.
+    group_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class Report(Base):

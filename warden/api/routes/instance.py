@@ -12,6 +12,7 @@ from warden import __version__
 from warden.api.deps import Services, run, services
 from warden.api.responses import JSON
 from warden.api.serializers import version_string
+from warden.platform import push
 from warden.store.models import Account, InstanceRule, Status
 
 router = APIRouter(tags=["instance"])
@@ -65,6 +66,7 @@ async def instance_v2(request: Request) -> Response:
     svc = services(request)
     rules = await run(_rules, svc)
     users, _ = await run(_stats, svc)
+    vapid_key = await run(push.vapid_public_key, svc.db)
     s = svc.settings
     return JSON({
         "domain": _domain(svc), "title": s.instance_title, "version": version_string(),
@@ -77,6 +79,7 @@ async def instance_v2(request: Request) -> Response:
             "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
             "statuses": dict(_STATUS_LIMITS, max_characters=s.max_status_chars),
             "media_attachments": _MEDIA_LIMITS, "polls": _POLL_LIMITS, "translation": {"enabled": False},
+            "vapid": {"public_key": vapid_key},
         },
         "registrations": {"enabled": s.registrations_open, "approval_required": False, "message": None,
                           "url": None},

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from warden.store import moderation_models  # noqa: F401  (registers the moderation tables)
+from warden.store import client3_models  # noqa: F401  (notification requests, push subscriptions)
 from warden.store.models import Base
 
 config = context.config
