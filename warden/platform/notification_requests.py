@@ -5,7 +5,7 @@ filtered (kept apart as a *notification request*, one per sender, until the read
 it) or dropped (never created). A notification is judged once, when `notify()` creates it:
 
 - only the types Mastodon lets a policy filter (`FILTERABLE`: mention, reblog, favourite, follow,
-  follow_request); the reader's own, staff's and the moderation account's are never filtered;
+  follow_request); the reader's own, staff's and the server's own accounts' (the moderation account) are never filtered;
 - a sender whose request the reader accepted (a `NotificationPermission`) is never filtered again;
 - otherwise the strictest action among the categories the sender falls in wins: `for_not_following`
   (the reader does not follow them), `for_not_followers` (they do not follow the reader),
@@ -84,13 +84,18 @@ def summary(session: Session, account_id: int) -> dict[str, int]:
     return {"pending_requests_count": int(requests), "pending_notifications_count": int(pending)}
 
 
+def _is_system(account: Account) -> bool:
+    """The server's own accounts (the moderation account that tells reporters and authors the outcome)."""
+    return account.password_hash is None and account.email is None
+
+
 def _follows(session: Session, follower: int, target: int) -> bool:
     return bool(session.scalar(select(exists().where(Follow.account_id == follower, Follow.target_id == target))))
 
 
 def decide(session: Session, *, account_id: int, sender: Account, type: str, status_id: int | None) -> str:
     """accept, filter or drop: what the reader's policy does with this notification."""
-    if type not in FILTERABLE or sender.id == account_id or sender.role in STAFF_ROLES:
+    if type not in FILTERABLE or sender.id == account_id or sender.role in STAFF_ROLES or _is_system(sender):
         return "accept"
     if session.scalar(select(exists().where(NotificationPermission.account_id == account_id,
                                             NotificationPermission.from_account_id == sender.id))):
