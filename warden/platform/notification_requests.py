@@ -94,27 +94,34 @@ def _follows(session: Session, follower: int, target: int) -> bool:
 
 
 def decide(session: Session, *, account_id: int, sender: Account, type: str, status_id: int | None) -> str:
-    """accept, filter or drop: what the reader's policy does with this notification."""
+    """accept, filter or drop: what the reader's policy does with this notification. Conditions are
+    evaluated only where the policy would act on them (the defaults cost no query for most types)."""
     if type not in FILTERABLE or sender.id == account_id or sender.role in STAFF_ROLES or _is_system(sender):
         return "accept"
-    if session.scalar(select(exists().where(NotificationPermission.account_id == account_id,
-                                            NotificationPermission.from_account_id == sender.id))):
-        return "accept"
     rules = policy(session, account_id)
-    following = _follows(session, account_id, sender.id)
-    applies = {
-        "for_not_following": not following,
-        "for_not_followers": not _follows(session, sender.id, account_id),
-        "for_new_accounts": sender.created_at is not None and utcnow() - sender.created_at < NEW_ACCOUNT_AGE,
-        "for_limited_accounts": sender.silenced_at is not None,
-        "for_private_mentions": type == "mention" and not following
-        and _private_mention_out_of_the_blue(session, account_id, status_id),
+    memo: dict[str, bool] = {}
+
+    def following() -> bool:
+        if "following" not in memo:
+            memo["following"] = _follows(session, account_id, sender.id)
+        return memo["following"]
+
+    conditions = {
+        "for_limited_accounts": lambda: sender.silenced_at is not None,
+        "for_new_accounts": lambda: sender.created_at is not None and utcnow() - sender.created_at < NEW_ACCOUNT_AGE,
+        "for_not_following": lambda: not following(),
+        "for_not_followers": lambda: not _follows(session, sender.id, account_id),
+        "for_private_mentions": lambda: type == "mention" and _private_mention_out_of_the_blue(
+            session, account_id, status_id) and not following(),
     }
     verdict = "accept"
-    for name, hit in applies.items():
+    for name, applies in conditions.items():
         action = getattr(rules, name)
-        if hit and _STRICTNESS[action] > _STRICTNESS[verdict]:
+        if _STRICTNESS[action] > _STRICTNESS[verdict] and applies():
             verdict = action
+    if verdict != "accept" and session.scalar(select(exists().where(
+            NotificationPermission.account_id == account_id, NotificationPermission.from_account_id == sender.id))):
+        return "accept"  # the reader accepted this sender's request before
     return verdict
 
 

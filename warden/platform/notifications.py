@@ -58,14 +58,11 @@ def _group_key(session: Session, account_id: int, type: str, status_id: int | No
         return None
     prefix = f"{type}-{status_id}" if type in ("favourite", "reblog") else type
     bucket = int(utcnow().timestamp() // 3600)
-    previous = session.scalar(select(Notification.group_key).where(
-        Notification.account_id == account_id, Notification.group_key.like(f"{prefix}-%"))
-        .order_by(Notification.id.desc()).limit(1))
-    if previous is not None:
-        start = previous.rsplit("-", 1)[-1]
-        if start.isdigit() and bucket < int(start) + MAX_GROUP_SPAN_HOURS:
-            bucket = int(start)
-    return f"{prefix}-{bucket}"
+    candidates = [f"{prefix}-{b}" for b in range(bucket - MAX_GROUP_SPAN_HOURS + 1, bucket + 1)]
+    previous = session.scalar(select(Notification.group_key).where(  # ix_notifications_account_id_group_key
+        Notification.account_id == account_id, Notification.group_key.in_(candidates))
+        .order_by(Notification.group_key).limit(1))  # the oldest open group: same-length keys sort by hour
+    return previous or f"{prefix}-{bucket}"
 
 
 def page(session: Session, account_id: int, *, types: list[str] | None, exclude_types: list[str] | None,

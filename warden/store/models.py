@@ -255,7 +255,8 @@ class Mute(Base):
 
 class Notification(Base):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_account_id_id", "account_id", "id"),)
+    __table_args__ = (Index("ix_notifications_account_id_id", "account_id", "id"),
+                      Index("ix_notifications_account_id_group_key", "account_id", "group_key"))
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True, autoincrement=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))

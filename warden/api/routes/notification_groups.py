@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from warden.api.deps import Viewer, require, run, services
-from warden.api.pagination import paged, window_args
+from warden.api.pagination import link_header, paged, window_args
 from warden.api.params import read_params
 from warden.api.responses import JSON
 from warden.api.serializers import Presenter, iso
@@ -274,7 +274,6 @@ async def grouped(request: Request, viewer: Viewer = Depends(require(READ))) -> 
     data, ids = await run(work)
     response = JSON(data)
     if ids:
-        from warden.api.pagination import link_header
         link_header(request, response, ids[0], ids[-1])
     return response
 

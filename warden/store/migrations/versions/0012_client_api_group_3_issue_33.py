@@ -24,6 +24,7 @@ def upgrade() -> None:
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('filtered', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('group_key', sa.String(length=64), nullable=True))
+        batch_op.create_index('ix_notifications_account_id_group_key', ['account_id', 'group_key'], unique=False)
     op.create_table('notification_policies',
     sa.Column('account_id', _ID, nullable=False),
     sa.Column('for_not_following', sa.String(length=8), nullable=False),
@@ -100,5 +101,6 @@ def downgrade() -> None:
     op.drop_table('notification_requests')
     op.drop_table('notification_policies')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_account_id_group_key')
         batch_op.drop_column('group_key')
         batch_op.drop_column('filtered')
