@@ -153,7 +153,7 @@ def accounts_of(session: Session, account_id: int, group_key: str) -> list[int]:
 
 def dismiss(session: Session, account_id: int, group_key: str) -> None:
     """Dismiss every notification of a group (404 when the reader has none under that key)."""
-    rows = _members(session, account_id, group_key, Filters(include_filtered=True))
+    rows = _members(session, account_id, group_key, Filters())  # a pending request's notifications stay
     if not rows:
         raise NotFound()
     session.execute(delete(Notification).where(Notification.id.in_([r.id for r in rows])))

@@ -35,8 +35,7 @@ def notify(session: Session, *, account_id: int, from_account_id: int, type: str
         return None
     row = Notification(account_id=account_id, from_account_id=from_account_id, type=type, status_id=status_id,
                        data=data, filtered=verdict == "filter")
-    if not row.filtered:
-        row.group_key = _group_key(session, account_id, type, status_id)
+    row.group_key = _group_key(session, account_id, type, status_id)  # filtered too: grouped once accepted
     session.add(row)
     session.flush()  # the id, for the event that tells open streams (warden/streaming)
     if row.filtered:  # kept apart in a notification request: no stream, no push until accepted

@@ -9,8 +9,8 @@ and delivery of notifications to the push services apps registered.
 - Delivery: the outbox's `notification.created` event, handled by the worker, hands the work to a small
   sender thread (`Sender`), so neither the request that caused the notification nor the moderation
   worker waits on a push service. Each message is encrypted as RFC 8291 says (`aes128gcm`; the legacy
-  `aesgcm` draft for subscriptions that did not say `standard`) and signed with VAPID (RFC 8292) by
-  pywebpush. A subscription the push service answers 404 or 410 is deleted, as Mastodon does.
+  `aesgcm` draft for subscriptions that did not say `standard`) and signed with VAPID (RFC 8292; draft
+  01's headers for legacy subscriptions, as Mastodon sends them) by pywebpush. A subscription the push service answers 404 or 410 is deleted, as Mastodon does.
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def send(db: Database, message: Message, *, subject: str, timeout: float = 10.0)
     private_pem, _ = vapid_keys(db)
     info = {"endpoint": message.endpoint, "keys": {"p256dh": message.p256dh, "auth": message.auth}}
     try:
-        response = webpush(info, data=message.payload, vapid_private_key=_vapid(private_pem),
+        response = webpush(info, data=message.payload, vapid_private_key=_vapid(private_pem, legacy=not message.standard),
                            vapid_claims={"sub": subject}, ttl=TTL_SECONDS, timeout=timeout,
                            content_encoding="aes128gcm" if message.standard else "aesgcm")
         status = int(response.status_code)
@@ -254,10 +254,13 @@ def send(db: Database, message: Message, *, subject: str, timeout: float = 10.0)
     return status
 
 
-def _vapid(private_pem: str) -> Any:
-    from py_vapid import Vapid
+def _vapid(private_pem: str, *, legacy: bool) -> Any:
+    """VAPID as Mastodon signs: RFC 8292 (`Authorization: vapid t=..., k=...`) for standard subscriptions;
+    draft 01 for legacy ones (`Authorization: WebPush <jwt>`, `Crypto-Key: dh=...;p256ecdsa=<key>`), which
+    is what apps that never said `standard` decrypt and check."""
+    from py_vapid import Vapid01, Vapid02
 
-    return Vapid.from_pem(private_pem.encode("ascii"))
+    return (Vapid01 if legacy else Vapid02).from_pem(private_pem.encode("ascii"))
 
 
 class Sender:
