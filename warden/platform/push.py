@@ -305,7 +305,7 @@ class PushWorker:
 
     NAME = "push"
 
-    def __init__(self, db: Database, base_url: str, *, idle: float = 0.1) -> None:
+    def __init__(self, db: Database, base_url: str, *, idle: float = 0.25) -> None:
         from warden.cases.worker import Consumer, OutboxSource, stored_position, store_position
 
         self._source = source = OutboxSource(db)
