@@ -171,6 +171,35 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
        for kind in ("tags", "statuses") for verb in ("approve", "reject")},
     ("POST", f"{API}/announcements"): STAFF,
     ("DELETE", f"{API}/announcements/{{announcement_id}}"): STAFF,
+    # client API group 3 (issue 33): notification policy, requests, groups; Web Push; the small rest
+    ("GET", "/api/v1/notifications/unread_count"): USERS,
+    **{(method, f"/api/{version}/notifications/policy"): USERS for method in ("GET", "PATCH") for version in ("v1", "v2")},
+    ("GET", "/api/v1/notifications/requests"): USERS,
+    ("GET", "/api/v1/notifications/requests/merged"): USERS,
+    ("POST", "/api/v1/notifications/requests/accept"): USERS,
+    ("POST", "/api/v1/notifications/requests/dismiss"): USERS,
+    ("GET", "/api/v1/notifications/requests/{request_id}"): OWNER,
+    ("POST", "/api/v1/notifications/requests/{request_id}/accept"): OWNER,
+    ("POST", "/api/v1/notifications/requests/{request_id}/dismiss"): OWNER,
+    **{("GET", f"/api/{version}/notifications"): USERS for version in ("v2", "v2_alpha")},
+    **{("GET", f"/api/{version}/notifications/unread_count"): USERS for version in ("v2", "v2_alpha")},
+    **{("GET", f"/api/{version}/notifications/{{group_key}}"): OWNER for version in ("v2", "v2_alpha")},
+    **{("POST", f"/api/{version}/notifications/{{group_key}}/dismiss"): OWNER for version in ("v2", "v2_alpha")},
+    ("GET", "/api/v2/notifications/{group_key}/accounts"): OWNER,
+    **{(method, "/api/v1/push/subscription"): USERS for method in ("GET", "POST", "PUT", "DELETE")},
+    ("GET", "/api/v1/instance/privacy_policy"): ANYONE,
+    ("GET", "/api/v1/instance/terms_of_service"): ANYONE,
+    ("GET", "/api/v1/instance/terms_of_service/{date}"): ANYONE,
+    ("GET", "/api/oembed"): ANYONE,
+    #: Only a token with the `profile` scope, which none of the principals' tokens has: all refused.
+    ("GET", "/oauth/userinfo"): frozenset(),
+    #: Only while an e-mail awaits confirmation: every principal's account is confirmed, so all get 403.
+    ("POST", "/api/v1/emails/confirmations"): frozenset(),
+    ("GET", "/api/v1/accounts/{account_id}/identity_proofs"): PUBLIC,
+    ("GET", "/api/v1/statuses/{status_id}/card"): PUBLIC,
+    ("POST", "/api/v1/statuses/{status_id}/translate"): USERS,
+    ("GET", "/api/v1/timelines/link"): PUBLIC,
+    ("GET", "/api/v1/timelines/direct"): USERS,
     # Mastodon admin API
     ("GET", "/api/v1/admin/reports"): STAFF,
     ("GET", "/api/v1/admin/reports/{report_id}"): STAFF,
@@ -236,6 +265,9 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     # streaming
     ("GET", "/api/v1/streaming/health"): ANYONE,
     ("GET", "/api/v1/streaming/{channel:path}"): USERS,
+    **{("GET", f"/api/v1/streaming/{channel}"): USERS
+       for channel in ("user", "user/notification", "public", "public/media", "public/local", "public/local/media",
+                       "public/remote", "public/remote/media", "hashtag", "hashtag/local", "list", "direct")},
     ("WS", "/api/v1/streaming"): USERS,
     # the moderator console (sessions, not tokens)
     ("GET", "/console"): ANYONE,
@@ -407,7 +439,8 @@ def _make_world(server: LiveServer, stack: list[httpx.Client]) -> World:
               "media_id": str(picture.json()["id"]), "media_token": media_token, "file_name": file_name,
               "list_id": list_id, "filter_id": group["id"], "keyword_id": group["keywords"][0]["id"],
               "status_filter_id": status_filter["id"], "conversation_id": conversation_id,
-              "hash_id": hashes.json()["hashes"][0]["id"]}
+              "hash_id": hashes.json()["hashes"][0]["id"], "request_id": "1", "group_key": "favourite-0-0",
+              "date": "2026-01-01"}
     return World(server, users, partner_tokens, console, csrf, params, doomed)
 
 

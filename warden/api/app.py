@@ -22,14 +22,17 @@ from warden.api.routes import (
     discovery,
     follow_requests,
     hashes,
+    client3,
     instance,
     media,
     lists,
     markers,
     moderation,
+    notification_groups,
     notifications,
     oauth,
     outcomes,
+    push,
     reports,
     search,
     status_extras,
@@ -41,6 +44,7 @@ from warden.cases.runtime import Moderation
 from warden.config import Settings
 from warden.console import install as install_console
 from warden.observability import install as install_observability
+from warden.platform.push import PushWorker
 from warden.platform.ratelimit import Limiter
 from warden.platform.scheduler import Scheduler
 from warden.policy.gate import ModerationGate
@@ -65,17 +69,19 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     engine = Moderation.build(settings, db, gate=gate, detector=detector, worker=worker)
     streaming = Streaming(settings, db)
     scheduler = Scheduler(db, settings, engine.gate)  # scheduled statuses and the end of polls
+    pusher = PushWorker(db, settings.base_url) if engine.worker is not None else None  # Web Push delivery
+    inner = pusher.around(engine.lifespan) if pusher else engine.lifespan
     app = FastAPI(title="Warden", version=__version__, description=DESCRIPTION, default_response_class=JSON,
                   docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json",
-                  lifespan=streaming.around(scheduler.around(engine.lifespan)))
+                  lifespan=streaming.around(scheduler.around(inner)))
     app.state.services = Services(settings=settings, db=db, gate=engine.gate, tokens=TokenCache(),
                                   extras={"ratelimit": Limiter(settings.rate_limits), **extras,
                                           "moderation": engine, "streaming": streaming})
     media.install_storage(app.state.services, extras.get("media_storage"))
     install_error_handlers(app)
-    for module in (oauth, instance, accounts, statuses, timelines, notifications, search, reports, outcomes, moderation,
-                   admin, streaming_routes, media, hashes, lists, filters, markers, bookmarks, conversations,
-                   follow_requests, status_extras, discovery, admin_trends):
+    for module in (oauth, instance, accounts, statuses, timelines, notification_groups, notifications, search, reports,
+                   outcomes, moderation, admin, streaming_routes, media, hashes, lists, filters, markers, bookmarks,
+                   conversations, follow_requests, status_extras, discovery, admin_trends, client3, push):
         app.include_router(module.router)
     install_console(app)
     install_web(app)  # public pages, /static and the HTML 404 page (after the JSON error handlers)

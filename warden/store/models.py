@@ -257,7 +257,8 @@ class Mute(Base):
 
 class Notification(Base):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_account_id_id", "account_id", "id"),)
+    __table_args__ = (Index("ix_notifications_account_id_id", "account_id", "id"),
+                      Index("ix_notifications_account_id_group_key", "account_id", "group_key"))
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True, autoincrement=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
@@ -268,6 +269,10 @@ class Notification(Base):
     data: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     dismissed_at: Mapped[datetime | None]
+    #: Held back by the reader's notification policy (a notification request, warden/store/client3_models.py).
+    filtered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    #: Grouped notifications (v2): favourites/reblogs of one post, or follows, close in time share a key.
+    group_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class Report(Base):

@@ -194,7 +194,6 @@ async def _pump(websocket: WebSocket, connection: Connection) -> None:
         connection.close()
 
 
-@router.get("/api/v1/streaming/{channel:path}", summary="A stream as server-sent events")
 async def sse_stream(channel: str, request: Request) -> Response:
     stream = SSE_CHANNELS.get(channel.strip("/"))
     if stream is None:
@@ -231,3 +230,22 @@ async def sse_stream(channel: str, request: Request) -> Response:
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
+
+
+def _channel_route(channel: str) -> Any:
+    async def endpoint(request: Request) -> Response:
+        return await sse_stream(channel, request)
+
+    endpoint.__name__ = f"sse_{channel.replace('/', '_')}"
+    return endpoint
+
+
+_SSE_SUMMARIES = {"user": "The viewer's home timeline and notifications", "user/notification": "The viewer's notifications",
+                  "public": "Public posts", "public/local": "Public posts of this server",
+                  "public/remote": "Public posts of other servers (none: no federation)",
+                  "hashtag": "Public posts with a hashtag (?tag=)", "hashtag/local": "Local public posts with a hashtag (?tag=)",
+                  "list": "Posts of a list (?list=)", "direct": "Direct messages to and from the viewer"}
+for _channel in SSE_CHANNELS:  # each of Mastodon's documented paths, declared; then the catch-all for the rest
+    router.add_api_route(f"/api/v1/streaming/{_channel}", _channel_route(_channel), methods=["GET"],
+                         summary=f"{_SSE_SUMMARIES.get(_channel, 'A stream')}, as server-sent events")
+router.add_api_route("/api/v1/streaming/{channel:path}", sse_stream, methods=["GET"], include_in_schema=False)

@@ -17,6 +17,7 @@ from warden.media.service import MAX_ATTACHMENTS, MAX_DESCRIPTION_CHARS
 from warden.platform import polls
 from warden.platform.discovery import MAX_FEATURED_TAGS
 from warden.platform.status_extras import MAX_PINS
+from warden.platform import push
 from warden.store.models import Account, InstanceRule, Status
 
 router = APIRouter(tags=["instance"])
@@ -72,6 +73,7 @@ async def instance_v2(request: Request) -> Response:
     svc = services(request)
     rules = await run(_rules, svc)
     users, _ = await run(_stats, svc)
+    vapid_key = await run(push.vapid_public_key, svc.db)
     s = svc.settings
     return JSON({
         "domain": _domain(svc), "title": s.instance_title, "version": version_string(),
@@ -84,6 +86,7 @@ async def instance_v2(request: Request) -> Response:
             "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": MAX_PINS},
             "statuses": dict(_STATUS_LIMITS, max_characters=s.max_status_chars),
             "media_attachments": _MEDIA_LIMITS, "polls": _POLL_LIMITS, "translation": {"enabled": False},
+            "vapid": {"public_key": vapid_key},
         },
         "registrations": {"enabled": s.registrations_open, "approval_required": False, "message": None,
                           "url": None},

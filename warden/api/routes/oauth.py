@@ -14,7 +14,7 @@ from warden.api.params import read_params
 from warden.api.ratelimit import password_throttle
 from warden.api.responses import JSON
 from warden.errors import Unauthorized, WardenError
-from warden.platform import auth
+from warden.platform import auth, push
 from warden.platform.ratelimit import TOO_MANY, RateLimited
 from warden.platform.scopes import KNOWN_SCOPES
 from warden.store.models import OAuthApp
@@ -24,11 +24,11 @@ templates = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent.
                         autoescape=select_autoescape(["html"]))
 
 
-def app_json(app: OAuthApp, *, secret: bool) -> dict[str, object]:
+def app_json(app: OAuthApp, *, secret: bool, vapid_key: str = "") -> dict[str, object]:
     uris = app.redirect_uris.split("\n")
     data: dict[str, object] = {"id": str(app.id), "name": app.name, "website": app.website,
                                "redirect_uri": "\n".join(uris), "redirect_uris": uris,
-                               "scopes": app.scopes.split(), "vapid_key": ""}
+                               "scopes": app.scopes.split(), "vapid_key": vapid_key}
     if secret:
         data |= {"client_id": app.client_id, "client_secret": app.client_secret, "client_secret_expires_at": 0}
     return data
@@ -41,13 +41,14 @@ async def create_app(request: Request) -> Response:
     uris = params.data.get("redirect_uris", "")
     if isinstance(uris, list):
         uris = " ".join(str(u) for u in uris)
+    vapid_key = await run(push.vapid_public_key, svc.db)
 
     def work() -> dict[str, object]:
         with svc.db.write() as session:
             app = auth.create_app(session, name=params.str("client_name", "") or "",
                                   redirect_uris=str(uris or ""), scopes=params.str("scopes", "read") or "read",
                                   website=params.str("website"))
-            return app_json(app, secret=True)
+            return app_json(app, secret=True, vapid_key=vapid_key)
 
     return JSON(await run(work))
 
@@ -55,13 +56,14 @@ async def create_app(request: Request) -> Response:
 @router.get("/api/v1/apps/verify_credentials", tags=["apps"], summary="Verify an app token")
 async def verify_app(request: Request, viewer: Viewer = Depends(require("read", user=False))) -> Response:
     svc = services(request)
+    vapid_key = await run(push.vapid_public_key, svc.db)
 
     def work() -> dict[str, object]:
         with svc.db.read() as session:
             app = session.get(OAuthApp, viewer.token.app_id) if viewer.token.app_id else None
             if app is None:
                 raise Unauthorized("The access token is invalid")
-            return app_json(app, secret=False)
+            return app_json(app, secret=False, vapid_key=vapid_key)
 
     return JSON(await run(work))
 

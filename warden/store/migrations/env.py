@@ -8,6 +8,7 @@ from warden.store import media_models  # noqa: F401  (registers the media tables
 from warden.store import client_models  # noqa: F401  (lists, filters, markers, bookmarks, conversations)
 from warden.store import client2_models  # noqa: F401  (follow requests, polls, pins, scheduled, trends, ...)
 from warden.store import hash_models  # noqa: F401  (registers the image moderation tables)
+from warden.store import client3_models  # noqa: F401  (notification requests, push subscriptions)
 from warden.store.models import Base
 
 config = context.config
