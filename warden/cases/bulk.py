@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from warden.cases import cases
+from warden.cases import cases, outcomes
 from warden.config import Settings
 from warden.errors import NotFound, ValidationFailed, WardenError
 from warden.platform.ids import parse_id
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 MAX_CASES = 1000
 #: Cases per transaction: big enough that commits cost little, small enough that the SQLite write
 #: lock is never held for long (other writers, posts included, wait for it).
-CHUNK = 50
+CHUNK = 100
 #: Concurrent transactions on PostgreSQL (SQLite: one writer, one lane).
 LANES = 4
 
@@ -156,6 +156,7 @@ def _decide_chunk(db: Database, settings: Settings, policy_of: Callable[[Session
         staff = session.get(Account, staff_id)
         if staff is None:
             raise NotFound("The acting account does not exist")
+        outcomes.combine_messages(session)  # one message per reporter for the whole chunk
         for case_id in ids:
             if careful:
                 part.append(_decide_one(session, settings, compiled, staff, case_id, action, label, explanation))
@@ -166,6 +167,7 @@ def _decide_chunk(db: Database, settings: Settings, policy_of: Callable[[Session
             except WardenError as exc:
                 raise _Refused() from exc
             part.append(Result(case_id=str(case_id), ok=True, decision_id=decision.id))
+        outcomes.tell_combined(session, settings)  # in the chunk's transaction: told when decided
     return part
 
 
