@@ -92,18 +92,18 @@ def moderation_account(session: Session, settings: Settings | None = None) -> Ac
     """The server's moderation account (created on first use). If the configured name is an ordinary
     user's account, the reserved ``warden`` is used instead: a user never speaks for the moderators."""
     name = (settings.moderation_account if settings is not None else "") or FALLBACK_USERNAME
+    # The account itself is kept (the session's identity map holds only what is referenced): every
+    # decision of a bulk decision notifies from it, without loading it again.
     cached = session.info.get(("warden_moderation_account", name))
-    if cached is not None:
-        account = session.get(Account, cached)
-        if account is not None:
-            return account
+    if cached is not None and cached in session:
+        return cached
     for username in dict.fromkeys([name, FALLBACK_USERNAME]):
         key = username.lower()
         found = session.scalar(select(Account).where(Account.username_key == key))
         if found is None:
             found = _create(session, username, settings)
         if found is not None and _is_system(found):
-            session.info[("warden_moderation_account", name)] = found.id
+            session.info[("warden_moderation_account", name)] = found
             return found
         log.warning("the moderation account name %r belongs to a user; using %r", username, FALLBACK_USERNAME)
     raise RuntimeError("no system account for moderation notices (the reserved name 'warden' is taken by a user)")
