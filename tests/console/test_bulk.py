@@ -340,3 +340,68 @@ def test_case_links_to_the_authors_history_and_the_post_as_followers_saw_it(serv
     with server.db.read() as session:
         assert session.scalar(select(AuditEntry.seq).where(AuditEntry.subject == f"status:{status_id}",
                                                           AuditEntry.action == "evidence.viewed")) is not None
+
+
+def _moderation_messages(user: User) -> list[dict]:
+    listed = user.get("/api/v1/notifications", params={"types[]": "mention", "limit": 40})
+    assert listed.status_code == 200, listed.text
+    return [n["status"] for n in listed.json() if n["account"]["username"] == "moderation"]
+
+
+def test_bulk_decision_tells_each_reporter_once_for_all_their_reports(server: LiveServer) -> None:
+    """A raid's reporter who reported five of its posts reads ONE direct message naming the five reports
+    and their outcome; a reporter of one post reads the single decision's message; the reporter of a
+    case the bulk decision refused is not told about it."""
+    moderator = server.user("mod", role="moderator", scopes=STAFF_SCOPES)
+    busy, once = server.user("busy"), server.user("once")
+    text = _raid_text()
+    ids = seed_raid(server.db, server.settings, authors=[server.user("raider").id], n=6, text=text,
+                    reporters=[busy.id] * 5 + [once.id])
+    own = seed_raid(server.db, server.settings, authors=[moderator.id], reporters=[busy.id], n=1, text=text)[0]
+    with server.db.read() as session:
+        from warden.store.models import Report
+
+        busy_reports = sorted(session.scalars(select(Report.id).where(Report.account_id == busy.id)))
+        once_report = session.scalar(select(Report.id).where(Report.account_id == once.id))
+        own_report = session.scalar(select(Report.id).where(Report.account_id == busy.id,
+                                                             Report.target_account_id == moderator.id))
+    assert len(busy_reports) == 6 and own_report in busy_reports
+
+    applied = moderator.post(f"{API}/cases/bulk-decision", json={
+        "case_ids": [*ids, own], "action": "remove", "policy": "harassment", "explanation": "Raid."})
+    assert applied.status_code == 200, applied.text
+    assert (applied.json()["decided"], applied.json()["failed"]) == (6, 1)
+
+    told = _moderation_messages(busy)
+    assert len(told) == 1, [m["content"] for m in told]
+    content = told[0]["content"]
+    assert told[0]["visibility"] == "direct" and "Your 5 reports have been reviewed" in content
+    named = {int(n) for n in re.findall(r"#(\d+)", content)}
+    assert named == set(busy_reports) - {own_report}, content
+    assert "The post was removed" in content and "Raid." not in content  # the outcome, not the moderator's facts
+    single = _moderation_messages(once)
+    assert len(single) == 1 and f"report #{once_report} " in single[0]["content"]
+    for report_id in busy_reports:  # each report's own page says the same
+        page = busy.get(f"{API}/reports/{report_id}")
+        assert page.status_code == 200
+        assert page.json()["status"] == ("open" if report_id == own_report else "resolved")
+
+
+def test_combined_outcome_messages_split_at_the_post_length_limit() -> None:
+    from datetime import UTC, datetime
+
+    from warden.cases import outcomes
+    from warden.config import Settings
+    from warden.store.models import Report
+    from warden.store.moderation_models import ReportState
+
+    settings = Settings(database_url="sqlite://", base_url="https://warden.example", max_status_chars=500)
+    reporter = Account(username="busy")
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    told = [(Report(id=1000 + i, account_id=1), ReportState(report_id=1000 + i, outcome="no_action", updated_at=now),
+             None) for i in range(120)]
+    texts = outcomes.combined_texts(settings, reporter, told)
+    assert len(texts) > 1 and all(len(t) <= 500 for t in texts)
+    named = [int(n) for t in texts for n in re.findall(r"#(\d+)", t)]
+    assert named == [1000 + i for i in range(120)]  # each report exactly once, in order
+    assert all(t.startswith("@busy Your ") and outcomes.CLOSED in t for t in texts)

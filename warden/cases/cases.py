@@ -244,7 +244,9 @@ def decide(session: Session, settings: Settings, compiled: CompiledPolicy, case_
         raise ValidationFailed(f"Validation failed: policy must be one of {', '.join(compiled.policy.labels)}")
     label = label or case.label
     status_id = case.status_id
-    if status_id is not None and session.get(Status, status_id) is None:
+    # held until enforce has run: the session keeps only what is referenced, and enforce needs it again
+    status = session.get(Status, status_id) if status_id is not None else None
+    if status is None:
         status_id = None
     source = (case.sources or ["moderator"])[0]
     decision = decisions.enforce(

@@ -92,18 +92,18 @@ def moderation_account(session: Session, settings: Settings | None = None) -> Ac
     """The server's moderation account (created on first use). If the configured name is an ordinary
     user's account, the reserved ``warden`` is used instead: a user never speaks for the moderators."""
     name = (settings.moderation_account if settings is not None else "") or FALLBACK_USERNAME
+    # The account itself is kept (the session's identity map holds only what is referenced): every
+    # decision of a bulk decision notifies from it, without loading it again.
     cached = session.info.get(("warden_moderation_account", name))
-    if cached is not None:
-        account = session.get(Account, cached)
-        if account is not None:
-            return account
+    if cached is not None and cached in session:
+        return cached
     for username in dict.fromkeys([name, FALLBACK_USERNAME]):
         key = username.lower()
         found = session.scalar(select(Account).where(Account.username_key == key))
         if found is None:
             found = _create(session, username, settings)
         if found is not None and _is_system(found):
-            session.info[("warden_moderation_account", name)] = found.id
+            session.info[("warden_moderation_account", name)] = found
             return found
         log.warning("the moderation account name %r belongs to a user; using %r", username, FALLBACK_USERNAME)
     raise RuntimeError("no system account for moderation notices (the reserved name 'warden' is taken by a user)")
@@ -178,9 +178,17 @@ def message(session: Session, settings: Settings, report: Report, reporter: Acco
 def tell_reporter(session: Session, settings: Settings, report: Report, state: ReportState,
                   decision: ModerationDecision | None) -> Status | None:
     """Send the reporter the outcome of their report as a direct message from the moderation account,
-    in the caller's transaction (so it commits with the decision). None when there is nobody to tell."""
+    in the caller's transaction (so it commits with the decision). None when there is nobody to tell.
+
+    Inside `combined_messages` the report is only noted, and told with the others of its reporter
+    when that transaction ends (`tell_combined`)."""
+    if state.outcome is None:
+        return None
+    if _COMBINED in session.info:
+        session.info[_COMBINED].append((report.id, decision.id if decision is not None else None))
+        return None
     reporter = session.get(Account, report.account_id)
-    if reporter is None or state.outcome is None:
+    if reporter is None:
         return None
     sender = moderation_account(session, settings)
     if sender.id == reporter.id:
@@ -188,6 +196,124 @@ def tell_reporter(session: Session, settings: Settings, report: Report, state: R
     text = message(session, settings, report, reporter, state, decision)
     result = statuses.create(session, settings, sender, text=text, visibility="direct")
     return result.status
+
+
+# --- one message per reporter for many decisions (a bulk decision) --------------------------------
+
+#: session.info key: the (report id, decision id) pairs decided in this transaction, not yet told.
+_COMBINED = "warden_reporter_outcomes"
+
+
+def combine_messages(session: Session) -> None:
+    """From now on in this transaction, `tell_reporter` notes the reports; `tell_combined` (before the
+    commit) then sends each reporter ONE message for all of theirs. A bulk decision uses it: a raid's
+    reporter who reported 25 posts reads one message, not 25. The notes live in `session.info`, which a
+    bulk decision restores when it rolls a case back to its savepoint, so a refused case is not told."""
+    session.info.setdefault(_COMBINED, [])
+
+
+def tell_combined(session: Session, settings: Settings) -> list[Status]:
+    """Send the noted outcomes, one message per reporter (more only when they do not fit in one post),
+    in the caller's transaction; the noting stops. A reporter told of a single report reads the same
+    message as for a single decision."""
+    noted = session.info.pop(_COMBINED, [])
+    if not noted:
+        return []
+    decision_of = dict(noted)
+    reports = _load(session, Report, list(decision_of))
+    found_states = _load(session, ReportState, list(decision_of))
+    decisions = _load(session, ModerationDecision, [d for d in decision_of.values() if d is not None])
+    per_reporter: dict[int, list[Report]] = {}
+    for report_id in decision_of:
+        report = reports.get(report_id)
+        if report is not None and report_id in found_states:
+            per_reporter.setdefault(report.account_id, []).append(report)
+    reporters = _load(session, Account, list(per_reporter))
+    sender = moderation_account(session, settings)
+    sent: list[Status] = []
+    for reporter_id, theirs in per_reporter.items():
+        reporter = reporters.get(reporter_id)
+        if reporter is None or reporter.id == sender.id:
+            continue
+        told = [(r, found_states[r.id], decisions.get(decision_of[r.id] or "")) for r in theirs]
+        if len(told) == 1:
+            texts = [message(session, settings, told[0][0], reporter, told[0][1], told[0][2])]
+        else:
+            texts = combined_texts(settings, reporter, told)
+        for text in texts:
+            result = statuses.create(session, settings, sender, text=text, visibility="direct")
+            if result.status is not None:
+                sent.append(result.status)
+    return sent
+
+
+def _load(session: Session, model: Any, keys: list[Any]) -> dict[Any, Any]:
+    """Rows by primary key, many at a time (what the session holds already costs no query)."""
+    key = model.__mapper__.primary_key[0]
+    found: dict[Any, Any] = {}
+    for start in range(0, len(keys), 500):
+        found.update({getattr(row, key.key): row
+                      for row in session.scalars(select(model).where(key.in_(keys[start:start + 500])))})
+    return found
+
+
+def combined_texts(settings: Settings, reporter: Account,
+                   told: list[tuple[Report, ReportState, ModerationDecision | None]]) -> list[str]:
+    """The message(s) telling `reporter` the outcomes of several reports: the reports grouped by
+    outcome and rule, as numbers (each report's own page, GET /api/warden/v1/reports/{id}, names what
+    it was about). Only what a reporter may know, as `message`. As many posts as the length limit needs."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for report, state, decision in sorted(told, key=lambda t: t[0].id):
+        reason = public_reason(decision)
+        rule = _inert(f"Rule: {reason}")[:200] if reason else ""
+        groups.setdefault((outcome_text(state, decision) or CLOSED, rule), []).append(report.id)
+    decided_on = max(state.updated_at for _, state, _ in told)
+
+    def head(n: int) -> str:
+        return f"@{reporter.username} " + ("Your report has" if n == 1 else f"Your {n} reports have") + " been reviewed."
+
+    tail = (f"Decided on {decided_on:%Y-%m-%d}. Each report's outcome is also at "
+            f"{settings.base_url}/api/warden/v1/reports/<number>. Thank you for helping keep this server safe.")
+    limit = settings.max_status_chars
+    texts: list[str] = []
+    blocks: list[str] = []
+    count = 0
+
+    def size(extra: list[str], n: int) -> int:
+        return len("\n\n".join([head(n), *extra, tail]))
+
+    def close() -> None:
+        nonlocal blocks, count
+        if blocks:
+            texts.append("\n\n".join([head(count), *blocks, tail]))
+        blocks, count = [], 0
+
+    for (outcome, rule), ids in groups.items():
+        pending = list(ids)
+        while pending:
+            taken: list[int] = []
+            for report_id in pending:
+                block = _block(taken + [report_id], outcome, rule)
+                if size(blocks + [block], count + len(taken) + 1) > limit and taken:
+                    break
+                taken.append(report_id)
+            block = _block(taken, outcome, rule)
+            if blocks and size(blocks + [block], count + len(taken)) > limit:
+                close()
+                continue
+            blocks.append(block)
+            count += len(taken)
+            pending = pending[len(taken):]
+            if pending:
+                close()
+    close()
+    return [t if len(t) <= limit else t[:limit - 1] + "…" for t in texts]
+
+
+def _block(ids: list[int], outcome: str, rule: str) -> str:
+    numbers = ", ".join(f"#{i}" for i in ids)
+    line = f"Report {numbers}: {outcome}" if len(ids) == 1 else f"Reports {numbers}: {outcome}"
+    return f"{line}\n{rule}" if rule else line
 
 
 def report_json(session: Session, settings: Settings, report_id: int | str, viewer_id: int) -> dict[str, Any]:
