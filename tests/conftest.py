@@ -63,10 +63,52 @@ def _fresh_database_url(backend: str, data_dir: Path) -> tuple[str, object]:
     return url, drop
 
 
+#: Statements of reasons checked against the DSA Transparency Database's rules as each test database
+#: is dropped (issue 30: every statement the test suite's decisions produce must pass).
+STATEMENTS_CHECKED = {"databases": 0, "statements": 0, "invalid": 0}
+
+
+def invalid_statements(url: str) -> list[str]:
+    """Every exported statement in the database at `url` that breaks a ported Transparency Database
+    rule, as "puid: rule" lines; counts what it checked in STATEMENTS_CHECKED."""
+    from sqlalchemy.orm import Session
+
+    from warden.transparency import export
+
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            problems = []
+            for item in export.statements(session, Settings(database_url=url)):
+                STATEMENTS_CHECKED["statements"] += 1
+                problems += [f"{item.decision.id}: {v}" for v in item.violations]
+    finally:
+        engine.dispose()
+    STATEMENTS_CHECKED["databases"] += 1
+    STATEMENTS_CHECKED["invalid"] += len({p.split(":", 1)[0] for p in problems})
+    return problems
+
+
 def make_database(backend: str, data_dir: Path) -> tuple[str, object]:
     url, drop = _fresh_database_url(backend, data_dir)
     upgrade(url)
-    return url, drop
+
+    def checked_drop() -> None:
+        try:
+            problems = invalid_statements(url)
+        finally:
+            drop()  # type: ignore[operator]
+        assert not problems, f"statements of reasons the Transparency Database would refuse: {problems[:10]}"
+
+    return url, checked_drop
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if STATEMENTS_CHECKED["databases"]:
+        terminalreporter.write_line(
+            f"statements of reasons checked against the DSA Transparency Database rules: "
+            f"{STATEMENTS_CHECKED['statements']} from {STATEMENTS_CHECKED['databases']} test databases, "
+            f"{STATEMENTS_CHECKED['invalid']} invalid (a database with an invalid one fails at teardown)")
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
