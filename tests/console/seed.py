@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, time, timedelta
 
+from warden.cases import statement
 from warden.config import Settings
 from warden.store.db import Database
 from warden.store.models import Status
@@ -21,6 +22,15 @@ POSTS_PER_DAY = 200
 
 def _decision_id(at: datetime) -> str:
     return f"dec_{int(at.timestamp() * 1000):011x}{secrets.token_hex(5)}"
+
+
+def _seeded(decision_id: str, action: str, at: datetime, *, automated: bool) -> dict:
+    """The statement of reasons a real decision would carry (it must pass the Transparency Database's
+    rules like every other statement the tests write: tests/conftest.py checks them)."""
+    return statement.build(decision_id=decision_id, action=action, label_policy=None, facts="seeded",
+                           source="detector" if automated else "moderator", automated_detection=automated,
+                           automated_decision="fully" if automated else "not", content_date=at,
+                           application_date=at)
 
 
 def seed_history(db: Database, *, author_id: int, partner_id: int | None = None,
@@ -38,9 +48,11 @@ def seed_history(db: Database, *, author_id: int, partner_id: int | None = None,
             session.flush()
             for i in range(violent):
                 at = noon + timedelta(minutes=30 + i)
+                decision_id = _decision_id(at)
                 session.add(ModerationDecision(
-                    id=_decision_id(at), kind="gate", action="hold", status_id=statuses[i].id, account_id=author_id,
-                    label="violence", automated=True, explanation="seeded", statement={}, created_at=at))
+                    id=decision_id, kind="gate", action="hold", status_id=statuses[i].id, account_id=author_id,
+                    label="violence", automated=True, explanation="seeded",
+                    statement=_seeded(decision_id, "hold", at, automated=True), created_at=at))
             # Cases decided that day: a user report (slowish) and a trusted flagger (fast), one late.
             for j, (source, opened_hours, took_minutes, sla_hours) in enumerate(
                     (("user", 2, 180 + 10 * back, 12), ("trusted_flagger", 3, 20 + back, 1),
@@ -59,8 +71,10 @@ def seed_history(db: Database, *, author_id: int, partner_id: int | None = None,
         # Two appeals from last week: one upheld, one overturned.
         for k, outcome in enumerate(("upheld", "overturned")):
             at = datetime.combine(today - timedelta(days=3 + k), time(9, 0), tzinfo=UTC)
-            decision = ModerationDecision(id=_decision_id(at), kind="case", action="remove", account_id=author_id,
-                                          label="harassment", explanation="seeded", statement={}, created_at=at)
+            decision_id = _decision_id(at)
+            decision = ModerationDecision(id=decision_id, kind="case", action="remove", account_id=author_id,
+                                          label="harassment", explanation="seeded",
+                                          statement=_seeded(decision_id, "remove", at, automated=False), created_at=at)
             session.add(decision)
             session.flush()
             session.add(Appeal(decision_id=decision.id, account_id=author_id, text="seeded appeal", state=outcome,
@@ -79,9 +93,10 @@ def seed_today_violence(db: Database, *, author_id: int, count: int = 8) -> None
         session.flush()
         for i in range(count):
             at = min(start + timedelta(minutes=10 + i), now)
-            session.add(ModerationDecision(id=_decision_id(at), kind="gate", action="hold", status_id=statuses[i].id,
-                                           account_id=author_id, label="violence", automated=True,
-                                           explanation="seeded", statement={}, created_at=at))
+            decision_id = _decision_id(at)
+            session.add(ModerationDecision(id=decision_id, kind="gate", action="hold", status_id=statuses[i].id,
+                                           account_id=author_id, label="violence", automated=True, explanation="seeded",
+                                           statement=_seeded(decision_id, "hold", at, automated=True), created_at=at))
 
 
 def partner_id(db: Database, name: str) -> int:
