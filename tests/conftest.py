@@ -14,8 +14,9 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -123,9 +124,14 @@ def database_url(backend: str, tmp_data_dir: Path) -> Iterator[str]:
     drop()  # type: ignore[operator]
 
 
-def start_server(settings: Settings, **app_kwargs: object) -> tuple[uvicorn.Server, threading.Thread, Database]:
+def start_server(settings: Settings, *, wrap: Callable[[Any], Any] | None = None,
+                 **app_kwargs: object) -> tuple[uvicorn.Server, threading.Thread, Database]:
+    """Serve Warden on `settings.base_url`'s port in a thread; `wrap`: ASGI middleware a test puts
+    around the app (tests/clients records every answer with it)."""
     db = Database(settings.database_url)
     app = create_app(settings, db=db, **app_kwargs)  # type: ignore[arg-type]
+    if wrap is not None:
+        app = wrap(app)
     port = int(settings.base_url.rsplit(":", 1)[1])
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                             lifespan="on")

@@ -11,24 +11,19 @@ in a child process (the toot command line) or in Node.js (masto.js), with no hoo
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tests.conftest import _free_port, make_database
+from tests.conftest import _free_port, make_database, start_server
 from tests.helpers import LiveServer
-from warden.api.app import create_app
 from warden.config import Settings
-from warden.store.db import Database
 
 
 @dataclass(frozen=True)
@@ -92,21 +87,10 @@ def watched(backend: str, tmp_data_dir: Path) -> Iterator[LiveServer]:
     """A live Warden server on this backend whose every answer is noted in `extras["log"]`."""
     url, drop = make_database(backend, tmp_data_dir)
     port = _free_port()
-    settings = Settings(database_url=url, base_url=f"http://127.0.0.1:{port}", detection_enabled=False)
-    if "media_dir" in {f.name for f in dataclasses.fields(Settings)}:  # media storage of its own
-        settings = dataclasses.replace(settings, media_dir=str(tmp_data_dir / f"clients-media-{backend}"))
-    db = Database(settings.database_url)
+    settings = Settings(database_url=url, base_url=f"http://127.0.0.1:{port}", detection_enabled=False,
+                        media_dir=str(tmp_data_dir / f"clients-media-{backend}"))  # media storage of its own
     log = RequestLog()
-    app = log.wrap(create_app(settings, db=db))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.02)
+    server, thread, db = start_server(settings, wrap=log.wrap)
     yield LiveServer(url=settings.base_url, settings=settings, db=db, backend=backend, extras={"log": log})
     server.should_exit = True
     thread.join(timeout=10)
