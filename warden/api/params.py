@@ -31,12 +31,8 @@ class Params:
         return str(value)
 
     def bool(self, key: str, default: bool = False) -> bool:
-        value = self.data.get(key)
-        if value is None or value == "":
-            return default
-        if isinstance(value, bool):
-            return value
-        return str(value).lower() in ("1", "true", "on", "yes", "t")
+        value = truth(self.data.get(key))
+        return default if value is None else value
 
     def int(self, key: str, default: int | None = None) -> int | None:
         value = self.data.get(key)
@@ -59,6 +55,15 @@ class Params:
 
     def dict(self) -> dict[str, Any]:
         return dict(self.data)
+
+
+def truth(value: Any) -> bool | None:
+    """A form or JSON boolean: None when absent or empty (e.g. "leave unchanged" on an update)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() in ("1", "true", "on", "yes", "t")
 
 
 #: Rails-style nested form keys: `keywords_attributes[][keyword]`, `keywords_attributes[0][keyword]`,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from warden.api.deps import Viewer, require, run, services
-from warden.api.params import Params, read_params
+from warden.api.params import Params, read_params, truth
 from warden.api.responses import JSON
 from warden.api.serializers import iso
 from warden.errors import ValidationFailed
@@ -20,14 +20,6 @@ router = APIRouter(tags=["filters"])
 READ, WRITE = require("read:filters"), require("write:filters")
 
 
-def _truth(value: Any) -> bool | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    return str(value).lower() in ("1", "true", "on", "yes", "t")
-
-
 def _keyword_changes(params: Params) -> list[KeywordChange]:
     raw = params.data.get("keywords_attributes")
     if raw is None:
@@ -36,8 +28,8 @@ def _keyword_changes(params: Params) -> list[KeywordChange]:
     if items is None or not all(isinstance(item, dict) for item in items):
         raise ValidationFailed("Validation failed: keywords_attributes must be a list of keywords")
     return [KeywordChange(keyword=None if item.get("keyword") is None else str(item["keyword"]),
-                          whole_word=_truth(item.get("whole_word")), id=item.get("id"),
-                          destroy=bool(_truth(item.get("_destroy")))) for item in items]
+                          whole_word=truth(item.get("whole_word")), id=item.get("id"),
+                          destroy=bool(truth(item.get("_destroy")))) for item in items]
 
 
 def _expires_in(params: Params) -> tuple[int | None, bool]:
@@ -149,7 +141,7 @@ async def add_keyword(request: Request, filter_id: str, viewer: Viewer = Depends
     def work() -> dict[str, Any]:
         with svc.db.write() as session:
             row = filters.add_keyword(session, viewer.account_id, filter_id, params.str("keyword"),
-                                      _truth(params.data.get("whole_word")))
+                                      truth(params.data.get("whole_word")))
             return filters.keyword_json(row)
 
     return JSON(await run(work))
@@ -174,7 +166,7 @@ async def update_keyword(request: Request, keyword_id: str, viewer: Viewer = Dep
     def work() -> dict[str, Any]:
         with svc.db.write() as session:
             row = filters.update_keyword(session, viewer.account_id, keyword_id, params.str("keyword"),
-                                         _truth(params.data.get("whole_word")))
+                                         truth(params.data.get("whole_word")))
             return filters.keyword_json(row)
 
     return JSON(await run(work))
@@ -296,7 +288,7 @@ async def update_filter_v1(request: Request, keyword_id: str, viewer: Viewer = D
         with svc.db.write() as session:
             keyword, entry = filters.v1_update(
                 session, viewer.account_id, keyword_id, phrase=params.str("phrase"), context=params.list("context"),
-                irreversible=_truth(params.data.get("irreversible")), whole_word=_truth(params.data.get("whole_word")),
+                irreversible=truth(params.data.get("irreversible")), whole_word=truth(params.data.get("whole_word")),
                 expires_in=expires_in, expires_set=expires_set)
             return filters.v1_json(keyword, entry, iso)
 
