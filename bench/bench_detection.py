@@ -51,14 +51,14 @@ def cpu_description() -> str:
 def corpus(n: int, seed: int = 1) -> tuple[list[str], str]:
     rng = random.Random(seed)
     try:
-        from warden.detection import datasets as ds
+        from warden.detection.training import datasets as ds
 
         root = ds.default_data_dir()
         texts = [e.text for fn in (ds.load_parler, ds.load_ghc, ds.load_davidson, ds.load_hatexplain, ds.load_tweeteval)
                  for e in fn(root)]
         return rng.sample(texts, n), f"real posts from {root} (Parler, Gab, Twitter)"
     except Exception:
-        from warden.detection.exemplars import exemplars
+        from warden.detection.training.exemplars import exemplars
 
         ex = [t for t, _ in exemplars()]
         filler = ["Lovely morning, coffee and a long walk.", "Anyone watching the match tonight?",

@@ -79,11 +79,11 @@ def pack() -> None:
 
     from safetensors.numpy import load_file, save_file
 
-    from warden.detection import datasets as ds
-    from warden.detection.export import minilm_dir
+    from warden.detection.training import datasets as ds
+    from warden.detection.training.export import minilm_dir
     from warden.detection.features import chunked_linear_logits, structure_flags
     from warden.detection.normalize import normalize_text
-    from warden.detection.train import LABELS, MODEL_DIR, labels_matrix
+    from warden.detection.training.train import LABELS, MODEL_DIR, labels_matrix
 
     PACK.mkdir(parents=True, exist_ok=True)
     ex = ds.load_all(None, include_eval=True)
@@ -132,7 +132,7 @@ def load() -> dict:
 
 def examples_of(d: dict) -> list:
     """What ``train.finetune_rows`` reads of a data set row."""
-    from warden.detection.train import LABELS
+    from warden.detection.training.train import LABELS
 
     return [SimpleNamespace(source=s, split=p, labels={lab: int(d["Y"][i, j]) for j, lab in enumerate(LABELS)
                                                         if d["M"][i, j]})
@@ -151,7 +151,7 @@ def run_finetune(name: str, cfg: dict, seed: int) -> None:
     saved under WORK."""
     import torch
 
-    from warden.detection.train import CONFIG, _finetune_one, finetune_rows
+    from warden.detection.training.train import CONFIG, _finetune_one, finetune_rows
 
     d = load()
     cfg = dict(CONFIG, **cfg)
@@ -194,8 +194,8 @@ def score(d: dict, wins, owner, state) -> tuple[np.ndarray, float]:
     import torch
 
     from warden.detection.detector import head_logits, window_max
-    from warden.detection.stats import average_precision
-    from warden.detection.train import CONFIG, HEAD_SOURCE_WEIGHTS, fit_head, fit_platt, head_inputs
+    from warden.detection.training.stats import average_precision
+    from warden.detection.training.train import CONFIG, HEAD_SOURCE_WEIGHTS, fit_head, fit_platt, head_inputs
 
     model = load_model()
     model.load_state_dict(state)
@@ -218,8 +218,8 @@ def run(configs: dict, limit: float, with_pretrained: bool) -> None:
     from tokenizers import Tokenizer
 
     from warden.detection.encoder import cut_windows
-    from warden.detection.stats import average_precision
-    from warden.detection.train import average_states
+    from warden.detection.training.stats import average_precision
+    from warden.detection.training.train import average_states
 
     log(f"torch {torch.__version__}, {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}")
     ctx = mp.get_context("spawn")

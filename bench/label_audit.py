@@ -31,9 +31,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from warden.detection.datasets import default_data_dir, load_ethos, load_hateval  # noqa: E402
+from warden.detection.training.datasets import default_data_dir, load_ethos, load_hateval  # noqa: E402
 from warden.detection.detector import Detector  # noqa: E402
-from warden.detection.stats import average_precision  # noqa: E402
+from warden.detection.training.stats import average_precision  # noqa: E402
 
 JUDGEMENTS = Path(__file__).with_name("label_audit.json")
 

@@ -51,7 +51,7 @@ class Corpus:
 def load_corpus(data_dir: Path | None = None, max_chars: int = 500) -> Corpus:
     """Violent and benign post texts from the held-out splits (texts over `max_chars` are left out,
     since the server refuses them; nothing is cut, so a post is sent as the data set has it)."""
-    from warden.detection import datasets
+    from warden.detection.training import datasets
 
     root = Path(data_dir) if data_dir else datasets.default_data_dir()
     loaders = {**datasets.TRAIN_LOADERS, **datasets.EVAL_LOADERS}

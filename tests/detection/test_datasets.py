@@ -1,8 +1,8 @@
 """Label mapping and split policy (skipped where ../shared/data is absent)."""
 import pytest
 
-from warden.detection import datasets as ds
-from warden.detection.train import TRAIN_SOURCES
+from warden.detection.training import datasets as ds
+from warden.detection.training.train import TRAIN_SOURCES
 
 DATA = ds.default_data_dir()
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"no data at {DATA}")
@@ -76,7 +76,7 @@ def test_latent_hatred_posts_nobody_judged_for_threats_are_unknown(tmp_path):
 
 
 def test_coded_exemplars_are_kept_apart_from_the_training_exemplars():
-    from warden.detection.exemplars import CODED_NEG_TEMPLATES, CODED_POS_TEMPLATES, coded_exemplars, exemplars
+    from warden.detection.training.exemplars import CODED_NEG_TEMPLATES, CODED_POS_TEMPLATES, coded_exemplars, exemplars
 
     coded = coded_exemplars()
     assert coded == coded_exemplars()  # seeded: the same every time

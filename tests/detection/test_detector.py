@@ -331,7 +331,7 @@ def test_score_many_shortens_the_switch_interval_while_it_runs_and_restores_it(d
 
 
 def test_version_names_the_shipped_weights_and_cascade(detector):
-    from warden.detection.train import model_digest
+    from warden.detection.training.train import model_digest
 
     scoring = {"calibration": detector.meta["calibration"], "profiles": detector.meta["profiles"],
                "encoder_reading": detector.meta["encoder_reading"]}
@@ -367,7 +367,7 @@ def test_calls_to_violence_aimed_at_a_slur_score_as_the_same_calls_naming_the_gr
     """The fine-tuned encoder learnt that a slur makes a post less violent ("gas the kikes" 0.19,
     "gas the jews" 0.71). Reading the slur as the group (slurs.py), a call aimed at a slur scores
     about as its twin naming the group; without that reading, far lower."""
-    from warden.detection.probes import GROUP_TWINS, SLUR_CALLS, slur_probe_report
+    from warden.detection.training.probes import GROUP_TWINS, SLUR_CALLS, slur_probe_report
 
     report = slur_probe_report(detector)
     slurs, groups = report["slurs"], report["groups"]
@@ -387,7 +387,7 @@ def test_calls_to_violence_aimed_at_a_slur_score_as_the_same_calls_naming_the_gr
 def test_everyday_posts_with_a_slur_are_not_made_violent_by_reading_it_as_a_group(detector):
     """"life's a bitch" must not read as a threat to women: none of ``EVERYDAY_SLURS`` reaches the
     holding point."""
-    from warden.detection.probes import EVERYDAY_SLURS, slur_probe_report
+    from warden.detection.training.probes import EVERYDAY_SLURS, slur_probe_report
 
     everyday = slur_probe_report(detector)["everyday"]
     assert everyday["n"] == len(EVERYDAY_SLURS) and everyday["at_hold"] == 0.0
@@ -399,7 +399,7 @@ def test_gate_reads_a_long_posts_short_chunks_but_a_settled_score_does_not(detec
     160-char chunks lifts the gate above it, so the encoder reads the post. A settled post's
     probability keeps the estimate without the short chunks (``gate_estimate``)."""
     from warden.detection.detector import gate_estimate, gate_scores
-    from warden.detection.evaluate import EVERYDAY_POSTS
+    from warden.detection.training.evaluate import EVERYDAY_POSTS
     from warden.detection.normalize import normalize
 
     filler = " ".join(EVERYDAY_POSTS[:6])

@@ -1,4 +1,4 @@
-"""Distillation helpers (warden/detection/distill.py). The batching and the cache key need only
+"""Distillation helpers (warden/detection/training/distill.py). The batching and the cache key need only
 numpy; reading the int8 encoder back into torch needs the train extra and is skipped without it."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from warden.detection.detector import DEFAULT_MODEL_DIR
-from warden.detection.distill import _batches, student_key
+from warden.detection.training.distill import _batches, student_key
 
 RECIPE = {"layers": [1, 3, 5], "epochs": 8, "lr": 1e-4, "batch_size": 64, "seed": 13}
 
@@ -43,7 +43,7 @@ def test_teacher_read_back_from_int8_encoder_matches_it():
     torch = pytest.importorskip("torch")
     pytest.importorskip("transformers")
     pytest.importorskip("onnx")
-    from warden.detection.distill import pooled_agreement, student_of, teacher_from_onnx
+    from warden.detection.training.distill import pooled_agreement, student_of, teacher_from_onnx
     from warden.detection.encoder import Encoder
 
     onnx_path = DEFAULT_MODEL_DIR / "encoder.int8.onnx"

@@ -92,7 +92,7 @@ def test_structure_patterns_grouped_by_first_letter_match_what_the_plain_alterna
     import re
 
     from warden.detection import features
-    from warden.detection.exemplars import coded_exemplars, exemplars, thing_exemplars
+    from warden.detection.training.exemplars import coded_exemplars, exemplars, thing_exemplars
 
     assert features.by_first_letter(r"kill\w*|knife|murder|\w+s|a?b|(?:c|d)e|cut") == \
         r"k(?:ill\w*|nife)|murder|cut|\w+s|a?b|(?:c|d)e"

@@ -1,4 +1,4 @@
-"""The encoder fine-tune (warden/detection/finetune.py) on a tiny random BERT: needs the train extra
+"""The encoder fine-tune (warden/detection/training/finetune.py) on a tiny random BERT: needs the train extra
 (torch, transformers) and is skipped without it. The full recipe is measured by `warden train`."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from warden.detection.export import minilm_dir  # noqa: E402
-from warden.detection.finetune import finetune  # noqa: E402
+from warden.detection.training.export import minilm_dir  # noqa: E402
+from warden.detection.training.finetune import finetune  # noqa: E402
 
 TEXTS = ["we should hang them all at dawn", "lovely morning for a walk by the river",
          "i would kill for a coffee right now", "burn their houses down tonight",
@@ -64,7 +64,7 @@ def test_a_training_fine_tune_starts_from_weights_stored_in_fp16_and_returns_fp3
     rounded to fp16 for the transfer: it reads them in fp32 and trains from them."""
     import shutil
 
-    from warden.detection.train import _finetune_one
+    from warden.detection.training.train import _finetune_one
 
     start = _tiny_bert().half()
     start.save_pretrained(tmp_path)

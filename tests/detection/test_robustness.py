@@ -3,8 +3,8 @@ import random
 
 import numpy as np
 
-from warden.detection.evaluate import EVERYDAY_POSTS, OBF_KINDS, obfuscate, pad_among
-from warden.detection.exemplars import exemplars
+from warden.detection.training.evaluate import EVERYDAY_POSTS, OBF_KINDS, obfuscate, pad_among
+from warden.detection.training.exemplars import exemplars
 
 
 def test_obfuscated_positives_score_within_0_1(detector):
@@ -39,7 +39,7 @@ def test_threats_padded_with_everyday_posts_still_reach_review(detector):
 def _test_split_padded(detector, label: int, n_others: int, rng: random.Random):
     """Detections of the exemplar test split's posts with violence ``label``, each placed among
     ``n_others`` everyday sentences (never trained on)."""
-    from warden.detection import datasets as ds
+    from warden.detection.training import datasets as ds
 
     posts = [pad_among(e.text, [rng.choice(EVERYDAY_POSTS[:6]) for _ in range(n_others)], rng)
              for e in ds.load_exemplars() if e.split == "test" and e.labels["violence"] == label]
@@ -111,8 +111,8 @@ def test_coded_probe_is_never_trained_on_and_its_twins_stay_below_the_hold_point
     most coded calls to the policy's lists, but reads 38 % of them (`cf83c2a2`, which counted
     Latent Hatred's calls to deport as violence: 54 %) and none of the twins that share their
     words (highest 0.02) at the default policy's holding point."""
-    from warden.detection.exemplars import coded_exemplars
-    from warden.detection.probes import CODED_CALLS, CODED_TWINS, HOLD_AT, coded_probe_report
+    from warden.detection.training.exemplars import coded_exemplars
+    from warden.detection.training.probes import CODED_CALLS, CODED_TWINS, HOLD_AT, coded_probe_report
 
     written = {t.lower() for t, _ in exemplars() + coded_exemplars()}
     assert not written & {t.lower() for t in CODED_CALLS + CODED_TWINS}
@@ -126,7 +126,7 @@ def test_heated_politics_is_not_refused_as_violence(detector):
     """Calls to deport, jail or ban (probes.py, never trained on) are politics, not violence: the
     default policy must not refuse them. (The shipped model: 1 of 20 at `auto`, 25 % at 0.2;
     `cf83c2a2`, trained with Latent Hatred's calls to deport as violence: 20 % and 90 %.)"""
-    from warden.detection.probes import POLITICAL_CALLS, political_probe_report
+    from warden.detection.training.probes import POLITICAL_CALLS, political_probe_report
 
     assert not {t.lower() for t, _ in exemplars()} & {t.lower() for t in POLITICAL_CALLS}
     report = political_probe_report(detector)
@@ -140,8 +140,8 @@ def test_violent_words_aimed_at_things_score_below_the_same_words_aimed_at_peopl
     average but still refuses 5 of the 25 posts about things at `auto` and holds 13 at 0.2 (model
     card, Known failure modes). The exemplars written to teach it (`thing_exemplars`) are not trained
     on, and their fillers leave out the probe's words, so that the probe can measure them."""
-    from warden.detection import exemplars as ex
-    from warden.detection.probes import PERSON_TWINS, THING_POSTS, thing_probe_report
+    from warden.detection.training import exemplars as ex
+    from warden.detection.training.probes import PERSON_TWINS, THING_POSTS, thing_probe_report
 
     probe = {t.lower() for t in THING_POSTS + PERSON_TWINS}
     assert not {t.lower() for t, _ in exemplars() + ex.thing_exemplars()} & probe
@@ -162,8 +162,8 @@ def test_threats_in_everyday_speech_score_above_their_twins(detector):
     card, Known failure modes). The probe is written apart from the informal templates of
     `exemplars.py`, which are not trained on; it must still rank the threats above their twins, and
     hold none of the twins."""
-    from warden.detection import exemplars as ex
-    from warden.detection.probes import EVERYDAY_THREATS, EVERYDAY_TWINS, everyday_threat_report
+    from warden.detection.training import exemplars as ex
+    from warden.detection.training.probes import EVERYDAY_THREATS, EVERYDAY_TWINS, everyday_threat_report
 
     probe = {t.lower() for t in EVERYDAY_THREATS + EVERYDAY_TWINS}
     assert not {t.lower() for t, _ in exemplars() + ex.informal_exemplars()} & probe

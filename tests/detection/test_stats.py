@@ -1,8 +1,8 @@
-"""AUPRC and its bootstrap intervals (warden/detection/stats.py), used by `warden eval`."""
+"""AUPRC and its bootstrap intervals (warden/detection/training/stats.py), used by `warden eval`."""
 import numpy as np
 import pytest
 
-from warden.detection.stats import average_precision, compare
+from warden.detection.training.stats import average_precision, compare
 
 
 def _reference_ap(y, p):

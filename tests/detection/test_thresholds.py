@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from warden.detection.train import threshold_for_precision, threshold_for_recall
+from warden.detection.training.train import threshold_for_precision, threshold_for_recall
 
 
 def test_precision_threshold_is_the_lowest_cut_that_reaches_the_target():
@@ -49,7 +49,7 @@ def test_gate_learns_what_the_encoder_would_score_high():
     floor keeps the far-negative tail from pulling the fit."""
     from scipy.sparse import csr_matrix
 
-    from warden.detection.train import fit_gate
+    from warden.detection.training.train import fit_gate
 
     rng = np.random.default_rng(7)
     n = 3000
@@ -77,7 +77,7 @@ def test_gate_prefers_the_shorter_post_up_to_one_window():
 
 def test_gate_cut_settles_the_given_share_of_positives():
     from warden.detection.detector import settled_by_stage1
-    from warden.detection.train import gate_cut
+    from warden.detection.training.train import gate_cut
 
     rng = np.random.default_rng(3)
     y = rng.random(4000) < 0.05
@@ -94,7 +94,7 @@ def test_gate_cut_settles_the_given_share_of_positives():
 # --------------------------------------------------------------------------- fine-tune data
 
 def test_padded_copies_place_a_row_among_everyday_posts_and_keep_its_labels():
-    from warden.detection.finetune import padded_copies
+    from warden.detection.training.finetune import padded_copies
 
     texts = [f"post number {i} says something" for i in range(400)]
     Y = np.zeros((400, 3), dtype=np.float32)

@@ -151,7 +151,7 @@ def test_a_content_warning_keeps_the_review_another_signal_called_for():
 
 
 def test_the_detection_probes_report_at_the_default_policy_hold_point():
-    from warden.detection.probes import HOLD_AT
+    from warden.detection.training.probes import HOLD_AT
 
     policy, _ = load_policy(DEFAULT_POLICY_PATH)
     holds = [t.at for t in policy.labels["violence"].thresholds if t.action == "hold"]

@@ -87,7 +87,7 @@ def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_
     if device != "cpu" and (keep_encoder or distill_from):
         raise click.UsageError("--device places the encoder fine-tune; --keep-encoder and --distill-from do not fine-tune")
     try:
-        from .train import MODEL_DIR, train
+        from .training.train import MODEL_DIR, train
     except ImportError as exc:  # pragma: no cover
         raise click.ClickException(f"`warden train` needs the train extra: pip install -e '.[train]' ({exc})")
     try:
@@ -115,7 +115,7 @@ def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_
 @click.option("--no-cache", is_flag=True, help="Do not use the training embedding cache (slower).")
 def eval_cmd(data_dir: Path | None, model_dir: Path | None, json_out: Path | None, no_cache: bool) -> None:
     """Evaluate on every held-out set with baselines, HateCheck and robustness (needs the train extra)."""
-    from .evaluate import format_report, require_train_extra, run_eval
+    from .training.evaluate import format_report, require_train_extra, run_eval
 
     try:
         require_train_extra()

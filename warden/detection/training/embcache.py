@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoder import Encoder
+from ..encoder import Encoder
 
 
 def _key(text: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets as ds
-from .normalize import normalize_text
+from ..normalize import normalize_text
 from .probes import (HOLD_AT, coded_probe_report, everyday_threat_report, political_probe_report, slur_probe_report,
                      thing_probe_report)
 from .stats import average_precision, compare
@@ -114,7 +114,7 @@ def _hashtag(words: list[str], rng: random.Random) -> list[str]:
 def _broken(word: str, rng: random.Random) -> str:
     """A violent word broken in two or three by a hyphen, dot, underscore, tilde, apostrophe or
     space ("k-ill", "mur der", "ki'll", "k-il-l")."""
-    from .features import violent_act
+    from ..features import violent_act
 
     core = word.strip(".,!?;:\"'()").lower()
     if len(core) < 3 or not core.isalpha() or not violent_act(core):
@@ -225,7 +225,7 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
     profiles with a cut let the encoder read (``suspicious_windows``: differs only for long
     posts); and the cascade gate's score. The window embeddings come from the training cache
     under data/cache when it can."""
-    from .detector import has_words, window_max
+    from ..detector import has_words, window_max
 
     z_all = det._linear(norm)
     zl = z_all[:, :len(det.labels)]
@@ -236,7 +236,7 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
         try:
             from .embcache import EmbCache, file_digest
 
-            cache = EmbCache(Path(__file__).resolve().parents[2] / "data" / "cache", det.encoder,
+            cache = EmbCache(Path(__file__).resolve().parents[3] / "data" / "cache", det.encoder,
                              file_digest(det.model_dir / det.meta["encoder"]["file"]))
             cache.ensure(enc_norm, log=log)
             emb, cached_owner = cache.get(enc_norm)
@@ -267,7 +267,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     from sklearn.linear_model import LogisticRegression
     from profanity_check import predict_prob
 
-    from .detector import Detector, settled_by_stage1
+    from ..detector import Detector, settled_by_stage1
     from .train import CONFIG, TRAIN_SOURCES
 
     t0 = time.time()

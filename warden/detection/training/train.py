@@ -27,15 +27,15 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets as ds
-from .detector import Calibration, gate_estimate, gate_scores, head_logits, settled_by_stage1, suspicious_windows, window_max
+from ..detector import Calibration, gate_estimate, gate_scores, head_logits, settled_by_stage1, suspicious_windows, window_max
 from .distill import keep_layers
-from .features import N_BUCKETS, STRUCT_NAMES, batch_indices, chunked_linear_logits, structure_flags
-from .slurs import encoder_reading
-from .normalize import normalize_text
+from ..features import N_BUCKETS, STRUCT_NAMES, batch_indices, chunked_linear_logits, structure_flags
+from ..slurs import encoder_reading
+from ..normalize import normalize_text
 
 LABELS = ds.LABELS
-MODEL_DIR = Path(__file__).resolve().parent / "model"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+MODEL_DIR = Path(__file__).resolve().parents[1] / "model"
+REPO_ROOT = Path(__file__).resolve().parents[3]
 SEED = 13
 
 # Sources allowed to train (and their weight); everything else is evaluation only.
@@ -343,7 +343,7 @@ def distill_into(out_dir: Path, teacher_onnx: Path, texts: list[str], examples, 
     windows and export it to ``out_dir``; returns what meta.json records about it."""
     from .distill import distilled_student
     from .embcache import file_digest
-    from .encoder import Encoder
+    from ..encoder import Encoder
     from .export import TOKENIZER_FILE, export_encoder
 
     recipe = cfg["distill"]
@@ -392,7 +392,7 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     where the fine-tune runs ("cpu", or "cuda" where torch sees a GPU)."""
     _set_threads()
     from .embcache import EmbCache, file_digest
-    from .encoder import MAX_LEN, Encoder
+    from ..encoder import MAX_LEN, Encoder
     from .export import ENCODER_FILE, TOKENIZER_FILE, export_encoder
 
     t0 = time.time()

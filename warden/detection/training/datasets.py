@@ -352,7 +352,7 @@ EVAL_LOADERS = {
 
 
 def default_data_dir() -> Path:
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
 def load_all(root: Path | None = None, include_eval: bool = True) -> list[Example]:
