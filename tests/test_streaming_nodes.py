@@ -97,3 +97,36 @@ def test_a_post_through_node_a_reaches_a_stream_on_node_b_once(nodes: tuple[Live
         assert payload(stream.next_event("update"))["id"] == marker["id"]
         assert author.request("DELETE", f"/api/v1/statuses/{posted['id']}").status_code == 200
         assert stream.next_event("delete")["payload"] == posted["id"]
+
+
+@pytest.fixture(scope="module")
+def nodes_without_relay(tmp_data_dir: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two nodes on one broker with no relay at all: only the live path (warden/broker/live.py) carries events."""
+    url, drop = make_database("postgresql", tmp_data_dir)
+    namespace = f"test{secrets.token_hex(4)}"
+    servers, lives = [], []
+    for _ in range(2):
+        port = _free_port()
+        settings = Settings(database_url=url, base_url=f"http://127.0.0.1:{port}", detection_enabled=False,
+                            broker_url=BROKER_URL, broker_namespace=namespace)
+        srv, thread, db = start_server(settings, worker=False)
+        servers.append((srv, thread, db))
+        lives.append(LiveServer(url=settings.base_url, settings=settings, db=db, backend="postgresql"))
+    yield lives[0], lives[1]
+    for srv, thread, db in servers:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        db.dispose()
+    drop()  # type: ignore[operator]
+
+
+def test_a_node_publishes_what_it_commits_to_the_other_nodes_streams(
+        nodes_without_relay: tuple[LiveServer, LiveServer]) -> None:
+    node_a, node_b = nodes_without_relay
+    author, reader = node_a.user("author"), node_b.user("reader")
+    assert reader.post(f"/api/v1/accounts/{author.id}/follow").status_code == 200
+    with Stream(node_b, reader, query="stream=user") as stream:
+        posted = post(author, "committed on node A, carried live")
+        assert payload(stream.next_event("update"))["id"] == posted["id"]
+        assert author.request("DELETE", f"/api/v1/statuses/{posted['id']}").status_code == 200
+        assert stream.next_event("delete")["payload"] == posted["id"]

@@ -5,7 +5,9 @@ streaming nodes subscribe, and all of them must agree. Keep them exactly:
 
 * stream `<NS>_EVENTS` (namespace upper-cased, anything not alphanumeric → `_`) on subjects `<ns>.events.>`;
 * one message per outbox row on `<ns>.events.<event type>`, with header `Nats-Msg-Id: <ns>-<event id>`;
-* detection requests on `<ns>.detect`, answered by the queue group `<ns>-detect`.
+* detection requests on `<ns>.detect`, answered by the queue group `<ns>-detect`;
+* the same event bodies, published by the node that committed them the moment they commit, on
+  `<ns>.live.<event type>` (core NATS, outside the stream: for open streams only).
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ def events_subject(namespace: str, event_type: str) -> str:
 def events_wildcard(namespace: str) -> str:
     """Every outbox event of the deployment: `warden.events.>`."""
     return f"{namespace}.events.>"
+
+
+def live_subject(namespace: str, event_type: str) -> str:
+    """Where a node publishes an event it has just committed, for every node's streams: `warden.live.status.created`."""
+    return f"{namespace}.live.{event_type}"
+
+
+def live_wildcard(namespace: str) -> str:
+    """Every event published as it commits: `warden.live.>`."""
+    return f"{namespace}.live.>"
 
 
 def msg_id(namespace: str, event_id: int) -> str:

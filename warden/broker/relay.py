@@ -21,89 +21,28 @@ so an event is on the stream a few milliseconds after its transaction commits.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
-import os
 import zlib
 from typing import Any
 
 from nats.js import JetStreamContext
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from warden.broker import events, names
 from warden.cases.worker import OutboxSource, contiguous_upto, store_position, stored_position
 from warden.config import Settings
 from warden.store.db import Database
+from warden.store.leader import LeaderLock
 
 log = logging.getLogger("warden.broker.relay")
 
 
-class RelayLock:
-    """Only one relay of a database publishes at a time. PostgreSQL: a session advisory lock held on a
-    connection of its own (released by the server when the process dies, or by `release`); SQLite: an exclusive `flock`
-    on `<database>.relay.lock` (released by the kernel when the process dies)."""
-
-    KEY = zlib.crc32(b"warden-outbox-relay")
+class RelayLock(LeaderLock):
+    """Only one relay of a database publishes at a time (warden/store/leader.py): a PostgreSQL advisory
+    lock, or an exclusive `flock` on `<database>.relay.lock` next to a SQLite database."""
 
     def __init__(self, db: Database) -> None:
-        self.db = db
-        self._conn: Any = None
-        self._file: int | None = None
-
-    @property
-    def held(self) -> bool:
-        return self._conn is not None or self._file is not None
-
-    def try_acquire(self) -> bool:
-        if self.db.is_sqlite:
-            path = make_url(self.db.url).database or ":memory:"
-            fd = os.open(f"{path}.relay.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                return False
-            self._file = fd
-            return True
-        conn = self.db.write_engine.connect()
-        try:
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.KEY}).scalar())
-            conn.commit()
-        except Exception:
-            conn.close()
-            raise
-        if not got:
-            conn.close()
-            return False
-        self._conn = conn
-        return True
-
-    def check(self) -> bool:
-        """Still held? (A PostgreSQL connection that broke took the lock with it.)"""
-        if self._conn is None:
-            return self._file is not None
-        try:
-            self._conn.execute(text("SELECT 1"))
-            self._conn.commit()
-            return True
-        except Exception:
-            self._conn.invalidate()  # the server session (and with it the lock) is gone
-            self._conn = None
-            return False
-
-    def release(self) -> None:
-        if self._conn is not None:
-            try:  # the connection goes back to the pool: unlock first (a dead one is discarded instead)
-                self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.KEY})
-                self._conn.commit()
-                self._conn.close()
-            except Exception:
-                self._conn.invalidate()
-            self._conn = None
-        if self._file is not None:
-            os.close(self._file)
-            self._file = None
+        super().__init__(db, "relay")
+        self.key = zlib.crc32(b"warden-outbox-relay")  # the key relays of earlier versions took
 
 
 class OutboxRelay:

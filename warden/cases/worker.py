@@ -46,6 +46,7 @@ from warden.policy.engine import UNSCORED_REASON, UNSCORED_RULE, DetectorLike, P
     is_unscored
 from warden.policy.model import STRICTNESS
 from warden.store.db import Database
+from warden.store.leader import LeaderLock
 from warden.store.models import Account, OutboxEvent, Report, Status, utcnow
 from warden.store.moderation_models import ConsumerPosition, ModerationDecision, Notice, Partner, ProcessedEvent
 
@@ -537,9 +538,9 @@ class ModerationWorker:
     NAME = "moderation"
 
     def __init__(self, db: Database, settings: Settings, store: PolicyStore, detector: DetectorLike | None, *,
-                 idle: float = 0.05) -> None:
+                 idle: float = 0.05, standby: float = 1.0) -> None:
         self.consumer = Consumer(self.NAME, db, OutboxSource(db), ModerationHandlers(settings, store, detector))
-        self.idle = idle
+        self.idle, self.standby = idle, standby
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -553,11 +554,25 @@ class ModerationWorker:
             self._thread.join(timeout=timeout)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                handled = self.consumer.poll()
-            except Exception:
-                log.exception("moderation worker poll failed")
-                handled = 0
-            if handled < self.consumer.batch:  # caught up: let events gather (a poll is ~8 queries)
-                self._stop.wait(self.idle)
+        # Several server processes on one database (`warden serve --workers N`): one of them consumes
+        # the outbox at a time, and another takes over within a second of it dying. Two consumers would
+        # each handle every event, the second only to find it done (processed_events) after the work.
+        lock, checked = LeaderLock(self.consumer.db, "worker"), 0.0
+        try:
+            while not self._stop.is_set():
+                if not lock.try_acquire():
+                    self._stop.wait(self.standby)
+                    continue
+                if time.monotonic() - checked > 5.0:
+                    checked = time.monotonic()
+                    if not lock.check():
+                        continue
+                try:
+                    handled = self.consumer.poll()
+                except Exception:
+                    log.exception("moderation worker poll failed")
+                    handled = 0
+                if handled < self.consumer.batch:  # caught up: let events gather (a poll is ~8 queries)
+                    self._stop.wait(self.idle)
+        finally:
+            lock.release()

@@ -2,18 +2,24 @@
 
 SQLite (the embedded default) runs in WAL mode so readers never wait for the writer; writes go
 through a single connection and start with `BEGIN IMMEDIATE`, so concurrent writers queue in
-Python instead of failing with "database is locked". PostgreSQL uses an ordinary pool.
+Python instead of failing with "database is locked". Writers in other processes (`warden serve
+--workers N`, a `warden worker`) queue on an exclusive `flock` of `<database>.write.lock`: the kernel
+wakes the next one the moment the lock is free, where SQLite's own busy handler would poll with
+sleeps of 1, 2, 5, 10 ... ms (a writer that lost the race slept longer than most transactions last).
+PostgreSQL uses an ordinary pool.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -67,6 +73,41 @@ class Database:
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        database = make_url(url).database if self.is_sqlite else None
+        self._write_file = f"{database}.write.lock" if database and database != ":memory:" else None
+        self._write_fd: int | None = None
+
+    def on_commit(self, model: type, callback: Callable[[list[Any]], None]) -> Callable[[], None]:
+        """Call `callback(rows)` right after each write transaction that added `model` rows commits, in the
+        thread that committed, with those rows (flushed: ids set). Rows added in a savepoint that was
+        rolled back are left out. The callback must be quick and must not raise. Returns a function
+        that stops the calls."""
+        key = f"warden.added.{model.__name__}.{id(callback)}"
+
+        def collect(session: Session, _context: Any) -> None:
+            added = [obj for obj in session.new if isinstance(obj, model)]
+            if added:
+                session.info.setdefault(key, []).extend(added)
+
+        def committed(session: Session) -> None:
+            rows = [obj for obj in session.info.pop(key, ()) if inspect(obj).persistent]
+            if rows:
+                callback(rows)
+
+        def ended(session: Session, transaction: Any) -> None:
+            if transaction.parent is None:  # the outermost transaction: what it collected goes either way
+                session.info.pop(key, None)
+
+        hooks = (("after_flush", collect), ("after_commit", committed), ("after_transaction_end", ended))
+        for name, hook in hooks:
+            event.listen(self._write_sessions, name, hook)
+
+        def remove() -> None:
+            for name, hook in hooks:
+                if event.contains(self._write_sessions, name, hook):
+                    event.remove(self._write_sessions, name, hook)
+
+        return remove
 
     @property
     def dialect(self) -> str:
@@ -76,14 +117,27 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A session in a write transaction, committed (durably) when the block exits cleanly."""
         lock = self._write_lock
-        if lock is not None:
-            lock.acquire()
-        try:
+        if lock is None:
             with self._write_sessions() as session, session.begin():
                 yield session
-        finally:
-            if lock is not None:
-                lock.release()
+            return
+        with lock:
+            fd = self._process_lock()
+            try:
+                with self._write_sessions() as session, session.begin():
+                    yield session
+            finally:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _process_lock(self) -> int | None:
+        """Take the SQLite database's cross-process write lock (the caller holds the thread lock)."""
+        if self._write_file is None:
+            return None
+        if self._write_fd is None:
+            self._write_fd = os.open(self._write_file, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._write_fd, fcntl.LOCK_EX)  # blocks in the kernel, without the GIL
+        return self._write_fd
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -92,6 +146,9 @@ class Database:
             yield session  # closing releases the connection; loaded objects stay readable
 
     def dispose(self) -> None:
+        if self._write_fd is not None:
+            os.close(self._write_fd)
+            self._write_fd = None
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

@@ -8,7 +8,11 @@ The outbox is the only way events leave a transaction (docs/architecture.md), so
 - with `Settings.broker_url`: `BrokerFeed` subscribes (core NATS, no durable state) to
   `<ns>.events.>`, where the relay publishes every outbox row, so every API node sees every event.
 
-Both hand `StreamEvent`s to a sink. Delivery upstream is at least once; `Recent` drops repeats.
+Both also take the events this process commits straight from the commit (`Database.on_commit`), so a
+process's own posts reach its streams at once; with a broker the node also publishes them on
+`<ns>.live.>` for the other nodes (`warden/broker/live.py`), ahead of the relay's copy. The poll or the
+relay remains the path that never loses an event. Both hand `StreamEvent`s to a sink. Delivery
+upstream is at least once; `Recent` drops repeats.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from warden.broker import names
+from warden.broker.live import LivePublisher
 from warden.config import Settings
 from warden.store.db import Database
 from warden.store.models import OutboxEvent
@@ -63,15 +68,20 @@ class OutboxTail:
         #: ids below `high` not seen yet (a transaction that has not committed), and since when.
         self.gaps: dict[int, float] = {}
         self._task: asyncio.Task[None] | None = None
+        self._unhook: Callable[[], None] | None = None
 
     async def start(self, sink: Sink) -> None:
         try:
             self.high = await asyncio.to_thread(self._newest)
         except Exception:  # the database is down at start: the server still starts (/health says 503)
             log.warning("streaming: the outbox is unreachable at start; tailing from when it answers")
+        self._unhook = self.db.on_commit(OutboxEvent, committed_to(sink, asyncio.get_running_loop()))
         self._task = asyncio.create_task(self._run(sink), name="warden-streaming-outbox-tail")
 
     async def stop(self) -> None:
+        if self._unhook is not None:
+            self._unhook()
+            self._unhook = None
         if self._task is not None:
             self._task.cancel()
             try:
@@ -125,10 +135,12 @@ class BrokerFeed:
     """A core-NATS subscription on `<ns>.events.>` (at most once per connection; the outbox relay
     publishes every row, and a node that was down simply starts with the streams opened after)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, db: Database) -> None:
         assert settings.broker_url
         self.url = settings.broker_url
         self.subject = names.events_wildcard(settings.broker_namespace)
+        self.live_subject = names.live_wildcard(settings.broker_namespace)
+        self.live = LivePublisher(db, settings.broker_namespace)
         self._nc: Any = None
 
     async def start(self, sink: Sink) -> None:
@@ -146,9 +158,12 @@ class BrokerFeed:
         self._nc = await nats.connect(self.url, name="warden-streaming", max_reconnect_attempts=-1,
                                       connect_timeout=5)
         await self._nc.subscribe(self.subject, cb=received)
+        await self._nc.subscribe(self.live_subject, cb=received)
         await self._nc.flush()
+        self.live.attach(self._nc, asyncio.get_running_loop())
 
     async def stop(self) -> None:
+        self.live.detach()
         if self._nc is not None:
             try:
                 await self._nc.drain()
@@ -157,4 +172,24 @@ class BrokerFeed:
 
 
 def feed_for(settings: Settings, db: Database) -> OutboxTail | BrokerFeed:
-    return BrokerFeed(settings) if settings.broker_url else OutboxTail(db)
+    return BrokerFeed(settings, db) if settings.broker_url else OutboxTail(db)
+
+
+def committed_to(sink: Sink, loop: asyncio.AbstractEventLoop) -> Callable[[list[OutboxEvent]], None]:
+    """A `Database.on_commit` callback handing the committed rows to `sink` on `loop` (from any thread)."""
+
+    def deliver(events: list[StreamEvent]) -> None:
+        for event in events:
+            sink(event)
+
+    def committed(rows: list[OutboxEvent]) -> None:
+        events = [StreamEvent(id=r.id, type=r.type, subject_id=r.subject_id, payload=dict(r.payload or {}))
+                  for r in rows if r.type in HANDLED]
+        if not events or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(deliver, events)
+        except RuntimeError:  # the loop closed meanwhile: nothing is listening any more
+            pass
+
+    return committed

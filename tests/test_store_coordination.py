@@ -1,0 +1,129 @@
+"""How processes sharing one database coordinate: the commit hook streams read, the SQLite write lock
+across processes, and the leader lock that lets one process at a time run the outbox worker."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import make_database
+from warden.cases.worker import ModerationWorker
+from warden.config import Settings
+from warden.policy.engine import PolicyStore
+from warden.store.db import Database
+from warden.store.leader import LeaderLock
+from warden.store.models import OutboxEvent
+
+
+@pytest.fixture()
+def db(backend: str, tmp_path: Path):
+    url, drop = make_database(backend, tmp_path)
+    database = Database(url)
+    yield database
+    database.dispose()
+    drop()
+
+
+def test_on_commit_sees_committed_rows_only(db: Database) -> None:
+    seen: list[list[int]] = []
+    remove = db.on_commit(OutboxEvent, lambda rows: seen.append([r.id for r in rows]))
+    with db.write() as session:
+        session.add(OutboxEvent(type="test.one", subject_id=1, payload={}))
+        session.add(OutboxEvent(type="test.two", subject_id=2, payload={}))
+    assert len(seen) == 1 and len(seen[0]) == 2 and all(seen[0])
+    with pytest.raises(RuntimeError), db.write() as session:
+        session.add(OutboxEvent(type="test.rolled-back", subject_id=3, payload={}))
+        session.flush()
+        raise RuntimeError("roll back")
+    with db.write() as session:  # a savepoint rolled back: its row never committed, the other did
+        session.add(OutboxEvent(type="test.kept", subject_id=4, payload={}))
+        savepoint = session.begin_nested()
+        session.add(OutboxEvent(type="test.savepoint", subject_id=5, payload={}))
+        session.flush()
+        savepoint.rollback()
+    assert len(seen) == 2
+    with db.read() as session:
+        kept = session.scalars(select(OutboxEvent.id).where(OutboxEvent.type == "test.kept")).all()
+    assert seen[1] == list(kept)
+    remove()
+    with db.write() as session:
+        session.add(OutboxEvent(type="test.after-remove", subject_id=6, payload={}))
+    assert len(seen) == 2
+
+
+def test_sqlite_writers_in_other_processes_wait_on_the_write_lock(tmp_path: Path) -> None:
+    url, drop = make_database("sqlite", tmp_path)
+    db = Database(url)
+    lock_file = f"{db.write_engine.url.database}.write.lock"
+    try:
+        with db.write() as session:
+            session.add(OutboxEvent(type="test.held", subject_id=1, payload={}))
+            fd = os.open(lock_file, os.O_RDWR)
+            try:  # held for the whole transaction, against any other open file (another process)
+                with pytest.raises(BlockingIOError):
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            finally:
+                os.close(fd)
+        fd = os.open(lock_file, os.O_RDWR)
+        try:  # and free once it committed
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+        # two processes writing at once: every write lands
+        script = textwrap.dedent(f"""
+            from warden.store.db import Database
+            from warden.store.models import OutboxEvent
+            db = Database({url!r})
+            for n in range(200):
+                with db.write() as session:
+                    session.add(OutboxEvent(type="test.process", subject_id=n, payload={{}}))
+        """)
+        procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(2)]
+        assert [p.wait(timeout=120) for p in procs] == [0, 0]
+        with db.read() as session:
+            assert len(session.scalars(select(OutboxEvent.id).where(OutboxEvent.type == "test.process")).all()) == 400
+    finally:
+        db.dispose()
+        drop()  # type: ignore[operator]
+
+
+def test_leader_lock_one_holder_at_a_time(db: Database) -> None:
+    first, second = LeaderLock(db, "test-role"), LeaderLock(db, "test-role")
+    assert first.try_acquire() and first.check()
+    assert not second.try_acquire()
+    assert LeaderLock(db, "another-role").try_acquire()  # roles do not exclude each other
+    first.release()
+    assert second.try_acquire()
+    second.release()
+
+
+def test_one_embedded_worker_consumes_and_another_takes_over(db: Database) -> None:
+    settings = Settings(database_url=db.url, detection_enabled=False)
+    workers = [ModerationWorker(db, settings, PolicyStore(), None, standby=0.05) for _ in range(2)]
+    polls = [0, 0]
+    for n, worker in enumerate(workers):
+        original = worker.consumer.poll
+
+        def counted(original=original, n=n) -> int:
+            polls[n] += 1
+            return original()
+
+        worker.consumer.poll = counted  # type: ignore[method-assign]
+    workers[0].start()
+    threading.Event().wait(0.3)
+    workers[1].start()
+    threading.Event().wait(0.5)
+    assert polls[0] > 0 and polls[1] == 0  # the second waits while the first holds the role
+    workers[0].stop()
+    threading.Event().wait(0.5)
+    assert polls[1] > 0  # and takes it over once the first has gone
+    workers[1].stop()
