@@ -209,6 +209,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/admin/accounts/{account_id}"): STAFF,
     ("POST", "/api/v1/admin/accounts/{account_id}/action"): STAFF,
     ("POST", "/api/v1/admin/accounts/{account_id}/unsuspend"): STAFF,
+    #: erasing an account's data: admins only (the account in the path is not suspended: 409 for them)
+    ("DELETE", "/api/v1/admin/accounts/{account_id}"): ADMIN,
     # Warden's moderation API
     ("POST", f"{API}/notices"): PARTNERS,
     ("GET", f"{API}/notices/{{notice_id}}"): PARTNER_OWNER,

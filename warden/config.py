@@ -25,6 +25,16 @@ def _eu_codes() -> tuple[str, ...]:
     return EU_COUNTRY_CODES
 
 
+def _positive_days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if days <= 0:
+        raise ValueError(f"WARDEN_TRAINING_RETENTION_DAYS={text!r}: give a whole number of days above 0")
+    return days
+
+
 @dataclass(frozen=True)
 class RateLimits:
     """How often one client may try something, in the `limits` library's notation ("20/minute",
@@ -99,6 +109,10 @@ class Settings:
     #: them (EU/EEA ISO codes). WARDEN_DSA_TERRITORIAL_SCOPE: `EU` (the default: the 27 member states),
     #: `EEA`, or codes such as `DE,AT,NL`.
     dsa_territorial_scope: tuple[str, ...] = field(default_factory=lambda: _eu_codes())
+    #: How long a moderator's decision stays a training example for the detector, in days
+    #: (WARDEN_TRAINING_RETENTION_DAYS; docs/model-card.md, "Learning from moderators"). Two appeal
+    #: windows (183 days each, DSA Art. 20): long enough to learn from decisions that have settled.
+    training_retention_days: int = 365
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -123,6 +137,8 @@ class Settings:
         if env.get("WARDEN_MODERATION_ACCOUNT"):
             values["moderation_account"] = env["WARDEN_MODERATION_ACCOUNT"]
         values["rate_limits"] = RateLimits.from_env(env)
+        if env.get("WARDEN_TRAINING_RETENTION_DAYS"):
+            values["training_retention_days"] = _positive_days(env["WARDEN_TRAINING_RETENTION_DAYS"])
         for name in ("media_storage", "media_dir", "s3_bucket", "s3_endpoint_url", "s3_region", "s3_prefix"):
             if env.get(f"WARDEN_{name.upper()}"):
                 values[name] = env[f"WARDEN_{name.upper()}"]

@@ -77,11 +77,26 @@ def classify_cmd(input_path: Path | None, model_dir: Path | None, batch_size: in
               help="Where the encoder fine-tune runs: cpu, or cuda (cuda:N) where torch sees a GPU; the "
                    "seeds' fine-tunes then share it. Floating-point rounding differs, so the encoder "
                    "comes out slightly different from a CPU build.")
+@click.option("--with-decisions", is_flag=True,
+              help="Also learn from this server's moderators: every human decision and appeal outcome "
+                   "within WARDEN_TRAINING_RETENTION_DAYS is a labelled example (twice a data "
+                   "set row's weight; 20 % held out). The new model replaces the current one only if no "
+                   "evaluation set's AUPRC regresses beyond its paired bootstrap interval.")
+@click.option("--database", "database_url", default=None, metavar="URL",
+              help="With --with-decisions: the database to read them from (default: WARDEN_DATABASE_URL).")
+@click.option("--force", is_flag=True, help="With --with-decisions: write the new model even if a set regresses.")
 def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_encoder: bool,
-              distill_from: Path | None, device: str) -> None:
-    """Train the detection cascade from the shared data sets (needs the train extra)."""
+              distill_from: Path | None, device: str, with_decisions: bool, database_url: str | None,
+              force: bool) -> None:
+    """Train the detection cascade from the shared data sets (needs the train extra).
+
+    Example: warden train --with-decisions --keep-encoder   (adds moderators' decisions, about a minute
+    plus the held-out check)
+    """
     if keep_encoder and distill_from:
         raise click.UsageError("--keep-encoder and --distill-from exclude each other")
+    if (database_url or force) and not with_decisions:
+        raise click.UsageError("--database and --force go with --with-decisions")
     if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
         raise click.UsageError(f"--device {device!r}: use cpu, cuda or cuda:N")
     if device != "cpu" and (keep_encoder or distill_from):
@@ -90,16 +105,16 @@ def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_
         from .training.train import MODEL_DIR, train
     except ImportError as exc:  # pragma: no cover
         raise click.ClickException(f"`warden train` needs the train extra: pip install -e '.[train]' ({exc})")
-    try:
-        import sklearn  # noqa: F401
-        import torch  # noqa: F401
-    except ImportError as exc:
-        raise click.ClickException(f"`warden train` needs the train extra: pip install -e '.[train]' ({exc})")
+    torch = _train_extra()
     if device != "cpu":
         if not torch.cuda.is_available():
             raise click.ClickException(f"--device {device}: torch {torch.__version__} sees no CUDA GPU on this machine")
         if ":" in device and int(device.split(":")[1]) >= torch.cuda.device_count():
             raise click.ClickException(f"--device {device}: torch sees {torch.cuda.device_count()} CUDA GPU(s)")
+    if with_decisions:
+        _train_with_decisions(data_dir, out_dir or MODEL_DIR, database_url, force, reexport=reexport,
+                              keep_encoder=keep_encoder, distill_from=distill_from, device=device)
+        return
     try:
         train(data_dir, out_dir or MODEL_DIR, reexport=reexport, keep_encoder=keep_encoder, distill_from=distill_from,
               device=device)
@@ -107,22 +122,124 @@ def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_
         raise click.ClickException(str(exc))
 
 
+def _train_extra():  # type: ignore[no-untyped-def]
+    """torch, once scikit-learn and torch are known to be there (the train extra)."""
+    try:
+        import sklearn  # noqa: F401
+        import torch
+    except ImportError as exc:
+        raise click.ClickException(f"`warden train` needs the train extra: pip install -e '.[train]' ({exc})")
+    return torch
+
+
+def _decisions(database_url: str | None):  # type: ignore[no-untyped-def]
+    """Moderators' examples from `database_url` (default WARDEN_DATABASE_URL), within retention."""
+    from warden.config import Settings
+
+    from .training import moderators
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    url = database_url or settings.database_url
+    try:
+        examples = moderators.read_database(url, retention_days=settings.training_retention_days)
+    except Exception as exc:  # unreachable database, bad URL, no schema: one line
+        raise click.ClickException(f"cannot read decisions from the database: {type(exc).__name__}: "
+                                   f"{str(exc).splitlines()[0] if str(exc) else ''}")
+    if not examples:
+        raise click.ClickException(f"no moderators' decisions to learn from (human decisions or appeal outcomes "
+                                   f"on a post, within the last {settings.training_retention_days} days)")
+    return examples, settings.training_retention_days
+
+
+def _train_with_decisions(data_dir: Path | None, out_dir: Path, database_url: str | None, force: bool,
+                          **options) -> None:  # type: ignore[no-untyped-def]
+    from .training import moderators
+    from .training.heldout_check import Regressed, eval_set_scorer, train_checked
+    from .training.train import MODEL_DIR, train
+
+    examples, days = _decisions(database_url)
+    info = moderators.summary(examples, days)
+    click.echo(f"{info['n']} examples from moderators' decisions ({info['trained_on']} to train on, "
+               f"{info['held_out']} held out), {info['from'][:10]} to {info['through'][:10]}", err=True)
+    current = out_dir if (out_dir / "meta.json").exists() else MODEL_DIR
+    log = lambda m: click.echo(m, err=True)  # noqa: E731
+    try:
+        train_checked(lambda staging: train(data_dir, staging, decisions=examples, decisions_info=info, **options),
+                      eval_set_scorer(data_dir, log=log), out_dir=out_dir, current_dir=current, force=force, log=log)
+    except Regressed as exc:
+        raise click.ClickException(str(exc))
+    except (FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"wrote {out_dir}", err=True)
+
+
 @click.command("eval")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the full results as JSON here.")
+@click.option("--json", "json_out", is_flag=False, flag_value="-", default=None, metavar="[PATH]",
+              help="Write the results as one JSON object to PATH (the report is still printed), or, with no "
+                   "PATH, to standard output in place of the report.")
 @click.option("--no-cache", is_flag=True, help="Do not use the training embedding cache (slower).")
-def eval_cmd(data_dir: Path | None, model_dir: Path | None, json_out: Path | None, no_cache: bool) -> None:
-    """Evaluate on every held-out set with baselines, HateCheck and robustness (needs the train extra)."""
+@click.option("--decisions", is_flag=True,
+              help="Instead: agreement between the model and moderators' decisions, per period (drift).")
+@click.option("--database", "database_url", default=None, metavar="URL",
+              help="With --decisions: the database to read them from (default: WARDEN_DATABASE_URL).")
+@click.option("--by", type=click.Choice(["week", "month"]), default=None,
+              help="With --decisions: the period (default: month).")
+@click.option("--label", type=click.Choice(["violence", "hate", "harassment"]), default=None,
+              help="With --decisions: the label compared (default: violence).")
+def eval_cmd(data_dir: Path | None, model_dir: Path | None, json_out: str | None, no_cache: bool, decisions: bool,
+             database_url: str | None, by: str | None, label: str | None) -> None:
+    """Evaluate on every held-out set with baselines, HateCheck and robustness (needs the train extra).
+
+    With --decisions: how far the model agrees with this server's moderators, by week or month.
+
+    Example: warden eval --decisions --by week --json
+    """
+    if decisions:
+        _eval_decisions(model_dir, database_url, by or "month", label or "violence", json_out)
+        return
+    if database_url or by or label:
+        raise click.UsageError("--database, --by and --label go with --decisions")
     from .training.evaluate import format_report, require_train_extra, run_eval
 
     try:
         require_train_extra()
     except RuntimeError as exc:
         raise click.ClickException(str(exc))
-    res = run_eval(data_dir, model_dir, json_out, use_cache=not no_cache,
-                   log=lambda m: click.echo(m, err=True))
+    to_stdout = json_out == "-"
+    res = run_eval(data_dir, model_dir, None if to_stdout or json_out is None else Path(json_out),
+                   use_cache=not no_cache, log=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(res) if to_stdout else format_report(res))
+
+
+def _eval_decisions(model_dir: Path | None, database_url: str | None, by: str, label: str,
+                    json_out: str | None) -> None:
+    from datetime import datetime
+
+    from .detector import Detector
+    from .training.agreement import format_report, report
+
+    examples, _ = _decisions(database_url)
+    examples = [e for e in examples if e.labels.get(label) is not None]
+    if not examples:
+        raise click.ClickException(f"no moderators' decisions say anything about {label}")
+    try:
+        det = Detector.load(model_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc))
+    scores = [d.scores[label] for d in det.score_many(e.text for e in examples)]
+    through = (det.meta.get("moderators") or {}).get("through")
+    res = report(examples, scores, threshold=det.thresholds[label]["review"], by=by, label=label, model=det.version,
+                 trained_through=datetime.fromisoformat(through) if through else None)
+    if json_out == "-":
+        click.echo(json.dumps(res))
+        return
+    if json_out is not None:
+        Path(json_out).write_text(json.dumps(res, indent=1), encoding="utf-8")
     click.echo(format_report(res))
 
 

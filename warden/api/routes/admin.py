@@ -15,7 +15,7 @@ from warden.api.pagination import paged, window_args
 from warden.api.params import read_params
 from warden.api.responses import JSON
 from warden.api.serializers import Presenter, iso
-from warden.cases import admin, audit
+from warden.cases import admin, audit, erasure
 from warden.errors import NotFound
 from warden.platform.ids import as_id
 from warden.store.models import Account, InstanceRule, Report, Status
@@ -196,6 +196,27 @@ async def account_action(request: Request, account_id: str,
                                  type=params.str("type", "") or "", text=params.str("text", "") or "",
                                  report_id=params.str("report_id"))
             return {}
+
+    return JSON(await run(work))
+
+
+@router.delete("/api/v1/admin/accounts/{account_id}",
+               summary="Erase a suspended account's posts and the moderation copies of their text (Mastodon admin API)")
+async def erase_account(request: Request, account_id: str,
+                        staff: Staff = Depends(require_staff("admin:write:accounts"))) -> Response:
+    """Mastodon's "delete the user's data": admins only, for a suspended account (cases/erasure.py
+    says what goes and what stays). Answers the account as the admin API shows it."""
+    svc = services(request)
+
+    def work() -> dict[str, Any]:
+        with svc.db.write() as session:
+            me = session.get(Account, staff.account_id)
+            if me is None:
+                raise NotFound()
+            done = erasure.erase_account(session, account_id, me)
+            account = session.get(Account, done.account_id)
+            assert account is not None
+            return admin_account(Presenter(session, svc.settings, me.id), account)
 
     return JSON(await run(work))
 

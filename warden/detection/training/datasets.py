@@ -79,6 +79,12 @@ SETS: dict[str, SetInfo] = {
     "exemplars": SetInfo(
         "warden exemplars (written for Warden)", "AGPL-3.0 (this repo)", "hand-written", "train",
         "violence as written: calls to violence/threats/glorification (1) and hard negatives (0)"),
+    "moderators": SetInfo(
+        "this server's moderators' decisions (warden train --with-decisions)", "this server's own records",
+        "this server", "train",
+        "read from the database, not from the data folder (moderators.py): remove/hold/strike/suspend on a "
+        "violence, hate or harassment ground = 1 for that label; restore/no_violation and appeals that reverse "
+        "= 0 for violence and the ground; limit/label left out; a seeded 20 % held out, never trained on"),
     # ---- evaluation only (whole source held out) ----
     "ghc": SetInfo(
         "gab-hate-corpus", "none stated in the copy (held out, not trained on)", "Gab", "eval",

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets as ds
+from . import moderators
 from ..detector import Calibration, gate_estimate, gate_scores, head_logits, settled_by_stage1, suspicious_windows, window_max
 from .distill import keep_layers
 from ..features import N_BUCKETS, STRUCT_NAMES, batch_indices, chunked_linear_logits, structure_flags
@@ -38,8 +39,11 @@ MODEL_DIR = Path(__file__).resolve().parents[1] / "model"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SEED = 13
 
-# Sources allowed to train (and their weight); everything else is evaluation only.
-TRAIN_SOURCES = {"implicit_hate": 1.0, "ethos": 1.0, "edos": 1.0, "davidson": 1.0, "hatexplain": 1.0, "exemplars": 1.0}
+# Sources allowed to train (and their weight); everything else is evaluation only. Moderators'
+# decisions (moderators.py) train only with `warden train --with-decisions`, which reads them from
+# the database; a row of theirs weighs moderators.WEIGHT.
+TRAIN_SOURCES = {"implicit_hate": 1.0, "ethos": 1.0, "edos": 1.0, "davidson": 1.0, "hatexplain": 1.0, "exemplars": 1.0,
+                 moderators.SOURCE: moderators.WEIGHT}
 # Source weights for the stage-2 head: the written exemplars are templated, so they count less there
 # (measured: better on the outside sources, same HateCheck behaviour).
 HEAD_SOURCE_WEIGHTS = {"exemplars": 0.6}
@@ -384,12 +388,15 @@ def labels_matrix(examples) -> tuple[np.ndarray, np.ndarray]:
 
 def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Path | None = None,
           reexport: bool = False, cfg: dict = CONFIG, keep_encoder: bool = False,
-          distill_from: Path | None = None, device: str = "cpu") -> dict:
+          distill_from: Path | None = None, device: str = "cpu",
+          decisions: list[moderators.ModeratorExample] | None = None, decisions_info: dict | None = None) -> dict:
     """Train every stage into ``out_dir``. ``keep_encoder``: keep the encoder already in ``out_dir``
     (no fine-tune) and refit only stage 1, the head, calibration, the cascade and thresholds.
     ``distill_from``: an int8 encoder (a teacher) to distil into the smaller student of
     ``cfg["distill"]`` instead of fine-tuning one (a faster, somewhat weaker model). ``device``:
-    where the fine-tune runs ("cpu", or "cuda" where torch sees a GPU)."""
+    where the fine-tune runs ("cpu", or "cuda" where torch sees a GPU). ``decisions``: moderators'
+    examples (moderators.read) trained on beside the data sets, their held-out share left out;
+    ``decisions_info``: what meta.json records about them (moderators.summary)."""
     _set_threads()
     from .embcache import EmbCache, file_digest
     from ..encoder import MAX_LEN, Encoder
@@ -403,6 +410,7 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     log(f"reading data from {data_dir or ds.default_data_dir()}")
     examples = ds.load_all(data_dir, include_eval=False)
     examples = [e for e in examples if e.source in TRAIN_SOURCES]
+    examples += [d.as_training_example() for d in decisions or [] if d.split == "train"]
     texts = [normalize_text(e.text) for e in examples]
     log(f"{len(examples)} training-source rows")
 
@@ -533,7 +541,9 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
                     # where the encoder's weights were trained (fine-tune or distillation); None: pretrained
                     "train_device": train_device},
         "trained_on": {k: {"set": ds.SETS[k].name, "licence": ds.SETS[k].licence, "mapping": ds.SETS[k].mapping}
-                       for k in TRAIN_SOURCES},
+                       for k in TRAIN_SOURCES if k in {e.source for e in examples}},
+        # what was learnt from moderators' decisions (counts and dates, no text), when anything was
+        "moderators": decisions_info,
         "held_out_sources": [k for k, v in ds.SETS.items() if v.use == "eval"],
         "split_seed": ds.SPLIT_SEED,
         "config": cfg,
