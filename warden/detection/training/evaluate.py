@@ -259,12 +259,46 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
     return (*probs, gate)
 
 
+def tfidf_features(norm: list[str], is_train: np.ndarray):
+    """The TF-IDF baseline's features for every text (word 1-2-grams and character 3-5-grams),
+    fitted on the training rows only."""
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    wv = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=200000, sublinear_tf=True)
+    cv = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, max_features=300000, sublinear_tf=True)
+    tr_texts = [norm[i] for i in np.flatnonzero(is_train)]
+    wv.fit(tr_texts)
+    cv.fit(tr_texts)
+    return hstack([wv.transform(norm), cv.transform(norm)]).tocsr()
+
+
+def tfidf_scores(X, y_all: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """The TF-IDF baseline's probability for every row: a logistic regression fitted on ``train``."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+    clf.fit(X[train], y_all[train])
+    return clf.predict_proba(X)[:, 1]
+
+
+def profile_scores(profile: dict | None, p_lin: np.ndarray, p_enc: np.ndarray, p_read: np.ndarray,
+                   gate: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """What a cascade profile (``None``: encoder-only) scores for label ``j`` from the component
+    scores: (the rows stage 1 settles, the scores)."""
+    from ..detector import settled_by_stage1
+
+    if profile is None:
+        st = np.zeros(len(gate), dtype=bool)
+    else:
+        st = settled_by_stage1(gate, profile["cascade"])
+    reads_all = profile is None or profile["cascade"]["read_windows"] is None
+    return st, np.where(st, p_lin[:, j], (p_enc if reads_all else p_read)[:, j])
+
+
 def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_json: Path | None = None,
              use_cache: bool = True, robustness_sample: int = 400, log=print) -> dict:
     require_train_extra()
-    from scipy.sparse import hstack
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     from profanity_check import predict_prob
 
     from ..detector import Detector, settled_by_stage1
@@ -286,12 +320,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     is_train = (split == "train") & np.isin(src, list(TRAIN_SOURCES))
     is_val = (split == "val") & np.isin(src, list(TRAIN_SOURCES))
     log("baselines: TF-IDF word+char n-grams + LR, alt-profanity-check, keywords")
-    wv = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=200000, sublinear_tf=True)
-    cv = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, max_features=300000, sublinear_tf=True)
-    tr_texts = [norm[i] for i in np.flatnonzero(is_train)]
-    wv.fit(tr_texts)
-    cv.fit(tr_texts)
-    Xt = hstack([wv.transform(norm), cv.transform(norm)]).tocsr()
+    Xt = tfidf_features(norm, is_train)
     raw = [e.text for e in examples]
     p_prof = np.asarray(predict_prob(raw), dtype=np.float64)
     p_kw = keyword_scores(norm)
@@ -301,10 +330,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     for j, lab in enumerate(LABELS):
         y_all = np.array([np.nan if e.labels.get(lab) is None else e.labels[lab] for e in examples])
         known = ~np.isnan(y_all)
-        tr = is_train & known
-        clf = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
-        clf.fit(Xt[tr], y_all[tr])
-        p_tfidf = clf.predict_proba(Xt)[:, 1]
+        p_tfidf = tfidf_scores(Xt, y_all, is_train & known)
         sys_scores = {**{k: v[:, j] for k, v in systems.items()}, "tf-idf + LR": p_tfidf,
                       "alt-profanity-check": p_prof, "keyword list": p_kw}
         v = is_val & known
@@ -352,14 +378,8 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     options = {name: pr for name, pr in det.meta.get("profiles", {}).items()}
     options["encoder-only"] = None
     for name, pr in options.items():
-        if pr is None:
-            st = np.zeros(len(src), dtype=bool)
-            thr_r = None
-        else:
-            st = settled_by_stage1(gate, pr["cascade"])
-            thr_r = pr["thresholds"]["violence"]["review"]
-        reads_all = pr is None or pr["cascade"]["read_windows"] is None
-        p = np.where(st, p_lin[:, jv], (p_enc if reads_all else p_read)[:, jv])
+        st, p = profile_scores(pr, p_lin, p_enc, p_read, gate, jv)
+        thr_r = None if pr is None else pr["thresholds"]["violence"]["review"]
         row = {"settled_stream": float(st[stream].mean()), "sets": {}}
         for source, sp in EVAL_SETS["violence"]:
             m = (src == source) & (split == sp) & ~np.isnan(yv)
