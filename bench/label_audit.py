@@ -183,8 +183,11 @@ def definition_report(name: str, dset: dl.DefinitionSet, texts: list[str], own: 
     print("  pool posts that are not violence, by reason: " +
           ", ".join(f"{c} {n}" for (v, c), n in sorted(codes.items(), key=lambda x: -x[1]) if v == "no"))
     ms = dset.missed()
-    print(f"  definition positives outside the pool: {ms['estimate']:.0f} (95 % CI {ms['ci'][0]:.0f}-{ms['ci'][1]:.0f}; "
-          f"{ms['sample_positives']} of a seeded {ms['sample']} of the {ms['rest']} posts outside it)")
+    if ms["rest"] == 0:
+        print("  definition positives outside the pool: 0 (every post is in the pool)")
+    else:
+        print(f"  definition positives outside the pool: {ms['estimate']:.0f} (95 % CI {ms['ci'][0]:.0f}-{ms['ci'][1]:.0f}; "
+              f"{ms['sample_positives']} of a seeded {ms['sample']} of the {ms['rest']} posts outside it)")
     ag = dset.agreement(texts, own)
     yd = dset.labels(texts)
     print(f"  own labels against the definition's: {ag['both']} positive in both, {ag['original_only']} only in the "
