@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets as ds
+from . import definition_labels
 from ..normalize import normalize_text
 from .probes import (HOLD_AT, coded_probe_report, everyday_threat_report, political_probe_report, slur_probe_report,
                      thing_probe_report)
@@ -259,12 +260,85 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
     return (*probs, gate)
 
 
+def tfidf_features(norm: list[str], is_train: np.ndarray):
+    """The TF-IDF baseline's features for every text (word 1-2-grams and character 3-5-grams),
+    fitted on the training rows only."""
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    wv = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=200000, sublinear_tf=True)
+    cv = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, max_features=300000, sublinear_tf=True)
+    tr_texts = [norm[i] for i in np.flatnonzero(is_train)]
+    wv.fit(tr_texts)
+    cv.fit(tr_texts)
+    return hstack([wv.transform(norm), cv.transform(norm)]).tocsr()
+
+
+def tfidf_scores(X, y_all: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """The TF-IDF baseline's probability for every row: a logistic regression fitted on ``train``."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+    clf.fit(X[train], y_all[train])
+    return clf.predict_proba(X)[:, 1]
+
+
+def profile_scores(profile: dict | None, p_lin: np.ndarray, p_enc: np.ndarray, p_read: np.ndarray,
+                   gate: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """What a cascade profile (``None``: encoder-only) scores for label ``j`` from the component
+    scores: (the rows stage 1 settles, the scores)."""
+    from ..detector import settled_by_stage1
+
+    if profile is None:
+        st = np.zeros(len(gate), dtype=bool)
+    else:
+        st = settled_by_stage1(gate, profile["cascade"])
+    reads_all = profile is None or profile["cascade"]["read_windows"] is None
+    return st, np.where(st, p_lin[:, j], (p_enc if reads_all else p_read)[:, j])
+
+
+def held_out_results(examples, lab: str, y_all: np.ndarray, sys_scores: dict, thr: dict, settled: np.ndarray,
+                     definitions: dict) -> dict:
+    """Every system's metrics on each held-out set of ``lab`` (``EVAL_SETS``), against Warden
+    (cascade) with TF-IDF's ratio. A set in ``definitions`` (definition_labels: HatEval and ETHOS
+    for violence) is scored against the definition's labels; its own labels' figures are kept
+    under ``_definition`` for reference only, with the pool, the estimate of what the pool misses
+    and how the two labellings agree."""
+    split = np.array([e.split for e in examples])
+    src = np.array([e.source for e in examples])
+    known = ~np.isnan(y_all)
+    out = {}
+    for source, sp in EVAL_SETS[lab]:
+        name = f"{source}/{sp}"
+        m = (src == source) & (split == sp) & known
+        if m.sum() == 0:
+            continue
+        y = y_all[m]
+        ref = None
+        if name in definitions:
+            texts = [examples[i].text for i in np.flatnonzero(m)]
+            dset = definitions[name]
+            ref = {"pool": len(dset.pool), "k": dset.k, "scorers": len(dset.scorers),
+                   "positives": int(dset.labels(texts).sum()), "missed": dset.missed(),
+                   "agreement": dset.agreement(texts, y),
+                   "original": {sys_name: {"n": int(len(y)), "pos": int(y.sum()),
+                                           "auprc": average_precision(y, p[m]) if 0 < y.sum() < len(y) else None}
+                                for sys_name, p in sys_scores.items()}}
+            y = dset.labels(texts).astype(np.float64)
+        row = {sys_name: metrics(p[m], y, *thr[sys_name]) for sys_name, p in sys_scores.items()}
+        row["_settled_frac"] = float(settled[m].mean())
+        row["_outside"] = source in OUTSIDE
+        if ref is not None:
+            row["_definition"] = ref
+        if 0 < y.sum() < len(y):
+            row["_vs_tfidf"] = compare(y, sys_scores["warden (cascade)"][m], sys_scores["tf-idf + LR"][m])
+        out[name] = row
+    return out
+
+
 def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_json: Path | None = None,
              use_cache: bool = True, robustness_sample: int = 400, log=print) -> dict:
     require_train_extra()
-    from scipy.sparse import hstack
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     from profanity_check import predict_prob
 
     from ..detector import Detector, settled_by_stage1
@@ -286,25 +360,18 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     is_train = (split == "train") & np.isin(src, list(TRAIN_SOURCES))
     is_val = (split == "val") & np.isin(src, list(TRAIN_SOURCES))
     log("baselines: TF-IDF word+char n-grams + LR, alt-profanity-check, keywords")
-    wv = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=200000, sublinear_tf=True)
-    cv = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, max_features=300000, sublinear_tf=True)
-    tr_texts = [norm[i] for i in np.flatnonzero(is_train)]
-    wv.fit(tr_texts)
-    cv.fit(tr_texts)
-    Xt = hstack([wv.transform(norm), cv.transform(norm)]).tocsr()
+    Xt = tfidf_features(norm, is_train)
     raw = [e.text for e in examples]
     p_prof = np.asarray(predict_prob(raw), dtype=np.float64)
     p_kw = keyword_scores(norm)
 
+    definitions = definition_labels.load()  # HatEval's and ETHOS's violence labels by the definition
     systems = {"warden (cascade)": p_cas, "warden encoder-only": p_enc, "warden linear-only": p_lin}
     results: dict = {"model": det.version, "labels": {}, "cascade_settled_frac": {}}
     for j, lab in enumerate(LABELS):
         y_all = np.array([np.nan if e.labels.get(lab) is None else e.labels[lab] for e in examples])
         known = ~np.isnan(y_all)
-        tr = is_train & known
-        clf = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
-        clf.fit(Xt[tr], y_all[tr])
-        p_tfidf = clf.predict_proba(Xt)[:, 1]
+        p_tfidf = tfidf_scores(Xt, y_all, is_train & known)
         sys_scores = {**{k: v[:, j] for k, v in systems.items()}, "tf-idf + LR": p_tfidf,
                       "alt-profanity-check": p_prof, "keyword list": p_kw}
         v = is_val & known
@@ -314,17 +381,8 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
                 thr[name] = (det.thresholds[lab]["auto"], det.thresholds[lab]["review"])
             else:
                 thr[name] = _thresholds(p[v], y_all[v], CONFIG)
-        lab_res = {}
-        for source, sp in EVAL_SETS[lab]:
-            m = (src == source) & (split == sp) & known
-            if m.sum() == 0:
-                continue
-            y = y_all[m]
-            lab_res[f"{source}/{sp}"] = {name: metrics(p[m], y, *thr[name]) for name, p in sys_scores.items()}
-            lab_res[f"{source}/{sp}"]["_settled_frac"] = float(settled[m].mean())
-            lab_res[f"{source}/{sp}"]["_outside"] = source in OUTSIDE
-            if 0 < y.sum() < len(y):
-                lab_res[f"{source}/{sp}"]["_vs_tfidf"] = compare(y, p_cas[m, j], p_tfidf[m])
+        lab_res = held_out_results(examples, lab, y_all, sys_scores, thr, settled,
+                                   definitions if lab == "violence" else {})
         results["labels"][lab] = {"thresholds": {k: list(t) for k, t in thr.items()}, "sets": lab_res}
 
         # HateCheck behavioural report
@@ -345,25 +403,22 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     results["cascade_settled_frac"] = {s: float(settled[src == s].mean()) for s in sorted(set(src))}
 
     # what the cascade costs: every profile (and encoder-only) on the violence sets
-    yv = np.array([np.nan if e.labels.get("violence") is None else e.labels["violence"] for e in examples])
+    yv_own = np.array([np.nan if e.labels.get("violence") is None else e.labels["violence"] for e in examples])
+    yv = definition_labels.relabel([f"{e.source}/{e.split}" for e in examples], raw, yv_own, definitions)
     jv = LABELS.index("violence")
     stream = np.isin(src, ["parler", "ghc", "davidson", "hatexplain", "tweeteval"])
     prof_res = {}
     options = {name: pr for name, pr in det.meta.get("profiles", {}).items()}
     options["encoder-only"] = None
     for name, pr in options.items():
-        if pr is None:
-            st = np.zeros(len(src), dtype=bool)
-            thr_r = None
-        else:
-            st = settled_by_stage1(gate, pr["cascade"])
-            thr_r = pr["thresholds"]["violence"]["review"]
-        reads_all = pr is None or pr["cascade"]["read_windows"] is None
-        p = np.where(st, p_lin[:, jv], (p_enc if reads_all else p_read)[:, jv])
+        st, p = profile_scores(pr, p_lin, p_enc, p_read, gate, jv)
+        thr_r = None if pr is None else pr["thresholds"]["violence"]["review"]
         row = {"settled_stream": float(st[stream].mean()), "sets": {}}
         for source, sp in EVAL_SETS["violence"]:
             m = (src == source) & (split == sp) & ~np.isnan(yv)
             r = {"auprc": average_precision(yv[m], p[m])}
+            if f"{source}/{sp}" in definitions:  # the set's own labels, for reference only
+                r["auprc_original"] = average_precision(yv_own[m], p[m])
             if thr_r is not None:
                 r["recall_review"] = float((p[m & (yv == 1)] >= thr_r).mean())
             row["sets"][f"{source}/{sp}"] = r
@@ -413,11 +468,36 @@ def _bar_table(sets: dict) -> list[str]:
         met = c["ratio"] >= 1.5 or c["a"] >= 0.95
         unsure = "" if (c["ratio_ci"][0] >= 1.5 or c["a_ci"][0] >= 0.95 or
                         (c["ratio_ci"][1] < 1.5 and c["a_ci"][1] < 0.95)) else " (interval spans the bar)"
-        lines.append(f"| {name}{' **outside**' if sets[name]['_outside'] else ''} | {c['a']:.3f} "
+        lines.append(f"| {name}{' **outside**' if sets[name]['_outside'] else ''}"
+                     f"{' (definition labels)' if '_definition' in sets[name] else ''} | {c['a']:.3f} "
                      f"[{c['a_ci'][0]:.3f}, {c['a_ci'][1]:.3f}] | {c['b']:.3f} [{c['b_ci'][0]:.3f}, {c['b_ci'][1]:.3f}] | "
                      f"{c['ratio']:.2f}x [{c['ratio_ci'][0]:.2f}, {c['ratio_ci'][1]:.2f}] | "
                      f"{'met' if met else 'not met'}{unsure} |")
     lines.append("")
+    return lines
+
+
+def definition_lines(d: dict) -> list[str]:
+    """What a set scored on definition labels says about them: the pool, what it misses, how the
+    set's own labels agree, and every system's AUPRC on those labels (for reference only)."""
+    ms, ag = d["missed"], d["agreement"]
+    if ms["rest"] == 0:
+        missed = "definition positives outside the pool: 0 (every post is in the pool)"
+    elif ms["sample"] == ms["rest"]:
+        missed = f"definition positives outside the pool: {ms['sample_positives']} (every post outside it judged)"
+    else:
+        missed = (f"definition positives outside the pool: {ms['estimate']:.0f} (95 % CI {ms['ci'][0]:.0f}-{ms['ci'][1]:.0f}; "
+                  f"{ms['sample_positives']} of a random {ms['sample']} of the {ms['rest']} posts outside it)")
+    orig = d["original"]
+    first = next(iter(orig.values()))
+    lines = [f"Scored on definition labels (warden/detection/training/definition_labels.json): a pool of "
+             f"{d['pool']} posts (each of {d['scorers']} scorers' top {d['k']}) judged by the model card's "
+             f"definition, {d['positives']} positives; posts outside the pool count as negative; {missed}.",
+             f"Agreement with the set's own labels: {ag['both']} positive in both, {ag['original_only']} only in "
+             f"the original, {ag['definition_only']} only by the definition, {ag['neither']} in neither "
+             f"(kappa {ag['kappa']:.2f}).",
+             f"Original labels (reference only, {first['pos']} positives of {first['n']}), AUPRC: "
+             + ", ".join(f"{name} {_f(r['auprc'])}" for name, r in orig.items()) + ".", ""]
     return lines
 
 
@@ -429,10 +509,13 @@ def format_report(res: dict) -> str:
         lines.extend(_bar_table(lr["sets"]))
         for setname, rows in lr["sets"].items():
             tag = "outside source, never trained on" if rows["_outside"] else "held-out test split"
-            lines.append(f"### {lab} — {setname} ({tag}); n={next(iter(v for k, v in rows.items() if not k.startswith('_')))['n']}, "
-                         f"pos={next(iter(v for k, v in rows.items() if not k.startswith('_')))['pos']}, "
+            first = next(iter(v for k, v in rows.items() if not k.startswith('_')))
+            labels_used = "; definition labels" if "_definition" in rows else ""
+            lines.append(f"### {lab} — {setname} ({tag}{labels_used}); n={first['n']}, pos={first['pos']}, "
                          f"settled by stage 1: {rows['_settled_frac']:.1%}")
             lines.append("")
+            if "_definition" in rows:
+                lines.extend(definition_lines(rows["_definition"]))
             lines.append("| system | AUPRC | ROC AUC | P@auto | R@auto | F1@auto | P@review | R@review | F1@review |")
             lines.append("|---|---|---|---|---|---|---|---|---|")
             for name, m in rows.items():
@@ -462,7 +545,8 @@ def format_report(res: dict) -> str:
         lines.append("| profile | settled by stage 1 (stream) | " + " | ".join(sets) + " | Parler review rate |")
         lines.append("|---|---|" + "---|" * len(sets) + "---|")
         for name, row in res["profiles"].items():
-            cells = [f"{row['sets'][s_]['auprc']:.3f}" for s_ in sets]
+            cells = [f"{row['sets'][s_]['auprc']:.3f}" + (f" (own labels {row['sets'][s_]['auprc_original']:.3f})"
+                                                        if "auprc_original" in row["sets"][s_] else "") for s_ in sets]
             pr = row.get("parler_review_rate")
             lines.append(f"| {name} | {row['settled_stream']:.1%} | " + " | ".join(cells) + f" | {'-' if pr is None else f'{pr:.1%}'} |")
         lines.append("")

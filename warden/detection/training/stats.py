@@ -51,3 +51,26 @@ def compare(y: np.ndarray, p_a: np.ndarray, p_b: np.ndarray, n_boot: int = 300, 
             "ratio": ap_a / ap_b if ap_b > 0 else float("inf"),
             "ratio_ci": [float(x) for x in np.percentile(ratio, [lo, hi])],
             "n_boot": n_boot}
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a proportion of ``k`` in ``n`` (95 % at the default ``z``); it
+    stays inside [0, 1] and is not empty at k = 0, where a normal interval would be."""
+    if n <= 0:
+        raise ValueError("wilson: n must be positive")
+    if not 0 <= k <= n:
+        raise ValueError(f"wilson: k={k} is outside 0..{n}")
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's kappa of two binary labellings of the same rows: their agreement beyond what their
+    base rates give by chance (1 = the same, 0 = chance, below 0 = worse than chance)."""
+    a = np.asarray(a).astype(bool)
+    b = np.asarray(b).astype(bool)
+    observed = float((a == b).mean())
+    chance = float(a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean()))
+    return 1.0 if chance == 1.0 else (observed - chance) / (1 - chance)
