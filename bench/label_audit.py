@@ -18,7 +18,7 @@ prints, per set:
 ``--unjudged`` writes the text of each unjudged pool post (outside the repo: no data-set text is
 kept in it) for someone to judge; ``--earlier-audit`` also prints the 2026-12-01 audit (a random
 sample of HatEval's AG label, all of ETHOS's test split) that led to the definition labels.
-Results of 2026-12-02: docs/model-card.md ("Definition labels for HatEval and ETHOS").
+Results of 2026-12-07: docs/model-card.md ("Definition labels for HatEval and ETHOS").
 """
 from __future__ import annotations
 
