@@ -1,10 +1,11 @@
-"""`warden worker` with a broker: the relay, moderation and detection roles in one process.
+"""`warden worker` with a broker: the relay, moderation, detection and push roles in one process.
 
 Roles are independent and any number of processes may run any of them: relays elect one active relay
 (`relay.RelayLock`), moderation consumers compete for messages of one durable consumer, detection
 workers answer requests in one queue group. The relay and the moderation consumer share one NATS
 connection and one asyncio loop (their database work runs in threads); detection runs in a thread of
-its own (`warden.detection.pool.run_pool_worker`, when that module is installed).
+its own (`warden.detection.pool.run_pool_worker`, when that module is installed), and Web Push (`push`:
+the notification pusher of `warden.platform.push`, one active per database) in a thread of its own.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from warden.policy.engine import DetectorLike, PolicyStore
 from warden.store.db import Database
 
 log = logging.getLogger("warden.broker.worker")
-ROLES = ("relay", "moderation", "detection")
+ROLES = ("relay", "moderation", "detection", "push")
 
 
 def detection_pool() -> Any:
@@ -85,10 +86,20 @@ class BrokerWorker:
                                                 name="warden-detection-pool", daemon=True))
         for thread in threads:
             thread.start()
-        if self.relay is not None or self.consumer is not None:
-            asyncio.run(self._main(stop))
-        else:
-            stop.wait()
+        pusher = None
+        if "push" in self.roles:  # Web Push: reads the outbox table itself (PostgreSQL is the record), one active
+            from warden.platform.push import PushWorker
+
+            pusher = PushWorker(self.db, self.settings.base_url)
+            pusher.start()
+        try:
+            if self.relay is not None or self.consumer is not None:
+                asyncio.run(self._main(stop))
+            else:
+                stop.wait()
+        finally:
+            if pusher is not None:
+                pusher.stop()
         for thread in threads:
             thread.join(timeout=10)
 

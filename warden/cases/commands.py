@@ -62,7 +62,8 @@ def register(group: click.Group) -> None:
         Without a broker the server runs one in-process by default; on PostgreSQL with `serve --workers N`,
         or to keep its CPU apart from the web workers, run `WARDEN_WORKER=0 warden serve` plus this.
         With WARDEN_BROKER_URL the servers consume nothing: run `warden worker` processes (any number)
-        for the relay (outbox → stream), moderation (stream → cases and decisions) and detection roles.
+        for the relay (outbox → stream), moderation (stream → cases and decisions), detection and push
+        (Web Push of notifications) roles.
         Several workers may run at once: each event is handled once.
 
         Example: WARDEN_BROKER_URL=nats://127.0.0.1:4222 warden worker --roles relay,moderation
@@ -81,7 +82,7 @@ def register(group: click.Group) -> None:
             raise click.ClickException(f"unknown role(s) {', '.join(unknown) or '(none given)'}: "
                                        f"choose from {', '.join(ROLES)}")
         if not settings.broker_url and set(chosen) != {"moderation"}:
-            raise click.ClickException("roles relay and detection need a broker: set WARDEN_BROKER_URL")
+            raise click.ClickException("roles relay, detection and push need a broker: set WARDEN_BROKER_URL")
         with _friendly_errors():
             db = _db(settings)
             detector = load_detector() if settings.detection_enabled else None

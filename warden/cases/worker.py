@@ -46,7 +46,7 @@ from warden.policy.engine import UNSCORED_REASON, UNSCORED_RULE, DetectorLike, P
     is_unscored
 from warden.policy.model import STRICTNESS
 from warden.store.db import Database
-from warden.store.leader import LeaderLock
+from warden.store.leader import LeaderLock, lead
 from warden.store.models import Account, OutboxEvent, Report, Status, utcnow
 from warden.store.moderation_models import ConsumerPosition, ModerationDecision, Notice, Partner, ProcessedEvent
 
@@ -556,23 +556,7 @@ class ModerationWorker:
     def _run(self) -> None:
         # Several server processes on one database (`warden serve --workers N`): one of them consumes
         # the outbox at a time, and another takes over within a second of it dying. Two consumers would
-        # each handle every event, the second only to find it done (processed_events) after the work.
-        lock, checked = LeaderLock(self.consumer.db, "worker"), 0.0
-        try:
-            while not self._stop.is_set():
-                if not lock.try_acquire():
-                    self._stop.wait(self.standby)
-                    continue
-                if time.monotonic() - checked > 5.0:
-                    checked = time.monotonic()
-                    if not lock.check():
-                        continue
-                try:
-                    handled = self.consumer.poll()
-                except Exception:
-                    log.exception("moderation worker poll failed")
-                    handled = 0
-                if handled < self.consumer.batch:  # caught up: let events gather (a poll is ~8 queries)
-                    self._stop.wait(self.idle)
-        finally:
-            lock.release()
+        # each handle every event, the second only to find it done (processed_events) after the work;
+        # a poll that was not a whole batch has caught up, so events may gather (a poll is ~8 queries).
+        lead(LeaderLock(self.consumer.db, "worker"), self._stop,
+             lambda: self.consumer.poll() >= self.consumer.batch, idle=self.idle, standby=self.standby)

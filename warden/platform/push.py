@@ -301,7 +301,8 @@ class Sender:
 
 class PushWorker:
     """Consumes the outbox (its own position, `push`) for `notification.created` and hands what to push to
-    a `Sender`. Runs in the server process wherever the moderation worker does (the embedded default)."""
+    a `Sender`. Runs in the server process wherever the moderation worker does (the embedded default), and
+in `warden worker --roles push` with a broker; one process of a database pushes at a time."""
 
     NAME = "push"
 
@@ -337,14 +338,12 @@ class PushWorker:
         self.sender.stop()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                handled = self.consumer.poll()
-            except Exception:
-                log.exception("push worker poll failed")
-                handled = 0
-            if handled < self.consumer.batch:
-                self._stop.wait(self.idle)
+        # one pusher per database at a time (several `warden serve --workers`, or `warden worker --roles
+        # push`): two would each send every notification
+        from warden.store.leader import LeaderLock, lead
+
+        lead(LeaderLock(self.db, "push"), self._stop, lambda: self.consumer.poll() >= self.consumer.batch,
+             idle=self.idle)
 
     def around(self, inner: Any) -> Any:
         from contextlib import asynccontextmanager

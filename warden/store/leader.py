@@ -9,14 +9,20 @@ cleaning up, and the others, which keep trying, take it over.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import threading
+import time
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from warden.store.db import Database
+
+log = logging.getLogger("warden.leader")
 
 
 class LeaderLock:
@@ -88,3 +94,29 @@ class LeaderLock:
             if self._file >= 0:
                 os.close(self._file)
             self._file = None
+
+
+def lead(lock: LeaderLock, stop: threading.Event, poll: Callable[[], bool], *, idle: float,
+         standby: float = 1.0, check_every: float = 5.0) -> None:
+    """Run `poll` while this process holds `lock`, until `stop` is set: again at once while `poll` returns
+    True (it had a full batch), otherwise after `idle` seconds. Without the lock, try again every `standby`
+    seconds (so another process's holder is replaced within about that long of dying). Releases at the end."""
+    checked = 0.0
+    try:
+        while not stop.is_set():
+            if not lock.try_acquire():
+                stop.wait(standby)
+                continue
+            if time.monotonic() - checked > check_every:
+                checked = time.monotonic()
+                if not lock.check():
+                    continue
+            try:
+                more = poll()
+            except Exception:
+                log.exception("%s: poll failed", lock.name)
+                more = False
+            if not more:
+                stop.wait(idle)
+    finally:
+        lock.release()
