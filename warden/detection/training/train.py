@@ -164,7 +164,10 @@ def average_states(states: list[dict]) -> dict:
 def finetune_rows(examples, texts: list[str], cfg=CONFIG):
     """What the fine-tune reads: (texts, Y, M, row indices), the texts extended with the padded
     copies. ``cfg["ft_rows"]``: "curated" (finetune.curate: every violence positive and exemplar,
-    samples of the rest) or "all" (every training row)."""
+    samples of the rest) or "all" (every training row). ``cfg["ft_teacher"]`` (``warden train
+    --teacher-targets``): ``{"folder": a fine-tuned teacher (teacher.py), "alpha": the labels' share
+    of a target, "extra_rows": more training rows learnt from the teacher alone}``: the encoder is
+    then distilled from the teacher's probabilities (teacher.soft_targets) as it is fine-tuned."""
     from .finetune import curate, padded_copies
 
     Yf, Mf = labels_matrix(examples)
@@ -172,13 +175,29 @@ def finetune_rows(examples, texts: list[str], cfg=CONFIG):
         idx = curate(examples, texts, TRAIN_SOURCES, seed=SEED)
     else:
         idx = [i for i, e in enumerate(examples) if e.split == "train" and e.source in TRAIN_SOURCES]
-    if not cfg.get("ft_padded"):
-        return texts, Yf, Mf, idx
-    # everyday posts to pad with: training rows neither violent nor hateful, tweet-sized
-    fillers = [t for e, t in zip(examples, texts) if e.split == "train" and e.labels.get("violence") == 0
-               and e.labels.get("hate") == 0 and 20 <= len(t) <= 140]
-    return padded_copies(texts, Yf, Mf, idx, fillers, cfg["ft_padded"]["rate"], tuple(cfg["ft_padded"]["counts"]),
-                         seed=SEED)
+    teacher = cfg.get("ft_teacher")
+    if teacher and teacher.get("extra_rows"):
+        # more training rows outside the curated set, learnt from the teacher's reading alone
+        import random
+
+        rest = sorted(set(i for i, e in enumerate(examples) if e.split == "train" and e.source in TRAIN_SOURCES)
+                      - set(idx))
+        extra = random.Random(SEED).sample(rest, min(int(teacher["extra_rows"]), len(rest)))
+        Mf = Mf.copy()
+        Mf[extra] = 0  # their labels are left to the teacher
+        idx = list(idx) + sorted(extra)
+    if cfg.get("ft_padded"):
+        # everyday posts to pad with: training rows neither violent nor hateful, tweet-sized
+        fillers = [t for e, t in zip(examples, texts) if e.split == "train" and e.labels.get("violence") == 0
+                   and e.labels.get("hate") == 0 and 20 <= len(t) <= 140]
+        texts, Yf, Mf, idx = padded_copies(texts, Yf, Mf, idx, fillers, cfg["ft_padded"]["rate"],
+                                           tuple(cfg["ft_padded"]["counts"]), seed=SEED)
+    if teacher:
+        # the teacher's probabilities as (soft) targets: blended with the labels where known
+        from .teacher import with_teacher_targets
+
+        Yf, Mf = with_teacher_targets(texts, Yf, Mf, idx, teacher, log=log)
+    return texts, Yf, Mf, idx
 
 
 # --------------------------------------------------------------------------- stage 1
