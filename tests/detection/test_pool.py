@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from tests.pool_helpers import Listener, pool_settings, pool_worker
+from tests.helpers import eventually
 from warden.detection import Detector
 from warden.detection.pool import PoolClient, PoolDetector, PoolUnavailable
 
@@ -135,6 +136,7 @@ def test_a_worker_refuses_a_request_for_another_model(detector: Detector) -> Non
     client = PoolClient(settings.broker_url, settings.broker_namespace, "some-other-model", timeout=5)
     try:
         with pool_worker(settings, detector):
+            eventually(lambda: client.connected, what="the client connected")  # it connects in the background
             with pytest.raises(PoolUnavailable, match="serves model"):
                 client.encoder_logits(["hello there"])
     finally:
