@@ -25,6 +25,16 @@ def _eu_codes() -> tuple[str, ...]:
     return EU_COUNTRY_CODES
 
 
+def _fraction(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"{name} must be a number above 0 and at most 1 (got {raw!r})")
+    return value
+
+
 @dataclass(frozen=True)
 class RateLimits:
     """How often one client may try something, in the `limits` library's notation ("20/minute",
@@ -99,6 +109,12 @@ class Settings:
     #: them (EU/EEA ISO codes). WARDEN_DSA_TERRITORIAL_SCOPE: `EU` (the default: the 27 member states),
     #: `EEA`, or codes such as `DE,AT,NL`.
     dsa_territorial_scope: tuple[str, ...] = field(default_factory=lambda: _eu_codes())
+    #: Hold a post that copies a removed one (docs/detection.md, "Copies of removed posts"). WARDEN_COPIES=off
+    #: turns the check off (removed posts are still fingerprinted, so turning it on again covers them).
+    copies_enabled: bool = True
+    #: The estimated similarity (Jaccard of words and two-word phrases, 0-1) from which a post is a copy.
+    #: WARDEN_COPY_THRESHOLD; below 0.4 the band keys start to miss pairs (warden/detection/text_fingerprint.py).
+    copy_threshold: float = 0.5
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -123,6 +139,10 @@ class Settings:
         if env.get("WARDEN_MODERATION_ACCOUNT"):
             values["moderation_account"] = env["WARDEN_MODERATION_ACCOUNT"]
         values["rate_limits"] = RateLimits.from_env(env)
+        if "WARDEN_COPIES" in env:
+            values["copies_enabled"] = env["WARDEN_COPIES"].lower() not in ("0", "false", "off")
+        if env.get("WARDEN_COPY_THRESHOLD"):
+            values["copy_threshold"] = _fraction("WARDEN_COPY_THRESHOLD", env["WARDEN_COPY_THRESHOLD"])
         for name in ("media_storage", "media_dir", "s3_bucket", "s3_endpoint_url", "s3_region", "s3_prefix"):
             if env.get(f"WARDEN_{name.upper()}"):
                 values[name] = env[f"WARDEN_{name.upper()}"]

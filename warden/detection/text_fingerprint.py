@@ -1,0 +1,110 @@
+"""Fingerprints of a post's text that survive light editing: MinHash signatures and LSH band keys.
+
+A post is read as the detector reads it (`normalize_text`: evasions undone, mentions and links
+dropped), cut into words, and shingled into its words and its two-word phrases. Those shingles go
+into a MinHash signature (datasketch, `NUM_PERM` values), whose share of equal values estimates the
+Jaccard similarity of two posts' shingle sets. The signature is cut into `BANDS` bands of `ROWS`
+values; two posts that agree on a whole band share that band's key, which is what the database
+is searched for (warden/cases/copies.py). With 3-value bands a pair at similarity 0.45 shares a band
+98% of the time, one at 0.2 about 28%, one at 0.1 4%: the candidates are then confirmed on the
+estimated similarity.
+
+A post of fewer than `MIN_WORDS` words has too few shingles for a similarity to mean anything
+("fuck you bitch" and "fuck you stupid bitch" are 0.5 alike): it gets one key, of its exact words,
+and matches only the very same words.
+
+Why these shingles: bench/bench_near_duplicates.py measured, on real posts with a fifth of their
+words changed, moved or padded, that words + two-word phrases keep a copy above 0.5 while benign
+posts stay below it more often than words alone, two-word phrases alone or character 4- and
+5-grams (docs/detection.md, "Copies of removed posts").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from warden.detection.normalize import normalize_text
+
+BANDS = 42
+ROWS = 3
+NUM_PERM = BANDS * ROWS
+SEED = 1
+SCHEME = "affine32"
+#: Fewer words than this: matched on the exact words only.
+MIN_WORDS = 5
+#: Changes whenever the shingles or the hashing change: fingerprints of another version never meet.
+VERSION = f"w1w2-minhash-{SCHEME}-s{SEED}-{BANDS}x{ROWS}"
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    #: the post's words as normalised
+    words: int
+    #: the keys to store (a removed post) or to look up (a draft): band keys, or the one exact key
+    keys: tuple[int, ...]
+    #: NUM_PERM uint32 values as bytes; None for a short post (matched exactly)
+    signature: bytes | None
+
+    @property
+    def exact(self) -> bool:
+        return self.signature is None
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a post as the detector reads it."""
+    return _WORD.findall(normalize_text(text))
+
+
+def shingles(words: list[str]) -> set[str]:
+    """Its words and two-word phrases."""
+    return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
+
+
+@lru_cache(maxsize=1)
+def _minhash() -> tuple[type, np.ndarray]:
+    """datasketch's MinHash and its permutations, made once. Imported on first use: datasketch loads
+    scipy with it (about 1.5 s and 50 MB), which a process that never fingerprints does not need;
+    the policy gate calls `warm()` when it starts so that no post waits for it."""
+    from datasketch import MinHash
+
+    return MinHash, MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+
+
+def warm() -> None:
+    _minhash()
+
+
+def _key(kind: bytes, payload: bytes) -> int:
+    """A signed 64-bit key (the database's BIGINT) for one band or an exact text."""
+    digest = hashlib.blake2b(kind + payload, digest_size=8, person=VERSION.encode()[:16]).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def fingerprint(text: str) -> Fingerprint | None:
+    """The post's fingerprint, or None when it has no words (nothing to compare)."""
+    words = words_of(text)
+    if not words:
+        return None
+    if len(words) < MIN_WORDS:
+        return Fingerprint(words=len(words), keys=(_key(b"exact:", " ".join(words).encode()),), signature=None)
+    minhash_type, permutations = _minhash()
+    minhash = minhash_type(num_perm=NUM_PERM, seed=SEED, permutations=permutations, scheme=SCHEME)
+    minhash.update_batch([s.encode() for s in sorted(shingles(words))])
+    values = minhash.hashvalues.astype("<u4")
+    keys = tuple(_key(bytes([band]), values[band * ROWS:(band + 1) * ROWS].tobytes()) for band in range(BANDS))
+    return Fingerprint(words=len(words), keys=keys, signature=values.tobytes())
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """The Jaccard similarity of two posts' shingles, estimated from their signatures."""
+    left, right = np.frombuffer(a, dtype="<u4"), np.frombuffer(b, dtype="<u4")
+    if len(left) != len(right):
+        return 0.0
+    return float(np.count_nonzero(left == right)) / len(left)
