@@ -112,9 +112,10 @@ class Settings:
     #: Hold a post that copies a removed one (docs/detection.md, "Copies of removed posts"). WARDEN_COPIES=off
     #: turns the check off (removed posts are still fingerprinted, so turning it on again covers them).
     copies_enabled: bool = True
-    #: The estimated similarity (Jaccard of words and two-word phrases, 0-1) from which a post is a copy.
-    #: WARDEN_COPY_THRESHOLD; below 0.4 the band keys start to miss pairs (warden/detection/text_fingerprint.py).
-    copy_threshold: float = 0.5
+    #: The estimated similarity (Jaccard of words and two-word phrases, 0-1) from which a post is a copy
+    #: (posts of 5-9 words: 0.05 more). WARDEN_COPY_THRESHOLD; below 0.4 the band keys start to miss
+    #: pairs (warden/detection/text_fingerprint.py).
+    copy_threshold: float = 0.45
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

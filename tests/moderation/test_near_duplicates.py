@@ -177,6 +177,11 @@ def test_short_posts_get_one_exact_key_and_empty_ones_none() -> None:
     assert text_fingerprint.MIN_WORDS == 5 and text_fingerprint.fingerprint("one two three four five").exact is False  # type: ignore[union-attr]
 
 
+def test_posts_under_ten_words_must_be_more_alike() -> None:
+    assert text_fingerprint.threshold_for(9, 0.45) == pytest.approx(0.50)
+    assert text_fingerprint.threshold_for(10, 0.45) == pytest.approx(0.45)
+
+
 @pytest.mark.parametrize("threshold, expected", [(0.5, True), (0.95, False)])
 def test_a_lookup_confirms_band_candidates_on_the_threshold(database_url: str, threshold: float,
                                                             expected: bool) -> None:
@@ -203,6 +208,40 @@ def test_a_lookup_confirms_band_candidates_on_the_threshold(database_url: str, t
             assert not matched(text, 0.5, exclude_status_id=status_id)  # a post is not a copy of itself
             assert copies.withdraw_status(session, status_id=status_id, reason="restored") == 1
             assert not matched(text, 0.01)
+            session.rollback()
+    finally:
+        db.dispose()
+
+
+def test_a_copy_joins_the_removals_own_case_while_it_is_undecided(database_url: str) -> None:
+    """A post removed while its case stays open (say an automated removal a moderator is to review):
+    its copies join that case; once decided, they gather in the case of the removal's copies."""
+    from datetime import timedelta
+
+    from tests.helpers import PASSWORD, unique_name
+    from warden.platform import accounts
+    from warden.store.db import Database
+    from warden.store.models import utcnow
+    from warden.store.moderation_models import ModerationCase, ModerationDecision
+
+    db = Database(database_url)
+    try:
+        with db.write() as session:
+            name = unique_name("ndcase")
+            author = accounts.register(session, username=name, email=f"{name}@example.test", password=PASSWORD)
+            case = ModerationCase(open_key=f"status:{author.id}0", status_id=None, account_id=author.id,
+                                  state="open", due_at=utcnow() + timedelta(hours=1), sources=[], evidence={})
+            session.add(case)
+            session.flush()
+            removal = ModerationDecision(id=f"dec_case{case.id}", kind="async", action="remove", case_id=case.id,
+                                         account_id=author.id, explanation="", statement={})
+            session.add(removal)
+            session.flush()
+            assert copies.case_key(session, removal.id) == case.open_key
+            case.state, case.open_key = "decided", None
+            session.flush()
+            assert copies.case_key(session, removal.id) == f"copies:{removal.id}"
+            assert copies.case_key(session, "dec_unknown") == "copies:dec_unknown"
             session.rollback()
     finally:
         db.dispose()

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from warden.cases import audit
@@ -93,29 +93,42 @@ def withdraw_status(session: Session, *, status_id: int, reason: str, decision_i
     return len(entries)
 
 
+def _lookup(keys: int) -> Any:
+    """The lookup for a draft of `keys` keys (42 band keys, or one exact-words key), built once, in
+    Core with one parameter per key: building an IN over 42 values anew, or expanding one, cost more
+    than running it. It returns the removed posts sharing a key with the draft, with their signatures."""
+    texts, kept = RemovedText.__table__.c, RemovedTextKey.__table__.c
+    return (select(texts.id, texts.status_id, texts.decision_id, texts.label, texts.signature)
+            .join(RemovedTextKey.__table__, kept.removed_text_id == texts.id)
+            .where(kept.key.in_([bindparam(f"k{i}") for i in range(keys)]), texts.version == bindparam("version"),
+                   texts.withdrawn_at.is_(None), texts.status_id != bindparam("exclude"))
+            .distinct())
+
+
+_LOOKUPS = {1: _lookup(1), text_fingerprint.BANDS: _lookup(text_fingerprint.BANDS)}
+
+
 def match(session: Session, text: str, *, threshold: float, exclude_status_id: int | None = None,
-          found: Fingerprint | None = None) -> Match | None:
-    """The removed post `text` copies (the most similar at or above `threshold`), or None."""
-    found = found or text_fingerprint.fingerprint(text)
+          normalised: str | None = None, found: Fingerprint | None = None) -> Match | None:
+    """The removed post `text` copies (the most similar at or above `threshold`, a little above it for
+    a post of under ten words: `text_fingerprint.threshold_for`), or None.
+    `normalised`: the text as the detector normalised it, when it has; `found`: its fingerprint."""
+    found = found or text_fingerprint.fingerprint(text, normalised=normalised)
     if found is None:
         return None
-    query = (select(RemovedText.id, RemovedText.status_id, RemovedText.decision_id, RemovedText.label,
-                    RemovedText.signature)
-             .join(RemovedTextKey, RemovedTextKey.removed_text_id == RemovedText.id)
-             .where(RemovedTextKey.key.in_(found.keys), RemovedText.version == text_fingerprint.VERSION,
-                    RemovedText.withdrawn_at.is_(None))
-             .distinct())
-    if exclude_status_id is not None:
-        query = query.where(RemovedText.status_id != exclude_status_id)
+    needed = text_fingerprint.threshold_for(found.words, threshold)
     best: Match | None = None
-    for row in session.execute(query):
+    parameters: dict[str, Any] = {f"k{i}": key for i, key in enumerate(found.keys)}
+    parameters.update(version=text_fingerprint.VERSION, exclude=exclude_status_id if exclude_status_id is not None else -1)
+    rows = session.connection().execute(_LOOKUPS[len(found.keys)], parameters)
+    for row in rows:
         if found.exact or row.signature is None:
             # a short post matches only the same words: its one key is those words (a band key of a
             # long post never equals it)
             similarity = 1.0 if found.exact and row.signature is None else 0.0
         else:
             similarity = text_fingerprint.similarity(found.signature, row.signature)  # type: ignore[arg-type]
-        if similarity < threshold:
+        if similarity < needed:
             continue
         if best is None or (similarity, -row.id) > (best.similarity, -best.removed_text_id):
             best = Match(removed_text_id=row.id, status_id=row.status_id, decision_id=row.decision_id,

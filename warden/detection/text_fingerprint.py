@@ -11,7 +11,8 @@ estimated similarity.
 
 A post of fewer than `MIN_WORDS` words has too few shingles for a similarity to mean anything
 ("fuck you bitch" and "fuck you stupid bitch" are 0.5 alike): it gets one key, of its exact words,
-and matches only the very same words.
+and matches only the very same words. One of fewer than `SHORT_WORDS` must be a little more alike
+than a longer one (`threshold_for`).
 
 Why these shingles: bench/bench_near_duplicates.py measured, on real posts with a fifth of their
 words changed, moved or padded, that words + two-word phrases keep a copy above 0.5 while benign
@@ -37,8 +38,13 @@ SEED = 1
 SCHEME = "affine32"
 #: Fewer words than this: matched on the exact words only.
 MIN_WORDS = 5
+#: Fewer words than this (and at least MIN_WORDS): a copy must be `SHORT_MARGIN` more alike than the
+#: threshold asks of longer posts. Benign posts of 5-9 words met removed ones by chance more than
+#: twice as often as longer posts did (bench/bench_near_duplicates.py).
+SHORT_WORDS = 10
+SHORT_MARGIN = 0.05
 #: Changes whenever the shingles or the hashing change: fingerprints of another version never meet.
-VERSION = f"w1w2-minhash-{SCHEME}-s{SEED}-{BANDS}x{ROWS}"
+VERSION = f"w1w2-minhash-{SCHEME}-s{SEED}-{BANDS}x{ROWS}-splitmix"
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
@@ -57,9 +63,10 @@ class Fingerprint:
         return self.signature is None
 
 
-def words_of(text: str) -> list[str]:
-    """The words of a post as the detector reads it."""
-    return _WORD.findall(normalize_text(text))
+def words_of(text: str, *, normalised: str | None = None) -> list[str]:
+    """The words of a post as the detector reads it (`normalised`: its `normalize_text`, when the
+    detector has it already)."""
+    return _WORD.findall(normalize_text(text) if normalised is None else normalised)
 
 
 def shingles(words: list[str]) -> set[str]:
@@ -81,25 +88,46 @@ def warm() -> None:
     _minhash()
 
 
-def _key(kind: bytes, payload: bytes) -> int:
-    """A signed 64-bit key (the database's BIGINT) for one band or an exact text."""
-    digest = hashlib.blake2b(kind + payload, digest_size=8, person=VERSION.encode()[:16]).digest()
+def _exact_key(words: list[str]) -> int:
+    """A signed 64-bit key (the database's BIGINT) for a short post's exact words."""
+    digest = hashlib.blake2b(" ".join(words).encode(), digest_size=8, person=b"exact words").digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
-def fingerprint(text: str) -> Fingerprint | None:
+_MIX = np.array([0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB], dtype=np.uint64)
+
+
+def _band_keys(values: np.ndarray) -> tuple[int, ...]:
+    """A signed 64-bit key for each band: its index and its ROWS values mixed (splitmix64's
+    finaliser), all bands at once; two bands share a key only if they are equal (or by a 2^-64 chance)."""
+    rows = values.astype(np.uint64).reshape(BANDS, ROWS)
+    with np.errstate(over="ignore"):
+        key = np.arange(1, BANDS + 1, dtype=np.uint64) * _MIX[0]
+        for column in range(ROWS):
+            key = (key ^ rows[:, column]) * _MIX[1]
+            key ^= key >> np.uint64(31)
+            key = key * _MIX[2]
+            key ^= key >> np.uint64(29)
+    return tuple(int(k) for k in key.view(np.int64))
+
+
+def fingerprint(text: str, *, normalised: str | None = None) -> Fingerprint | None:
     """The post's fingerprint, or None when it has no words (nothing to compare)."""
-    words = words_of(text)
+    words = words_of(text, normalised=normalised)
     if not words:
         return None
     if len(words) < MIN_WORDS:
-        return Fingerprint(words=len(words), keys=(_key(b"exact:", " ".join(words).encode()),), signature=None)
+        return Fingerprint(words=len(words), keys=(_exact_key(words),), signature=None)
     minhash_type, permutations = _minhash()
     minhash = minhash_type(num_perm=NUM_PERM, seed=SEED, permutations=permutations, scheme=SCHEME)
     minhash.update_batch([s.encode() for s in sorted(shingles(words))])
     values = minhash.hashvalues.astype("<u4")
-    keys = tuple(_key(bytes([band]), values[band * ROWS:(band + 1) * ROWS].tobytes()) for band in range(BANDS))
-    return Fingerprint(words=len(words), keys=keys, signature=values.tobytes())
+    return Fingerprint(words=len(words), keys=_band_keys(values), signature=values.tobytes())
+
+
+def threshold_for(words: int, threshold: float) -> float:
+    """The similarity a draft of `words` words must reach to be a copy, given the configured threshold."""
+    return threshold + SHORT_MARGIN if words < SHORT_WORDS else threshold
 
 
 def similarity(a: bytes, b: bytes) -> float:

@@ -27,14 +27,17 @@ class CopyFinding:
 
 
 def assess(session: Session, settings: Settings, compiled: Any, text: str, result: Any, *,
-           exclude_status_id: int | None = None) -> CopyFinding | None:
-    """The hold for a draft that copies a removed post, or None (not a copy, or refused anyway)."""
+           exclude_status_id: int | None = None, detection: Any = None) -> CopyFinding | None:
+    """The hold for a draft that copies a removed post, or None (not a copy, or refused anyway).
+    `detection`: the detector's reading of `text`, whose normalised text is reused."""
     from warden.cases import copies
     from warden.policy.engine import Evaluation
 
     if not settings.copies_enabled or STRICTNESS.get(result.action, 0) > STRICTNESS["hold"]:
         return None
-    found = copies.match(session, text, threshold=settings.copy_threshold, exclude_status_id=exclude_status_id)
+    normalised = getattr(detection, "normalized", None)
+    found = copies.match(session, text, threshold=settings.copy_threshold, exclude_status_id=exclude_status_id,
+                         normalised=normalised.text if normalised is not None and normalised.original == text else None)
     if found is None:
         return None
     label = found.label if found.label in compiled.policy.labels else None

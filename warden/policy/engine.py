@@ -306,7 +306,8 @@ class PolicyGate:
             findings = images.assess(session, active, draft, result, evaluate_text)
             result, unscored = findings.result, unscored or findings.unscored
         # a copy of a removed post is held for that removal's case (warden/policy/copies.py)
-        copy = copy_check.assess(session, self.settings, active, text, result, exclude_status_id=draft.status_id)
+        copy = copy_check.assess(session, self.settings, active, text, result, exclude_status_id=draft.status_id,
+                                 detection=detection)
         if copy is not None:
             result = copy.result  # the hold needs no score: the moderators decide it
         elif unscored and STRICTNESS[result.action] < STRICTNESS["hold"]:  # never published unscored
