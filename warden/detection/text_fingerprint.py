@@ -10,14 +10,17 @@ is searched for (warden/cases/copies.py). With 3-value bands a pair at similarit
 estimated similarity.
 
 A post of fewer than `MIN_WORDS` words has too few shingles for a similarity to mean anything
-("fuck you bitch" and "fuck you stupid bitch" are 0.5 alike): it gets one key, of its exact words,
+("you are a liar" and "you are a big liar" are 0.6 alike): it gets one key, of its exact words,
 and matches only the very same words. One of fewer than `SHORT_WORDS` must be a little more alike
 than a longer one (`threshold_for`).
 
-Why these shingles: bench/bench_near_duplicates.py measured, on real posts with a fifth of their
-words changed, moved or padded, that words + two-word phrases keep a copy above 0.5 while benign
-posts stay below it more often than words alone, two-word phrases alone or character 4- and
-5-grams (docs/detection.md, "Copies of removed posts").
+Why these shingles: bench/bench_near_duplicates.py (--compare-shingles) measured, on exact Jaccard,
+real posts with a fifth of their words changed, moved or padded against 100,000 benign ones. Words +
+two-word phrases keep 98-99% of copies at 0.45-0.5 with 54-78 false matches; two-word phrases alone
+lose copies (76% at 0.45), character 5-grams lose more than words + phrases at each threshold, and
+character 4-grams are about level with them. Words alone did as well at 0.6 (98.9%, 49), with the
+copies closer to the threshold, where the signature's estimate (+-0.045) loses more; they also cannot
+tell word order ("man bites dog"). (docs/detection.md, "Copies of removed posts".)
 """
 
 from __future__ import annotations
