@@ -33,6 +33,14 @@ def _positive_days(text: str) -> int:
     if days <= 0:
         raise ValueError(f"WARDEN_TRAINING_RETENTION_DAYS={text!r}: give a whole number of days above 0")
     return days
+def _fraction(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"{name} must be a number above 0 and at most 1 (got {raw!r})")
+    return value
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,13 @@ class Settings:
     #: (WARDEN_TRAINING_RETENTION_DAYS; docs/model-card.md, "Learning from moderators"). Two appeal
     #: windows (183 days each, DSA Art. 20): long enough to learn from decisions that have settled.
     training_retention_days: int = 365
+    #: Hold a post that copies a removed one (docs/detection.md, "Copies of removed posts"). WARDEN_COPIES=off
+    #: turns the check off (removed posts are still fingerprinted, so turning it on again covers them).
+    copies_enabled: bool = True
+    #: The estimated similarity (Jaccard of words and two-word phrases, 0-1) from which a post is a copy
+    #: (posts of 5-9 words: 0.05 more). WARDEN_COPY_THRESHOLD; below 0.4 the band keys start to miss
+    #: pairs (warden/detection/text_fingerprint.py).
+    copy_threshold: float = 0.45
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -139,6 +154,10 @@ class Settings:
         values["rate_limits"] = RateLimits.from_env(env)
         if env.get("WARDEN_TRAINING_RETENTION_DAYS"):
             values["training_retention_days"] = _positive_days(env["WARDEN_TRAINING_RETENTION_DAYS"])
+        if "WARDEN_COPIES" in env:
+            values["copies_enabled"] = env["WARDEN_COPIES"].lower() not in ("0", "false", "off")
+        if env.get("WARDEN_COPY_THRESHOLD"):
+            values["copy_threshold"] = _fraction("WARDEN_COPY_THRESHOLD", env["WARDEN_COPY_THRESHOLD"])
         for name in ("media_storage", "media_dir", "s3_bucket", "s3_endpoint_url", "s3_region", "s3_prefix"):
             if env.get(f"WARDEN_{name.upper()}"):
                 values[name] = env[f"WARDEN_{name.upper()}"]

@@ -105,15 +105,18 @@ def _snapshot(session: Session, case: ModerationCase, scores: dict[str, Any] | N
 
 def open_or_join(session: Session, settings: Settings, compiled: CompiledPolicy, *, status_id: int | None,
                  account_id: int, source_type: str, source_ref: str, label: str | None, weight_factor: float = 1.0,
-                 detail: dict[str, Any] | None = None, scores: dict[str, Any] | None = None) -> ModerationCase:
-    """The undecided case about this content, with this signal added (idempotent per source_ref)."""
+                 detail: dict[str, Any] | None = None, scores: dict[str, Any] | None = None,
+                 key: str | None = None) -> ModerationCase:
+    """The undecided case about this content, with this signal added (idempotent per source_ref).
+    `key`: the open key of the case to join instead of the content's own (copies of a removed post
+    join one case: warden/cases/copies.py); a case opened under it is about this content."""
     known = session.scalar(select(CaseSignal.case_id).where(CaseSignal.source_type == source_type,
                                                             CaseSignal.source_ref == source_ref))
     if known is not None:
         case = session.get(ModerationCase, known)
         assert case is not None
         return case
-    key = f"status:{status_id}" if status_id is not None else f"account:{account_id}"
+    key = key or (f"status:{status_id}" if status_id is not None else f"account:{account_id}")
     now = utcnow()
     case = session.scalar(select(ModerationCase).where(ModerationCase.open_key == key).with_for_update())
     if case is None:
@@ -254,6 +257,8 @@ def decide(session: Session, settings: Settings, compiled: CompiledPolicy, case_
         account_id=case.account_id, actor_id=staff.id, label=label, explanation=explanation, source=source,
         kind="case", case_id=case.id, automated_detection="detector" in (case.sources or []),
     )
+    decide_copies(session, settings, compiled, case, decision, staff=staff, label=label, explanation=explanation,
+                  source=source)
     now = utcnow()
     case.state, case.open_key, case.decision_id, case.decided_at, case.updated_at = state, None, decision.id, now, now
     case.claimed_until = None
@@ -261,6 +266,26 @@ def decide(session: Session, settings: Settings, compiled: CompiledPolicy, case_
     audit.append(session, action="case.decided", subject=f"case:{case.id}", actor_id=staff.id,
                  data={"decision_id": decision.id, "action": action, "label": label})
     return case, decision
+
+
+def decide_copies(session: Session, settings: Settings, compiled: CompiledPolicy, case: ModerationCase,
+                  decision: ModerationDecision, *, staff: Account, label: str | None, explanation: str,
+                  source: str) -> list[ModerationDecision]:
+    """The case's decision applied to each copy of a removed post that joined it and is still held
+    (warden/cases/copies.py): each gets its own decision, statement of reasons and notification, as
+    if it had been decided on its own, with the case's decision as parent."""
+    from warden.cases.copies import copy_status_ids
+
+    taken: list[ModerationDecision] = []
+    for status_id in copy_status_ids(session, case.id):
+        status = session.get(Status, status_id)
+        if status_id == case.status_id or status is None or status.deleted_at is not None or status.state != "held":
+            continue  # the case's own content, gone, or decided since it joined
+        taken.append(decisions.enforce(
+            session, settings, compiled, action=decision.action, status_id=status_id, actor_id=staff.id,
+            label=label, explanation=explanation, source=source, kind="case", case_id=case.id,
+            parent_id=decision.id, automated_detection=True))
+    return taken
 
 
 def answer_signals(session: Session, case: ModerationCase, decision: ModerationDecision, *,
@@ -316,11 +341,15 @@ def listing(session: Session, *, state: str = "open", limit: int = 100, offset: 
     return list(session.scalars(query.offset(max(offset, 0)).limit(min(max(limit, 1), 500))))
 
 
-def as_json(case: ModerationCase, *, evidence: bool = False) -> dict[str, Any]:
+def as_json(case: ModerationCase, *, evidence: bool = False, copies: list[int] | None = None) -> dict[str, Any]:
+    """`copies`: the copies of a removed post that joined the case (`copies.copy_status_ids`), listed
+    in `status_ids` after the case's own post and in `copy_status_ids`."""
+    own = [case.status_id] if case.status_id else []
     data: dict[str, Any] = {
         "id": str(case.id), "state": case.state, "tier": case.tier, "priority": case.priority,
         "due_at": case.due_at.isoformat(), "overdue": case.state != "decided" and case.due_at < utcnow(),
-        "status_ids": [str(case.status_id)] if case.status_id else [], "account_id": str(case.account_id),
+        "status_ids": [str(i) for i in own + [c for c in copies or [] if c not in own]],
+        "copy_status_ids": [str(i) for i in copies or []], "account_id": str(case.account_id),
         "sources": list(case.sources or []), "label": case.label, "queue": case.queue,
         "assignee_id": str(case.assignee_id) if case.assignee_id else None,
         "claimed_until": case.claimed_until.isoformat() if case.claimed_until else None,

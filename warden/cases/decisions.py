@@ -129,9 +129,11 @@ def gate_facts(reason: str) -> str:
 
 def record_gate(session: Session, settings: Settings, compiled: CompiledPolicy, draft: Draft, result: Evaluation,
                 *, shadow: bool = False, content_type: str = "CONTENT_TYPE_TEXT",
-                images: list[dict[str, Any]] | None = None) -> ModerationDecision:
+                images: list[dict[str, Any]] | None = None,
+                copy_of: dict[str, Any] | None = None) -> ModerationDecision:
     """The gate's verdict on a draft (the status does not exist yet; the worker links it afterwards).
-    `content_type`: CONTENT_TYPE_IMAGE when an image drove it; `images`: what the gate saw of them."""
+    `content_type`: CONTENT_TYPE_IMAGE when an image drove it; `images`: what the gate saw of them;
+    `copy_of`: the removed post the draft copies (warden/cases/copies.py)."""
     status = session.get(Status, draft.status_id) if draft.status_id else None
     facts = gate_facts(result.reason)
     decision = _record(
@@ -142,7 +144,7 @@ def record_gate(session: Session, settings: Settings, compiled: CompiledPolicy, 
         evidence={"text": draft.text, "spoiler_text": draft.spoiler_text, "visibility": draft.visibility,
                   "in_reply_to_id": draft.in_reply_to_id, "scores": result.scores, "spans": result.spans,
                   "model": result.model, **({"review": result.review} if result.review else {}),
-                  **({"images": images} if images else {})},
+                  **({"images": images} if images else {}), **({"copy_of": copy_of} if copy_of else {})},
         content_types=[content_type],
     )
     if not shadow and result.action in ("block", "hold", "limit", "label"):
@@ -192,13 +194,16 @@ def enforce(session: Session, settings: Settings, compiled: CompiledPolicy, *, a
         content_types=_content_types(status) if status is not None else None,
     )
     if status is not None and action in ("remove", "restore"):
-        from warden.cases import hashlist  # a removed post's images go on the block list; a restored one's leave it
+        # a removed post's images go on the block list and its text in the copies index; a restored one's leave them
+        from warden.cases import copies, hashlist
 
         if action == "remove":
             hashlist.add_status_images(session, decision_id=decision.id, status_id=status.id, label=label)
+            copies.add_status(session, decision, status)
         else:
-            hashlist.withdraw_status_images(session, status_id=status.id, decision_id=decision.id,
-                                            reason=f"the post was restored (decision {decision.id})")
+            reason = f"the post was restored (decision {decision.id})"
+            hashlist.withdraw_status_images(session, status_id=status.id, decision_id=decision.id, reason=reason)
+            copies.withdraw_status(session, status_id=status.id, decision_id=decision.id, reason=reason)
     if notify and action not in ("no_violation", "review", "allow", "unlimit", "unlabel"):
         notify_author(session, settings, decision)
     if action == "strike" or action in compiled.policy.strikes.on_actions:

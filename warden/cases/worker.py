@@ -38,7 +38,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from warden.cases import audit, cases, decisions
+from warden.cases import audit, cases, copies, decisions
 from warden.cases.lifecycle import advance
 from warden.config import Settings
 from warden.observability.metrics import WORKER_EVENTS
@@ -356,6 +356,9 @@ class ModerationHandlers:
                 if decision.rule == UNSCORED_RULE:  # held because the detector could not score it
                     if status.state == "held" and status.decision_id == decision.id:
                         self._score_held_unscored(session, event, status, decision)
+                    return
+                if copies.is_copy_hold(decision):  # a copy of a removed post: into that removal's case
+                    copies.join_case(session, self.settings, compiled, status, decision)
                     return
                 # a labelled or limited post that another signal wanted reviewed gets its case as well
                 review = (decision.evidence or {}).get("review")

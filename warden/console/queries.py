@@ -252,6 +252,11 @@ def case_detail(session: Session, case_id: int | str, roles: tuple[str, ...] = Q
                 item["report"] = {"id": report.id, "reporter": reporter.username if reporter else "?",
                                   "category": report.category, "comment": report.comment,
                                   "created_at": report.created_at}
+        elif kind == "copy":  # a copy of a removed post that joined the case (warden/cases/copies.py)
+            copy = session.get(Status, int(rest))
+            if copy is not None:
+                item["copy"] = {**_post(session, copy, names), "held": copy.state == "held",
+                                "similarity": (item["detail"].get("copy_of") or {}).get("similarity")}
         elif kind == "notice":
             notice = session.get(Notice, int(rest))
             if notice is not None:
@@ -261,6 +266,7 @@ def case_detail(session: Session, case_id: int | str, roles: tuple[str, ...] = Q
                                   "explanation": notice.explanation, "url": notice.url, "state": notice.state}
         signals.append(item)
 
+    copy_of = _copy_of(session, snapshot.get("copy_of"))
     decision = session.get(ModerationDecision, case.decision_id) if case.decision_id else None
     actors = {a.id: a.username for a in session.scalars(select(Account).where(Account.id.in_(
         {d.actor_id for d in history if d.actor_id} | {case.assignee_id or 0} |
@@ -278,8 +284,25 @@ def case_detail(session: Session, case_id: int | str, roles: tuple[str, ...] = Q
         "history": [d for d in history if d.case_id != case.id or d.id != case.decision_id],
         "strikes": strikes, "active_strikes": sum(1 for s in strikes if s.revoked_at is None),
         "signals": signals, "snapshot": snapshot, "decision": decision, "actors": actors,
-        "prev_id": prev_id, "next_id": next_id,
+        "prev_id": prev_id, "next_id": next_id, "copy_of": copy_of,
+        "copies": [s["copy"] for s in signals if "copy" in s],
     }
+
+
+def _copy_of(session: Session, found: Any) -> dict[str, Any] | None:
+    """The removed post a case of copies is about: the removal decision, its case and the text it kept."""
+    if not isinstance(found, dict) or not found.get("decision_id"):
+        return None
+    removal = session.get(ModerationDecision, str(found["decision_id"]))
+    if removal is None:
+        return {"decision_id": found["decision_id"], "status_id": found.get("status_id"), "text": None,
+                "case_id": None, "restored": False}
+    restored = session.scalar(select(ModerationDecision.id).where(
+        ModerationDecision.status_id == removal.status_id, ModerationDecision.action == "restore",
+        ModerationDecision.created_at >= removal.created_at).limit(1)) is not None
+    return {"decision_id": removal.id, "status_id": removal.status_id, "case_id": removal.case_id,
+            "text": (removal.evidence or {}).get("text"), "label": removal.label, "at": removal.created_at,
+            "restored": restored}
 
 
 # --- an author's history, and a post as followers saw it -------------------------------------------

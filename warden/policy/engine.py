@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from warden.config import Settings
 from warden.detection.normalize import normalize, normalize_text
 from warden.observability.metrics import GATE_VERDICTS
+from warden.policy import copies as copy_check
 from warden.policy.gate import Draft, Verdict
 from warden.policy.model import DEFAULT_POLICY_PATH, STRICTNESS, Policy, digest, load_policy, parse_policy
 from warden.store.models import Account
@@ -259,6 +260,10 @@ class PolicyGate:
         self.detector = detector
         self._prescored: OrderedDict[str, Any] = OrderedDict()
         self._prescored_lock = threading.Lock()
+        if settings.copies_enabled:
+            from warden.detection import text_fingerprint
+
+            text_fingerprint.warm()  # loaded now rather than while the first post waits
 
     def prescore(self, text: str, spoiler_text: str = "") -> None:
         """Score a draft *before* its write transaction opens (optional). On SQLite every write holds one
@@ -300,7 +305,12 @@ class PolicyGate:
 
             findings = images.assess(session, active, draft, result, evaluate_text)
             result, unscored = findings.result, unscored or findings.unscored
-        if unscored and STRICTNESS[result.action] < STRICTNESS["hold"]:  # never published unscored
+        # a copy of a removed post is held for that removal's case (warden/policy/copies.py)
+        copy = copy_check.assess(session, self.settings, active, text, result, exclude_status_id=draft.status_id,
+                                 detection=detection)
+        if copy is not None:
+            result = copy.result  # the hold needs no score: the moderators decide it
+        elif unscored and STRICTNESS[result.action] < STRICTNESS["hold"]:  # never published unscored
             result = replace(result, action="hold", label=None, rule=UNSCORED_RULE, reason=UNSCORED_REASON,
                              review=None)
         if STRICTNESS[result.action] < STRICTNESS["limit"]:
@@ -313,8 +323,8 @@ class PolicyGate:
         if result.action != "allow":
             decision = decisions.record_gate(
                 session, self.settings, active, draft, result,
-                content_type=findings.content_type if findings else "CONTENT_TYPE_TEXT",
-                images=findings.evidence if findings else None)
+                content_type=findings.content_type if findings and copy is None else "CONTENT_TYPE_TEXT",
+                images=findings.evidence if findings else None, copy_of=copy.copy_of if copy else None)
             decision_id = decision.id
             if findings is not None and findings.to_list and result.action == "block":
                 from warden.cases import hashlist  # a picture whose text was blocked: its re-uploads too

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from warden.api.deps import Staff, Viewer, offload, require, require_partner, require_staff, run, services
 from warden.api.ratelimit import limiter, with_quota
 from warden.api.responses import JSON
-from warden.cases import appeal_links, appeals, audit, bulk, cases, decisions, notices, search
+from warden.cases import appeal_links, appeals, audit, bulk, cases, copies, decisions, notices, search
 from warden.cases.runtime import Moderation
 from warden.errors import NotFound, ValidationFailed
 from warden.platform.ids import MAX_ID
@@ -128,8 +128,9 @@ async def list_cases(request: Request, status: str = Query("open"), limit: int =
 
     def work() -> list[dict[str, Any]]:
         with svc.db.read() as session:
-            return [cases.as_json(c) for c in cases.listing(session, state=status, limit=limit, offset=offset,
-                                                            where=where)]
+            found = cases.listing(session, state=status, limit=limit, offset=offset, where=where)
+            joined = copies.of_cases(session, [c.id for c in found])
+            return [cases.as_json(c, copies=joined.get(c.id)) for c in found]
 
     return JSON(await run(work))
 
@@ -184,7 +185,7 @@ async def get_case(request: Request, case_id: str, staff: Staff = Depends(requir
             case = cases.get(session, case_id)
             cases.check_queue(case, staff.account)
             audit.append(session, action="evidence.viewed", subject=f"case:{case.id}", actor_id=staff.account_id)
-            return cases.as_json(case, evidence=True)
+            return cases.as_json(case, evidence=True, copies=copies.copy_status_ids(session, case.id))
 
     return JSON(await run(work))
 
@@ -232,7 +233,8 @@ async def decide_case(request: Request, case_id: str, body: CaseDecisionIn,
             compiled = engine.store.active(session)
             case, decision = cases.decide(session, svc.settings, compiled, case_id, _account(session, staff),
                                           action=body.action, label=body.policy, explanation=body.explanation)
-            return {"case": cases.as_json(case), "decision": decisions.as_json(decision)}
+            return {"case": cases.as_json(case, copies=copies.copy_status_ids(session, case.id)),
+                    "decision": decisions.as_json(decision)}
 
     return JSON(await run(work))
 

@@ -15,6 +15,9 @@
   function reveal(id) {
     var box = document.getElementById(id);
     if (box) box.classList.remove("blurred");
+    if (id === "content") {  // the case's copies of a removed post, and that post, with it
+      document.querySelectorAll("#copies .blur-box.blurred").forEach(function (b) { b.classList.remove("blurred"); });
+    }
     document.querySelectorAll('[data-reveal="' + id + '"]').forEach(function (b) { b.remove(); });
   }
 

@@ -9,6 +9,7 @@ from warden.store import client_models  # noqa: F401  (lists, filters, markers, 
 from warden.store import client2_models  # noqa: F401  (follow requests, polls, pins, scheduled, trends, ...)
 from warden.store import hash_models  # noqa: F401  (registers the image moderation tables)
 from warden.store import client3_models  # noqa: F401  (notification requests, push subscriptions)
+from warden.store import copy_models  # noqa: F401  (the fingerprints of removed posts: copies are held)
 from warden.store.models import Base
 
 config = context.config
