@@ -78,10 +78,14 @@ def fake_detector() -> FakeDetector:
 
 @pytest.fixture(scope="session")
 def mod_server(backend: str, tmp_data_dir: Path, fake_detector: FakeDetector) -> Iterator[LiveServer]:
-    """A live server on this backend with the policy gate (default policy, fake detector) and the worker."""
+    """A live server on this backend with the policy gate (default policy, fake detector) and the worker.
+    Its copy check is off: the tests sharing it post templated texts ("Post number 1 to be reported.")
+    that are copies of each other, and one test's removal would hold another's post (test_near_duplicates.py
+    has a server of its own with the check on)."""
     url, drop = make_database(backend, tmp_data_dir)
     port = _free_port()
-    settings = Settings(database_url=url, base_url=f"http://127.0.0.1:{port}", detection_enabled=True)
+    settings = Settings(database_url=url, base_url=f"http://127.0.0.1:{port}", detection_enabled=True,
+                        copies_enabled=False)
     srv, thread, db = start_server(settings, detector=fake_detector)
     live = LiveServer(url=settings.base_url, settings=settings, db=db, backend=backend,
                       extras={"detector": fake_detector})

@@ -5,6 +5,8 @@ published again. Through HTTP on both backends, plus the fingerprints on their o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,9 @@ from sqlalchemy import func, select
 
 from tests.console.conftest import console_client
 from tests.helpers import LiveServer, User, eventually
-from tests.moderation.conftest import Team, cases_for
+from tests.conftest import _free_port, make_database, start_server
+from tests.moderation.conftest import STAFF_SCOPES, FakeDetector, Team, cases_for
+from warden.config import Settings
 from warden.cases import copies
 from warden.detection import text_fingerprint
 from warden.store.copy_models import RemovedText, RemovedTextKey
@@ -29,6 +33,28 @@ REORDERED = ("@dockers No mercy for the staff inside! Everyone meet at the harbo
              "every window of the ferry office until they shut it down for good. Pass it on https://example.test/x")
 UNRELATED = ("Everyone meet at the harbour gate at nine tonight for the lantern parade, bring the children "
              "and something warm to drink")
+
+
+@pytest.fixture(scope="module")
+def copies_server(backend: str, tmp_data_dir: Path, fake_detector: FakeDetector) -> Iterator[LiveServer]:
+    """mod_server with the copy check on (the shared one has it off), in a database of its own."""
+    url, drop = make_database(backend, tmp_data_dir)
+    port = _free_port()
+    settings = Settings(database_url=url, base_url=f"http://127.0.0.1:{port}", detection_enabled=True)
+    srv, thread, db = start_server(settings, detector=fake_detector)
+    yield LiveServer(url=settings.base_url, settings=settings, db=db, backend=backend,
+                     extras={"detector": fake_detector})
+    srv.should_exit = True
+    thread.join(timeout=10)
+    db.dispose()
+    drop()  # type: ignore[operator]
+
+
+@pytest.fixture(scope="module")
+def copies_team(copies_server: LiveServer) -> Team:
+    return Team(moderator=copies_server.user("mod", role="moderator", scopes=STAFF_SCOPES),
+                senior=copies_server.user("senior", role="senior", scopes=STAFF_SCOPES),
+                senior2=copies_server.user("senior", role="senior", scopes=STAFF_SCOPES))
 
 
 def post(user: User, text: str) -> dict[str, Any]:
@@ -57,17 +83,17 @@ def copies_case(staff: User, copy_ids: set[str]) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def test_copies_of_a_removed_post_are_held_in_one_case_and_decided_with_it(mod_server: LiveServer,
-                                                                           team: Team) -> None:
-    author, reporter, reader = mod_server.user("ndauthor"), mod_server.user("ndreporter"), mod_server.user("ndreader")
-    raiders = [mod_server.user("raider") for _ in range(3)]
+def test_copies_of_a_removed_post_are_held_in_one_case_and_decided_with_it(copies_server: LiveServer,
+                                                                           copies_team: Team) -> None:
+    author, reporter, reader = copies_server.user("ndauthor"), copies_server.user("ndreporter"), copies_server.user("ndreader")
+    raiders = [copies_server.user("raider") for _ in range(3)]
     original = post(author, ORIGINAL)
     assert "warden" not in original  # published: nothing the detector knows
     reported = reporter.post("/api/v1/reports", data={"account_id": str(author.id), "status_ids[]": [original["id"]],
                                                       "comment": "a call to attack the ferry office", "category": "other"})
     assert reported.status_code == 200, reported.text
-    case = eventually(lambda: cases_for(team.senior, {original["id"]}), what="the report's case")[0]
-    removed = team.senior.post(f"/api/warden/v1/cases/{case['id']}/decision",
+    case = eventually(lambda: cases_for(copies_team.senior, {original["id"]}), what="the report's case")[0]
+    removed = copies_team.senior.post(f"/api/warden/v1/cases/{case['id']}/decision",
                                json={"action": "remove", "policy": "violence", "explanation": "Incitement."})
     assert removed.status_code == 200, removed.text
     removal_id = removed.json()["decision"]["id"]
@@ -88,14 +114,14 @@ def test_copies_of_a_removed_post_are_held_in_one_case_and_decided_with_it(mod_s
 
     # The removal's case is decided, so the copies gather in one case of their own that names it.
     ids = {c["id"] for c in held}
-    joined = eventually(lambda: copies_case(team.moderator, ids), what="the copies' case")
+    joined = eventually(lambda: copies_case(copies_team.moderator, ids), what="the copies' case")
     assert set(joined["status_ids"]) == ids and joined["sources"] == ["detector"] and joined["label"] == "violence"
-    shown = team.moderator.get(f"/api/warden/v1/cases/{joined['id']}").json()
+    shown = copies_team.moderator.get(f"/api/warden/v1/cases/{joined['id']}").json()
     assert shown["evidence"]["copy_of"] == {"status_id": original["id"], "decision_id": removal_id,
                                             "similarity": shown["evidence"]["copy_of"]["similarity"],
                                             "case_id": case["id"]}
     # The console shows the removed post and every copy, escaped, in the case.
-    with console_client(mod_server, team.moderator.username) as console:
+    with console_client(copies_server, copies_team.moderator.username) as console:
         page = console.get(f"/console/cases/{joined['id']}")
         assert page.status_code == 200, page.text
         assert "Copies of a removed post (3)" in page.text and f"case {case['id']}</a>" in page.text
@@ -104,10 +130,10 @@ def test_copies_of_a_removed_post_are_held_in_one_case_and_decided_with_it(mod_s
         assert "No mercy for the staff inside! Everyone meet" in page.text and "https://example.test/x" in page.text
 
     # Deciding the case decides every copy, each with its own decision naming the case's as parent.
-    decided = team.moderator.post(f"/api/warden/v1/cases/{joined['id']}/decision",
+    decided = copies_team.moderator.post(f"/api/warden/v1/cases/{joined['id']}/decision",
                                   json={"action": "remove", "explanation": "Copies of a removed call to violence."})
     assert decided.status_code == 200, decided.text
-    assert all(state_of(mod_server, c["id"]) == "removed" for c in held)
+    assert all(state_of(copies_server, c["id"]) == "removed" for c in held)
     notified = raiders[1].get("/api/v1/notifications", params={"types[]": ["moderation_warning"]}).json()
     assert any(n["moderation_warning"]["warden_action"] == "remove" and n["moderation_warning"]["status_ids"] ==
                [held[1]["id"]] for n in notified), notified
@@ -115,33 +141,33 @@ def test_copies_of_a_removed_post_are_held_in_one_case_and_decided_with_it(mod_s
     # A later copy opens a new case (that one is decided), which the next copies join.
     late = post(raiders[0], CHANGED.replace("crew", "workers"))
     assert late["warden"]["state"] == "held"
-    later = eventually(lambda: copies_case(team.moderator, {late["id"]}), what="the later copies' case")
+    later = eventually(lambda: copies_case(copies_team.moderator, {late["id"]}), what="the later copies' case")
     assert later["id"] != joined["id"]
 
     # The removal is overturned on appeal: the post is restored and its copies are published again.
     appeal = author.post("/api/warden/v1/appeals", json={"decision_id": removal_id, "text": "It was a joke."})
     assert appeal.status_code == 201, appeal.text
-    overturned = team.senior2.post(f"/api/warden/v1/appeals/{appeal.json()['id']}/decision",
+    overturned = copies_team.senior2.post(f"/api/warden/v1/appeals/{appeal.json()['id']}/decision",
                                    json={"outcome": "overturned", "explanation": "Satire."})
     assert overturned.status_code == 200, overturned.text
     again = post(raiders[2], CHANGED)
     assert "warden" not in again, again
-    with mod_server.db.read() as session:
+    with copies_server.db.read() as session:
         entry = session.scalars(select(RemovedText).where(RemovedText.status_id == int(original["id"]))).one()
         assert entry.withdrawn_at is not None and "restored" in (entry.withdrawn_reason or "")
         assert session.scalar(select(func.count()).select_from(RemovedTextKey)
                               .where(RemovedTextKey.removed_text_id == entry.id)) == 0
 
 
-def test_a_short_removed_post_is_matched_on_its_exact_words_only(mod_server: LiveServer, team: Team) -> None:
-    author, reporter, other = mod_server.user("ndshort"), mod_server.user("ndshortrep"), mod_server.user("ndother")
+def test_a_short_removed_post_is_matched_on_its_exact_words_only(copies_server: LiveServer, copies_team: Team) -> None:
+    author, reporter, other = copies_server.user("ndshort"), copies_server.user("ndshortrep"), copies_server.user("ndother")
     text = "burn the depot tonight"
     original = post(author, text)
     reported = reporter.post("/api/v1/reports", data={"account_id": str(author.id), "status_ids[]": [original["id"]],
                                                       "comment": "arson", "category": "other"})
     assert reported.status_code == 200, reported.text
-    case = eventually(lambda: cases_for(team.senior, {original["id"]}), what="the report's case")[0]
-    assert team.senior.post(f"/api/warden/v1/cases/{case['id']}/decision",
+    case = eventually(lambda: cases_for(copies_team.senior, {original["id"]}), what="the report's case")[0]
+    assert copies_team.senior.post(f"/api/warden/v1/cases/{case['id']}/decision",
                             json={"action": "remove", "policy": "violence"}).status_code == 200
     # The same words, however written, are held; four words with one changed are not a copy.
     assert post(other, "BURN   the d3pot tonight!!")["warden"]["state"] == "held"
