@@ -92,7 +92,9 @@ _HARM = (r"rifles?|pistols?|handguns?|shotguns?|firearms?|ammo|ammunition|moloto
          r"firebomb\w*|incinerat\w*|cull\w*|euthani[sz]\w*|extinguish\w*|fumigat\w*|put (?:them|him|her|it) to sleep|"
          r"body ?bags?|coffins?|graves?|corpses?|funerals?|bleed\w*|bloody|bruis\w*|ambush\w*|hostages?|"
          r"open fire|opened fire|lamp ?posts?|drag\w* (?:them|him|her)|tear (?:them|him|her) apart|"
-         r"break\w* (?:\w+ ){0,2}(?:legs?|arms?|necks?|bones?|jaws?|noses?|fingers?|ribs?|kneecaps?|skulls?)")
+         r"break\w* (?:\w+ ){0,2}(?:legs?|arms?|necks?|bones?|jaws?|noses?|fingers?|ribs?|kneecaps?|skulls?)|"
+         r"annihilat\w*|nukes?|nuked|nuking|slap\w*|smack\w*|whoop\w*|chopp\w*|suicid\w*|aim for (?:the )?heads?|"
+         r"hit\w* (?:a |that |the |this )?(?:wom[ae]n|girls?|her|him|them|you)")
 _HARM_RE = re.compile(r"\b(?:" + by_first_letter(_ACT) + "|" + by_first_letter(_HARM) + r")\b")
 
 

@@ -80,8 +80,8 @@ CONFIG = {
     # with both (issue 32: the cascade must not cost recall; at 17 % without them it settled a sixth
     # of the validation positives and ranked ETHOS 0.08 below `thorough`); `fast` is the previous
     # balanced cut with the veto (docs/detection-log.md, A cascade that never costs recall)
-    "profiles": {"balanced": {"recall_loss": 0.05, "veto": True, "read_unsure_windows": True},
-                 "fast": {"recall_loss": 0.10, "veto": True, "read_unsure_windows": True},
+    "profiles": {"balanced": {"recall_loss": 0.03, "veto": True, "read_unsure_windows": True},
+                 "fast": {"recall_loss": 0.06, "veto": True, "read_unsure_windows": True},
                  "thorough": {"recall_loss": 0.0}},
     # the cascade gate (fit_gate, detector.gate_scores): stage 1's estimate of the encoder's violence
     # logit, floored, less length_weight x ln(characters + 10). Measured against the previous gate
