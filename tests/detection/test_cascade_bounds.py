@@ -110,3 +110,15 @@ def test_encoder_groups_and_stage_1_pieces_give_the_same_scores_in_any_size(monk
     monkeypatch.setattr(features, "PIECE_CHARS", 300)
     assert np.allclose(det.encoder_logits(posts), whole, atol=1e-5)  # the head's products round by shape
     assert np.allclose(features.chunked_linear_logits(det.W, det.b, posts), lin, atol=1e-6)
+
+
+def test_a_profile_cut_with_another_veto_word_list_is_refused(detector):
+    from warden.detection.features import HARM_WORDS_DIGEST
+
+    assert detector.cascade["veto_words"] == HARM_WORDS_DIGEST
+    meta = {**detector.meta, "profiles": {**detector.meta["profiles"]}}
+    meta["profiles"]["balanced"] = {**meta["profiles"]["balanced"],
+                                    "cascade": {**detector.cascade, "veto_words": "000000000000"}}
+    with pytest.raises(ValueError, match="another veto word list"):
+        Detector(detector.model_dir, meta, {"W": detector.W, "b": detector.b}, detector.head, profile="balanced")
+    Detector(detector.model_dir, meta, {"W": detector.W, "b": detector.b}, detector.head, profile="thorough")

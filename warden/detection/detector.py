@@ -26,7 +26,7 @@ from threadpoolctl import ThreadpoolController
 
 from warden.observability.metrics import DETECTION_POSTS, DETECTION_SECONDS
 
-from .features import chunked_linear_logits, harm_words, short_chunk_logits, structure_flags, word_spans
+from .features import HARM_WORDS_DIGEST, chunked_linear_logits, harm_words, short_chunk_logits, structure_flags, word_spans
 from .normalize import Normalized, normalize
 from .slurs import reader_for
 
@@ -347,6 +347,10 @@ class Detector:
         if "read_windows" not in self.cascade or self.W.shape[1] != len(self.labels) + 1:
             raise ValueError(f"the model in {model_dir} predates the cascade gate of this version (no gate "
                              "column in its linear.npz); retrain it with `warden train`")
+        if self.cascade.get("veto") and self.cascade.get("veto_words") != HARM_WORDS_DIGEST:
+            raise ValueError(f"the {profile} profile of the model in {model_dir} was cut with another veto word list "
+                             f"({self.cascade.get('veto_words')}, this code's is {HARM_WORDS_DIGEST}); re-cut it with "
+                             "`python -m warden.detection.training.recut`")
         self.use_cascade = use_cascade
         self._read_for_encoder = reader_for(meta.get("encoder_reading"))
         self._word_cache: dict[str, np.ndarray] = {}

@@ -96,6 +96,9 @@ _HARM = (r"rifles?|pistols?|handguns?|shotguns?|firearms?|ammo|ammunition|moloto
          r"annihilat\w*|nukes?|nuked|nuking|slap\w*|smack\w*|whoop\w*|chopp\w*|suicid\w*|aim for (?:the )?heads?|"
          r"hit\w* (?:a |that |the |this )?(?:wom[ae]n|girls?|her|him|them|you)")
 _HARM_RE = re.compile(r"\b(?:" + by_first_letter(_ACT) + "|" + by_first_letter(_HARM) + r")\b")
+#: names the veto's word list: a profile cut with the veto records it (meta.json), so that the model's
+#: version digest covers the list, and a detector refuses a profile cut with another one
+HARM_WORDS_DIGEST = __import__("hashlib").sha1(_HARM_RE.pattern.encode()).hexdigest()[:12]
 
 
 def harm_words(text: str) -> bool:

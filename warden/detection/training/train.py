@@ -29,7 +29,7 @@ import numpy as np
 from . import datasets as ds
 from ..detector import Calibration, gate_estimate, gate_scores, head_logits, settled_by_stage1, suspicious_windows, window_max
 from .distill import keep_layers
-from ..features import N_BUCKETS, STRUCT_NAMES, batch_indices, chunked_linear_logits, harm_words, structure_flags
+from ..features import HARM_WORDS_DIGEST, N_BUCKETS, STRUCT_NAMES, batch_indices, chunked_linear_logits, harm_words, structure_flags
 from ..slurs import encoder_reading
 from ..normalize import normalize_text
 
@@ -334,6 +334,8 @@ def cascade_profiles(gate: np.ndarray, veto: np.ndarray, val: np.ndarray, Y: np.
                    "gate_below": settle, "read_windows": None if settle is None else cfg["read_windows"]}
         if settle is not None:
             cascade["veto"] = use_veto
+            if use_veto:
+                cascade["veto_words"] = HARM_WORDS_DIGEST
             cascade["read_unsure_windows"] = bool(spec.get("read_unsure_windows"))
         settled = settled_by_stage1(gate, cascade, veto=veto)
         cascade["val_settled_frac"] = float(settled[val].mean())
