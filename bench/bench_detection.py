@@ -1,6 +1,6 @@
 """Benchmark the detection cascade: batch throughput, single-post latency, resident memory.
 
-    .venv/bin/python bench/bench_detection.py [--n 4000] [--single 500] [--threads N]
+    .venv/bin/python bench/bench_detection.py [--n 4000] [--single 500] [--threads N] [--long 1200]
 
 The post stream is a seeded sample of real posts from ../shared/data (Parler, Gab, Twitter sets),
 or, without the data, Warden's own exemplars mixed with everyday filler posts.
@@ -96,6 +96,9 @@ def main() -> None:
     ap.add_argument("--single", type=int, default=500)
     ap.add_argument("--batch", type=int, default=1024, help="posts per batch (as `warden classify --batch-size`)")
     ap.add_argument("--threads", type=int, default=None, help="onnxruntime threads (default: min(4, cpus))")
+    ap.add_argument("--long", type=int, default=1200,
+                    help="posts of 5,000 characters (and a quarter as many of 20,000) scored in a fresh process "
+                         "for the memory of long texts")
     args = ap.parse_args()
     if args.threads:
         os.environ["WARDEN_DETECTION_THREADS"] = str(args.threads)
@@ -187,7 +190,7 @@ def main() -> None:
                 "texts = json.loads(sys.stdin.read()); d = get_detector(); n = sum(1 for _ in d.score_many(texts)); "
                 "st = dict(l.split(':', 1) for l in open('/proc/self/status')); "
                 "print(n, int(st['VmRSS'].split()[0]) / 1024, int(st['VmHWM'].split()[0]) / 1024)") % str(Path(__file__).resolve().parents[1])
-        posts = long_stream(texts, n_chars, 1200 if n_chars == 5000 else 300)
+        posts = long_stream(texts, n_chars, args.long if n_chars == 5000 else max(1, args.long // 4))
         t0 = time.perf_counter()
         r = subprocess.run([sys.executable, "-c", code], input=json.dumps(posts), capture_output=True, text=True, check=True)
         n, cur, peak = r.stdout.split()
