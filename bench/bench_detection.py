@@ -1,6 +1,6 @@
 """Benchmark the detection cascade: batch throughput, single-post latency, resident memory.
 
-    .venv/bin/python bench/bench_detection.py [--n 4000] [--single 500] [--threads N]
+    .venv/bin/python bench/bench_detection.py [--n 4000] [--single 500] [--threads N] [--long 1200]
 
 The post stream is a seeded sample of real posts from ../shared/data (Parler, Gab, Twitter sets),
 or, without the data, Warden's own exemplars mixed with everyday filler posts.
@@ -67,12 +67,38 @@ def corpus(n: int, seed: int = 1) -> tuple[list[str], str]:
         return [rng.choice(ex) if rng.random() < 0.1 else rng.choice(filler) for _ in range(n)], "synthetic"
 
 
+def long_posts() -> dict[str, str]:
+    """Three posts of about 5,000 characters: everyday talk (stage 1 settles it), the same with one
+    threat in the middle, and a news report full of violent words, which the encoder reads whole."""
+    benign = ("The council met on Tuesday to discuss bike lanes and the library budget. " * 70)[:5000]
+    threat = benign[:2500] + " I am going to shoot the mayor at the next meeting. " + benign[2500:4950]
+    news = ("Police said the gunman shot three people outside the station before officers killed him; "
+            "the victims were taken to hospital with stab and gunshot wounds. ") * 40
+    return {"everyday": benign, "one threat inside": threat, "violent news": news[:5000]}
+
+
+def long_stream(texts: list[str], n_chars: int, n: int) -> list[str]:
+    """``n`` posts of about ``n_chars`` characters, each made of the bench's posts run together."""
+    rng = random.Random(7)
+    out = []
+    for _ in range(n):
+        parts, size = [], 0
+        while size < n_chars:
+            parts.append(rng.choice(texts))
+            size += len(parts[-1]) + 1
+        out.append(" ".join(parts)[:n_chars])
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--single", type=int, default=500)
     ap.add_argument("--batch", type=int, default=1024, help="posts per batch (as `warden classify --batch-size`)")
     ap.add_argument("--threads", type=int, default=None, help="onnxruntime threads (default: min(4, cpus))")
+    ap.add_argument("--long", type=int, default=1200,
+                    help="posts of 5,000 characters (and a quarter as many of 20,000) scored in a fresh process "
+                         "for the memory of long texts")
     args = ap.parse_args()
     if args.threads:
         os.environ["WARDEN_DETECTION_THREADS"] = str(args.threads)
@@ -88,7 +114,7 @@ def main() -> None:
     det = Detector.load()
     det.score_batch(texts[:32])  # warm up: loads the encoder
     print(f"cpus: {os.cpu_count()} ({cpu_description()}), onnxruntime threads: {default_threads()}, "
-          f"model: {det.version}")
+          f"model: {det.version}; load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())} (other processes)")
     print(f"corpus: {len(texts)} posts, {origin}, mean {np.mean([len(t) for t in texts]):.0f} chars")
 
     for name in det.meta.get("profiles", {det.profile: None}):
@@ -135,13 +161,14 @@ def main() -> None:
     lat = np.array(lat)
     print(f"single post latency: p50 {np.percentile(lat, 50):.2f} ms, p99 {np.percentile(lat, 99):.2f} ms, "
           f"max {lat.max():.2f} ms (n={len(lat)})")
-    long = ("The council met on Tuesday to discuss bike lanes and the library budget. " * 60)[:5000]
-    lat_long = []
-    for _ in range(20):
-        s = time.perf_counter()
-        det.score(long)
-        lat_long.append((time.perf_counter() - s) * 1000)
-    print(f"single 5000-char post: p50 {np.percentile(lat_long, 50):.1f} ms")
+    for what, long in long_posts().items():
+        lat_long, stage = [], ""
+        for _ in range(20):
+            s = time.perf_counter()
+            stage = det.score(long).stage
+            lat_long.append((time.perf_counter() - s) * 1000)
+        print(f"single {len(long)}-char post, {what}: p50 {np.percentile(lat_long, 50):.1f} ms, "
+              f"p99 {np.percentile(lat_long, 99):.1f} ms (stage {stage})")
     # memory of a fresh process that only loads the model and scores posts (the bench process
     # above also holds the data sets it sampled from)
     import json
@@ -156,6 +183,19 @@ def main() -> None:
                        check=True)
     cur, peak = map(float, r.stdout.split())
     print(f"resident memory (fresh process, model loaded, 1000 posts scored): {cur:.0f} MB now, {peak:.0f} MB peak")
+    # long texts through score_many with the default batch (as `warden classify`): memory must not
+    # grow with the posts' length
+    for n_chars in (5000, 20000):
+        code = ("import json, sys; sys.path.insert(0, %r); from warden.detection import get_detector; "
+                "texts = json.loads(sys.stdin.read()); d = get_detector(); n = sum(1 for _ in d.score_many(texts)); "
+                "st = dict(l.split(':', 1) for l in open('/proc/self/status')); "
+                "print(n, int(st['VmRSS'].split()[0]) / 1024, int(st['VmHWM'].split()[0]) / 1024)") % str(Path(__file__).resolve().parents[1])
+        posts = long_stream(texts, n_chars, args.long if n_chars == 5000 else max(1, args.long // 4))
+        t0 = time.perf_counter()
+        r = subprocess.run([sys.executable, "-c", code], input=json.dumps(posts), capture_output=True, text=True, check=True)
+        n, cur, peak = r.stdout.split()
+        print(f"resident memory, {n} posts of {n_chars:,} characters through score_many (default batch; "
+              f"{time.perf_counter() - t0:.0f} s): {float(cur):.0f} MB now, {float(peak):.0f} MB peak")
 
 
 if __name__ == "__main__":

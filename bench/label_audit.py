@@ -121,8 +121,7 @@ def scorer_scores(data: Path, det: Detector, names: list[str], log=print) -> dic
     from profanity_check import predict_prob
 
     from warden.detection.normalize import normalize_text
-    from warden.detection.training.evaluate import (component_scores, keyword_scores, profile_scores,
-                                                    tfidf_features, tfidf_scores)
+    from warden.detection.training.evaluate import component_scores, keyword_scores, tfidf_features, tfidf_scores
     from warden.detection.training.train import TRAIN_SOURCES
 
     examples = ds.load_all(data, include_eval=True)
@@ -135,11 +134,11 @@ def scorer_scores(data: Path, det: Detector, names: list[str], log=print) -> dic
     log(f"TF-IDF on {int(train.sum())} training rows; Warden on {len(rows)} held-out rows")
     p_tfidf = tfidf_scores(tfidf_features(norm_all, train), y, train & ~np.isnan(y))[rows]
     norm = [norm_all[i] for i in rows]
-    p_lin, p_enc, p_read, gate = component_scores(det, norm, use_cache=False, log=log)
+    comp = component_scores(det, norm, use_cache=False, log=log)
     j = det.labels.index("violence")
-    scores = {f"warden {name}": profile_scores(pr, p_lin, p_enc, p_read, gate, j)[1]
-              for name, pr in det.meta["profiles"].items()}
-    scores.update({"warden encoder-only": p_enc[:, j], "warden linear-only": p_lin[:, j], "tf-idf + LR": p_tfidf,
+    scores = {f"warden {name}": comp.cascade(pr["cascade"])[1][:, j] for name, pr in det.meta["profiles"].items()}
+    scores.update({"warden encoder-only": comp.p_enc[:, j], "warden linear-only": comp.p_lin[:, j],
+                   "tf-idf + LR": p_tfidf,
                    "alt-profanity-check": np.asarray(predict_prob([examples[i].text for i in rows]), dtype=float),
                    "keyword list": keyword_scores(norm)})
     out = {}

@@ -85,10 +85,11 @@ def test_batch_matches_single_and_keeps_order(detector):
 
 
 def test_everyday_posts_settled_by_stage_one(detector):
-    # (the gate weighs a post's cost too: a two-word post such as "hello world" is cheap enough that
-    # the balanced profile may send it to the encoder, which scores it 0.0001)
-    for text in ("Just finished reading a great book about bridges.", "I love my cat",
-                 "Anyone watching the match tonight?"):
+    # (the gate weighs a post's cost too: a short post such as "I love my cat" is cheap enough that
+    # the balanced profile, which settles only what stage 1 is sure of, sends it to the encoder)
+    for text in ("Just finished reading a great book about the history of bridges in the north of England.",
+                 "Lovely morning, coffee and a long walk.", "Does anyone know a good plumber in town?",
+                 "The bus was late again this morning and I missed the start of the meeting, classic monday."):
         d = detector.score(text)
         assert d.stage == "linear", text
         assert d.scores["violence"] < detector.thresholds["violence"]["review"], text
@@ -139,7 +140,7 @@ def test_settled_violence_score_reads_the_gates_estimate_of_the_encoder(detector
     estimate of the encoder's logit (only violence reads the gate)."""
     from warden.detection.normalize import normalize
 
-    text = "Just finished reading a great book about bridges."
+    text = "Just finished reading a great book about the history of bridges in the north of England."
     d = Detector.load().score(text)  # a detector of its own: the session's may have it cached ("cached")
     assert d.stage == "linear"
     z = detector._linear([normalize(text).text])
@@ -221,10 +222,10 @@ def test_repeated_posts_are_scored_once_and_keep_their_scores():
     again = det.score_batch(["hello world", raid])
     assert scored == [2]  # nothing new to score
     assert [d.scores for d in again] == [first[1].scores, first[0].scores]
-    many = list(det.score_many(iter([raid, "a new post about gardens", raid])))
+    many = list(det.score_many(iter([raid, "Does anyone know a good plumber in town?", raid])))
     assert [d.stage for d in many] == ["cached", "linear", "cached"]  # scored before this call: "cached"
     assert many == [det.score_batch([raid], spans=False)[0],
-                    replace(det.score_batch(["a new post about gardens"], spans=False)[0], stage="linear"),
+                    replace(det.score_batch(["Does anyone know a good plumber in town?"], spans=False)[0], stage="linear"),
                     det.score_batch([raid], spans=False)[0]]
     assert scored == [2, 1]
     assert det.cache.hits >= 4 and len(det.cache) == 3

@@ -18,7 +18,7 @@ MIXED = [
     "Anyone watching the match tonight?",
     "Traitors hang. Remember that.",
     "@bob https://example.com/x",
-    "Just finished reading a great book about bridges.",
+    "Just finished reading a great book about the history of bridges in the north of England.",
     "Our team is going to destroy them on Saturday",
     "I would kill for a decent croissant right now.",  # twice in one batch
     "h4ng the tr41tors",
@@ -93,7 +93,7 @@ def test_with_no_worker_posts_that_need_the_encoder_come_back_unscored(detector:
     settings = pool_settings()
     api = pooled(settings)
     try:
-        got = api.score_batch(["Traitors hang. Remember that.", "Anyone watching the match tonight?", "@bob"])
+        got = api.score_batch(["Traitors hang. Remember that.", "Does anyone know a good plumber in town?", "@bob"])
         assert [d.stage for d in got] == ["unavailable", "linear", "empty"]
         assert got[0].scores == {} and got[0].spans == []
         assert got[1].scores["violence"] < 0.1  # a post stage 1 settles is scored without the pool
@@ -123,7 +123,7 @@ def test_with_the_broker_down_posts_that_need_the_encoder_come_back_unscored() -
     settings = pool_settings(broker_url="nats://127.0.0.1:1")  # nothing listens there
     api = pooled(settings, timeout=0.3)
     try:
-        got = api.score_batch(["Traitors hang. Remember that.", "Anyone watching the match tonight?"])
+        got = api.score_batch(["Traitors hang. Remember that.", "Does anyone know a good plumber in town?"])
         assert [d.stage for d in got] == ["unavailable", "linear"]
         with pytest.raises(PoolUnavailable, match="not connected"):
             api.client.encoder_logits(["anything"])

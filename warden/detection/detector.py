@@ -26,7 +26,7 @@ from threadpoolctl import ThreadpoolController
 
 from warden.observability.metrics import DETECTION_POSTS, DETECTION_SECONDS
 
-from .features import chunked_linear_logits, short_chunk_logits, structure_flags, word_spans
+from .features import HARM_WORDS_DIGEST, chunked_linear_logits, harm_words, short_chunk_logits, structure_flags, word_spans
 from .normalize import Normalized, normalize
 from .slurs import reader_for
 
@@ -92,6 +92,30 @@ def window_max(z: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def groups_by_chars(lengths: list[int], max_chars: int, max_items: int | None = None) -> Iterator[tuple[int, int]]:
+    """Consecutive ``(start, end)`` ranges of items of ``lengths`` characters, each holding at most
+    ``max_chars`` characters (and ``max_items`` items), or one item where that one alone is longer:
+    how the cascade bounds its work per step by characters, not posts, so that its memory does not
+    grow with the length of what it reads."""
+    start, chars = 0, 0
+    for i, n in enumerate(lengths):
+        if i > start and (chars + n > max_chars or (max_items is not None and i - start >= max_items)):
+            yield start, i
+            start, chars = i, 0
+        chars += n
+    if start < len(lengths):
+        yield start, len(lengths)
+
+
+#: The encoder stage tokenises and embeds at most this many characters of posts at a time (about
+#: 450 windows of 64 word pieces): its memory then stays flat however long the posts it reads.
+ENCODER_GROUP_CHARS = 100_000
+#: ``score_many`` ends a batch at ``batch_size`` posts or this many characters, whichever comes
+#: first: a batch's normalised texts with their offset maps, stage 1's n-grams and the encoder's
+#: windows all grow with its characters (1,024 posts of 5,000 characters took the process past
+#: 500 MB resident).
+BATCH_CHARS = 250_000
+
 ONE_WINDOW_CHARS = 550  # about as many characters as the encoder's one-window posts (126 word pieces)
 
 
@@ -115,22 +139,32 @@ def gate_estimate(W: np.ndarray, b: np.ndarray, z_gate: np.ndarray, norm_texts: 
 
 
 def suspicious_windows(W: np.ndarray, b: np.ndarray, norm_texts: list[str], owner: np.ndarray,
-                       spans: list[tuple[int, int]], read_windows: int) -> np.ndarray:
+                       spans: list[tuple[int, int]], read_windows: int, cascade: dict | None = None) -> np.ndarray:
     """Mask of the windows the encoder reads under a cascade profile's cut: every window of a post
     that has at most ``read_windows``; of a longer post, the ``read_windows`` whose own text has the
     highest gate logit (stage 1's ``W``, ``b``, last column, reading that window alone; ties: the
-    earlier). So a long post costs the encoder little more than a short one, spent on its most
-    suspicious parts. ``owner``, ``spans``: each window's text and its characters there
+    earlier) and, where the profile reads long posts whole (``cascade["read_unsure_windows"]``),
+    every other window that stage 1 would not settle were it a post of its own (its gate score,
+    ``gate_scores``, not below the cut, or harm words in it: ``settled_by_stage1``). So a long post
+    is read wherever stage 1 is not sure it is benign, and costs the encoder little more than a
+    short one where it is. ``owner``, ``spans``: each window's text and its characters there
     (``Encoder.windows_with_spans``)."""
     keep = np.ones(len(owner), dtype=bool)
     many = np.flatnonzero(np.bincount(owner, minlength=len(norm_texts))[owner] > read_windows)
     if not len(many):
         return keep
-    g = chunked_linear_logits(W, b, [norm_texts[owner[k]][slice(*spans[k])] for k in many])[:, -1]
+    texts = [norm_texts[owner[k]][slice(*spans[k])] for k in many]
+    z = chunked_linear_logits(W, b, texts)
+    g = z[:, -1]
     order = np.lexsort((-g, owner[many]))  # post by post, the most suspicious window first
     posts = owner[many][order]
     rank = np.arange(len(order)) - np.searchsorted(posts, posts, side="left")
-    keep[many[order[rank >= read_windows]]] = False
+    skip = many[order[rank >= read_windows]]
+    if cascade is not None and cascade.get("read_unsure_windows"):
+        sure = settled_by_stage1(gate_scores(gate_estimate(W, b, g, texts), np.array([len(t) for t in texts]),
+                                             cascade["length_weight"]), cascade, texts)
+        skip = np.intersect1d(skip, many[sure])
+    keep[skip] = False
     return keep
 
 
@@ -160,12 +194,24 @@ class Calibration:
         return _sigmoid(self.stage2_logits(zh, zl))
 
 
-def settled_by_stage1(gate: np.ndarray, cascade: dict) -> np.ndarray:
+def settled_by_stage1(gate: np.ndarray, cascade: dict, norm_texts: list[str] | None = None,
+                      veto: np.ndarray | None = None) -> np.ndarray:
     """Mask of the posts a cascade profile settles at stage 1: gate score (``gate_scores``) below
-    ``gate_below`` (``None``: the profile sends every post to the encoder)."""
+    ``gate_below`` (``None``: the profile sends every post to the encoder) and, under a profile with
+    the veto (``cascade["veto"]``), no harm words in the post (``features.harm_words`` of
+    ``norm_texts``, or the mask ``veto`` where already computed): stage 1 settles only posts it is
+    sure are benign, and one that names a violent act, a weapon or an injury always reaches the
+    encoder."""
     if cascade.get("gate_below") is None:
         return np.zeros(len(gate), dtype=bool)
-    return gate < cascade["gate_below"]
+    settled = gate < cascade["gate_below"]
+    if cascade.get("veto"):
+        if veto is None:
+            if norm_texts is None:
+                raise ValueError("a profile with the veto needs the posts' text")
+            veto = np.array([bool(s) and harm_words(t) for s, t in zip(settled, norm_texts)], dtype=bool)
+        settled &= ~veto
+    return settled
 
 
 class ScoreCache:
@@ -301,6 +347,10 @@ class Detector:
         if "read_windows" not in self.cascade or self.W.shape[1] != len(self.labels) + 1:
             raise ValueError(f"the model in {model_dir} predates the cascade gate of this version (no gate "
                              "column in its linear.npz); retrain it with `warden train`")
+        if self.cascade.get("veto") and self.cascade.get("veto_words") != HARM_WORDS_DIGEST:
+            raise ValueError(f"the {profile} profile of the model in {model_dir} was cut with another veto word list "
+                             f"({self.cascade.get('veto_words')}, this code's is {HARM_WORDS_DIGEST}); re-cut it with "
+                             "`python -m warden.detection.training.recut`")
         self.use_cascade = use_cascade
         self._read_for_encoder = reader_for(meta.get("encoder_reading"))
         self._word_cache: dict[str, np.ndarray] = {}
@@ -362,23 +412,27 @@ class Detector:
     def suspicious_windows(self, norm_texts: list[str], owner: np.ndarray, spans: list[tuple[int, int]],
                            cascade: dict | None = None) -> np.ndarray:
         """``suspicious_windows`` under this detector's profile (or the ``cascade`` given)."""
-        read = (cascade or self.cascade)["read_windows"]
-        if read is None:
+        cascade = cascade or self.cascade
+        if cascade["read_windows"] is None:
             return np.ones(len(owner), dtype=bool)
-        return suspicious_windows(self.W, self.b, norm_texts, owner, spans, read)
+        return suspicious_windows(self.W, self.b, norm_texts, owner, spans, cascade["read_windows"], cascade)
 
     def encoder_logits(self, norm_texts: list[str]) -> np.ndarray:
         """The encoder stage: per normalised text, the MLP head's logits (the maximum over the
         windows read). The only part of the cascade that needs the encoder, so the part a detection
         pool worker runs (warden/detection/pool.py). A text's row does not depend on its batch-mates
-        (the encoder embeds one window per call)."""
+        (the encoder embeds one window per call). The texts are tokenised, cut into windows and
+        embedded a group at a time, each group of at most ``ENCODER_GROUP_CHARS`` characters (or one
+        text), so memory does not grow with the batch's length in characters."""
         started = perf_counter()
-        norm_texts, wins, owner, spans = self.encoder_windows(norm_texts)
-        if not self.reads_every_window:
-            keep = self.suspicious_windows(norm_texts, owner, spans)
-            wins, owner = [w for w, k in zip(wins, keep) if k], owner[keep]
-        z = self.window_logits(self.encoder.embed_windows(wins), norm_texts, owner)
-        logits = window_max(z, owner, len(norm_texts))
+        logits = np.zeros((len(norm_texts), len(self.labels)), dtype=np.float32)
+        for lo, hi in groups_by_chars([len(t) for t in norm_texts], ENCODER_GROUP_CHARS):
+            part, wins, owner, spans = self.encoder_windows(norm_texts[lo:hi])
+            if not self.reads_every_window:
+                keep = self.suspicious_windows(part, owner, spans)
+                wins, owner = [w for w, k in zip(wins, keep) if k], owner[keep]
+            z = self.window_logits(self.encoder.embed_windows(wins), part, owner)
+            logits[lo:hi] = window_max(z, owner, len(part))
         DETECTION_SECONDS.labels("encoder").observe(perf_counter() - started)
         DETECTION_POSTS.labels("encoder").inc(len(norm_texts))
         return logits
@@ -408,7 +462,7 @@ class Detector:
         if not self.use_cascade or self.cascade.get("gate_below") is None:  # every post to the encoder
             settled = np.zeros(len(norm_texts), dtype=bool)
         else:
-            settled = settled_by_stage1(self.gate(z_all, norm_texts), self.cascade)
+            settled = settled_by_stage1(self.gate(z_all, norm_texts), self.cascade, norm_texts)
         DETECTION_SECONDS.labels("linear").observe(perf_counter() - started)
         DETECTION_POSTS.labels("linear").inc(int(settled.sum()))
         return zl, p_lin, settled
@@ -554,9 +608,11 @@ class Detector:
             DETECTION_SECONDS.labels("cached").observe(perf_counter() - started)
         return detections
 
-    def score_many(self, texts: Iterable[str], batch_size: int = 1024, spans: bool = False) -> Iterator[Detection]:
-        """Score a long sequence of posts in batches, in order, with the same scores as
-        :meth:`score_batch`. Stage 1 of the next batch (Python, one core) runs while the encoder
+    def score_many(self, texts: Iterable[str], batch_size: int = 1024, spans: bool = False,
+                   batch_chars: int = BATCH_CHARS) -> Iterator[Detection]:
+        """Score a long sequence of posts in batches of at most ``batch_size`` posts and
+        ``batch_chars`` characters (a longer post is a batch of its own), in order, with the same
+        scores as :meth:`score_batch`. Stage 1 of the next batch (Python, one core) runs while the encoder
         (onnxruntime, which releases the GIL) works on this one, so both cores stay busy; a shorter
         thread switch interval meanwhile (``short_switch_interval``) lets the encoder's threads take
         the GIL between windows without waiting for the main thread's 5 ms turn to end."""
@@ -564,11 +620,16 @@ class Detector:
 
         def batches() -> Iterator[list[str]]:
             batch: list[str] = []
+            chars = 0
             for t in texts:
+                if batch and chars + len(t) > batch_chars:
+                    yield batch
+                    batch, chars = [], 0
                 batch.append(t)
+                chars += len(t)
                 if len(batch) >= batch_size:
                     yield batch
-                    batch = []
+                    batch, chars = [], 0
             if batch:
                 yield batch
 

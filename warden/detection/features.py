@@ -77,6 +77,36 @@ _RE = {k: re.compile(r"\b(?:" + by_first_letter(v) + r")\b") for k, v in
        {"act": _ACT, "call": _CALL, "target": _TARGET, "time": _TIME, "place": _PLACE, "meta": _META}.items()}
 STRUCT_NAMES = ("act", "call", "target", "time", "place", "meta", "call_act", "call_act_target", "plan", "meta_act")
 
+# --------------------------------------------------------------------------- the cascade's veto
+# Words of harm beyond the violent acts above: weapons, injuries, the dead, and the words in which
+# people are wished dead as vermin. A post that holds one (or a violent act) is never settled by
+# stage 1 under a profile with the veto: the encoder reads it ("bring molotovs to the courthouse",
+# "waiting outside your office with my rifle", "they will end up in body bags", "euthanize them"
+# scored 0.01-0.02 at stage 1 and 0.3-0.6 once the encoder read them).
+_HARM = (r"rifles?|pistols?|handguns?|shotguns?|firearms?|ammo|ammunition|molotovs?|grenades?|explosives?|"
+         r"dynamite|machetes?|axes?|hatchets?|crowbars?|swords?|blades?|acid|petrol bombs?|lighter fluid|"
+         r"ar-?15s?|ak-?47s?|glocks?|snipers?|guillotines?|pitchforks?|gallows|bats?|hammers?|"
+         r"skulls?|teeth|bones|ribs|kneecaps?|necks?|throats?|legs|jaws?|eyes out|"
+         r"pulp|senseless|stomp\w*|curb ?stomp\w*|punch\w*|kick\w*|maul\w*|slit\w*|gouge\w*|smother\w*|"
+         r"suffocat\w*|decapitat\w*|dismember\w*|castrat\w*|slay|slays|slew|slain|torch\w*|ablaze|alight|arson|"
+         r"firebomb\w*|incinerat\w*|cull\w*|euthani[sz]\w*|extinguish\w*|fumigat\w*|put (?:them|him|her|it) to sleep|"
+         r"body ?bags?|coffins?|graves?|corpses?|funerals?|bleed\w*|bloody|bruis\w*|ambush\w*|hostages?|"
+         r"open fire|opened fire|lamp ?posts?|drag\w* (?:them|him|her)|tear (?:them|him|her) apart|"
+         r"break\w* (?:\w+ ){0,2}(?:legs?|arms?|necks?|bones?|jaws?|noses?|fingers?|ribs?|kneecaps?|skulls?)|"
+         r"annihilat\w*|nukes?|nuked|nuking|slap\w*|smack\w*|whoop\w*|chopp\w*|suicid\w*|aim for (?:the )?heads?|"
+         r"hit\w* (?:a |that |the |this )?(?:wom[ae]n|girls?|her|him|them|you)")
+_HARM_RE = re.compile(r"\b(?:" + by_first_letter(_ACT) + "|" + by_first_letter(_HARM) + r")\b")
+#: names the veto's word list: a profile cut with the veto records it (meta.json), so that the model's
+#: version digest covers the list, and a detector refuses a profile cut with another one
+HARM_WORDS_DIGEST = __import__("hashlib").sha1(_HARM_RE.pattern.encode()).hexdigest()[:12]
+
+
+def harm_words(text: str) -> bool:
+    """Whether normalised ``text`` names a violent act (the ``act`` flag's words), a weapon, an
+    injury, the dead, or a death wish in the words used for vermin: the cascade's veto
+    (``detector.settled_by_stage1``), under which such a post always reaches the encoder."""
+    return _HARM_RE.search(text) is not None
+
 
 def violent_act(word: str) -> bool:
     """Whether ``word`` (normalised, lower case) is one of the violent acts the flags look for."""
@@ -236,18 +266,37 @@ def text_chunks(text: str, size: int = CHUNK_CHARS, step: int = CHUNK_STEP) -> l
     return out
 
 
+#: ``batch_indices`` hashes at most about this many characters of pieces at a time (its arrays take
+#: some 60 bytes a character): a batch of long posts, cut into overlapping chunks, holds many times
+#: its own length in pieces
+PIECE_CHARS = 200_000
+
+
 def _max_over_pieces(W: np.ndarray, b: np.ndarray, texts: list[str], pieces_of) -> np.ndarray:
     """Logits (n_texts, n_columns), each text's the max over its pieces (``pieces_of(text)``, a
-    list of strings); -inf for a text without any."""
-    pieces, owner = [], []
-    for i, t in enumerate(texts):
-        ps = pieces_of(t)
-        pieces.extend(ps)
-        owner.extend([i] * len(ps))
+    list of strings); -inf for a text without any. The pieces are hashed about ``PIECE_CHARS``
+    characters at a time, so memory does not grow with the texts' length."""
     out = np.full((len(texts), W.shape[1]), -np.inf, dtype=np.float32)
-    if pieces:
+    pieces: list[str] = []
+    owner: list[int] = []
+    chars = 0
+
+    def flush() -> None:
         idx, indptr = batch_indices(pieces)
         np.maximum.at(out, np.asarray(owner), linear_logits(W, b, idx, indptr).astype(np.float32))
+        pieces.clear()
+        owner.clear()
+
+    for i, t in enumerate(texts):
+        for p in pieces_of(t):
+            pieces.append(p)
+            owner.append(i)
+            chars += min(len(p), MAX_CHARS)
+            if chars >= PIECE_CHARS:
+                flush()
+                chars = 0
+    if pieces:
+        flush()
     return out
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from . import datasets as ds
 from . import definition_labels
 from ..normalize import normalize_text
+from .kind_probes import FALSE_ALARM_BAR, MISS_BAR, kind_probe_report
 from .probes import (HOLD_AT, coded_probe_report, everyday_threat_report, political_probe_report, slur_probe_report,
                      thing_probe_report)
 from .stats import average_precision, compare
@@ -219,14 +220,49 @@ def padding_report(det, examples, rng: random.Random, n_gab_negatives: int = 150
 # --------------------------------------------------------------------------- main
 
 
-def component_scores(det, norm: list[str], use_cache: bool = True,
-                     log=print) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+class Components:
+    """Every text's cascade components, by the same math as run time (``component_scores``):
+    stage 1's probabilities (``p_lin``), stage 2's reading every window as ``thorough`` does
+    (``p_enc``), the cascade gate's score (``gate``) and the veto (``veto``: harm words in the post,
+    ``features.harm_words``); ``cascade(profile)`` gives what a profile settles and scores."""
+
+    def __init__(self, det, zl, p_lin, p_enc, gate, veto, z, owner, spans, enc_norm, wordless):
+        self.det, self.zl, self.p_lin, self.p_enc, self.gate, self.veto = det, zl, p_lin, p_enc, gate, veto
+        self._z, self._owner, self._spans, self._enc_norm, self._wordless = z, owner, spans, enc_norm, wordless
+
+    def settled(self, cascade: dict | None) -> np.ndarray:
+        """What a profile's ``cascade`` (None: encoder only) settles at stage 1."""
+        from ..detector import settled_by_stage1
+
+        if cascade is None:
+            return np.zeros(len(self.gate), dtype=bool)
+        return settled_by_stage1(self.gate, cascade, veto=self.veto)
+
+    def read_probabilities(self, cascade: dict | None) -> np.ndarray:
+        """Stage 2's probabilities reading the windows the profile lets the encoder read
+        (``suspicious_windows``: differs from ``p_enc`` only for long posts)."""
+        from ..detector import window_max
+
+        if cascade is None or cascade.get("read_windows") is None:
+            return self.p_enc
+        keep = self.det.suspicious_windows(self._enc_norm, self._owner, self._spans, cascade)
+        p = self.det.stage2_probabilities(window_max(self._z[keep], self._owner[keep], len(self.gate)), self.zl)
+        p[self._wordless] = 0.0
+        return p
+
+    def cascade(self, cascade: dict | None) -> tuple[np.ndarray, np.ndarray]:
+        """(settled mask, probabilities) under a profile's ``cascade`` (None: encoder only)."""
+        settled = self.settled(cascade)
+        return settled, np.where(settled[:, None], self.p_lin, self.read_probabilities(cascade))
+
+
+def component_scores(det, norm: list[str], use_cache: bool = True, log=print) -> Components:
     """By the same math as run time, for every normalised text: stage 1's probabilities; stage 2's
-    (stacked) reading every window, as ``thorough`` does; stage 2's reading the windows that the
-    profiles with a cut let the encoder read (``suspicious_windows``: differs only for long
-    posts); and the cascade gate's score. The window embeddings come from the training cache
-    under data/cache when it can."""
+    (stacked) reading every window, as ``thorough`` does; the window logits that the profiles with a
+    cut read from; the cascade gate's score and the veto. The window embeddings come from the
+    training cache under data/cache when it can."""
     from ..detector import has_words, window_max
+    from ..features import harm_words
 
     z_all = det._linear(norm)
     zl = z_all[:, :len(det.labels)]
@@ -248,16 +284,13 @@ def component_scores(det, norm: list[str], use_cache: bool = True,
     if emb is None:
         emb = det.encoder.embed_windows(wins)
     z = det.window_logits(emb, enc_norm, owner)
-    # the profiles with a cut share one read_windows (training's config)
-    cut = next((pr["cascade"] for pr in det.meta["profiles"].values() if pr["cascade"]["read_windows"]), det.cascade)
-    keep = det.suspicious_windows(enc_norm, owner, spans, cut)
     zh_all = window_max(z, owner, len(norm))
-    zh_read = window_max(z[keep], owner[keep], len(norm))
-    probs = [det.stage1_probabilities(z_all), det.stage2_probabilities(zh_all, zl), det.stage2_probabilities(zh_read, zl)]
+    p_lin, p_enc = det.stage1_probabilities(z_all), det.stage2_probabilities(zh_all, zl)
     wordless = np.array([not has_words(t) for t in norm], dtype=bool)
-    for p in probs:  # as at run time: a text without words scores 0 for every label
+    for p in (p_lin, p_enc):  # as at run time: a text without words scores 0 for every label
         p[wordless] = 0.0
-    return (*probs, gate)
+    veto = np.array([harm_words(t) for t in norm], dtype=bool)
+    return Components(det, zl, p_lin, p_enc, gate, veto, z, owner, spans, enc_norm, wordless)
 
 
 def tfidf_features(norm: list[str], is_train: np.ndarray):
@@ -281,20 +314,6 @@ def tfidf_scores(X, y_all: np.ndarray, train: np.ndarray) -> np.ndarray:
     clf = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
     clf.fit(X[train], y_all[train])
     return clf.predict_proba(X)[:, 1]
-
-
-def profile_scores(profile: dict | None, p_lin: np.ndarray, p_enc: np.ndarray, p_read: np.ndarray,
-                   gate: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
-    """What a cascade profile (``None``: encoder-only) scores for label ``j`` from the component
-    scores: (the rows stage 1 settles, the scores)."""
-    from ..detector import settled_by_stage1
-
-    if profile is None:
-        st = np.zeros(len(gate), dtype=bool)
-    else:
-        st = settled_by_stage1(gate, profile["cascade"])
-    reads_all = profile is None or profile["cascade"]["read_windows"] is None
-    return st, np.where(st, p_lin[:, j], (p_enc if reads_all else p_read)[:, j])
 
 
 def held_out_results(examples, lab: str, y_all: np.ndarray, sys_scores: dict, thr: dict, settled: np.ndarray,
@@ -327,6 +346,7 @@ def held_out_results(examples, lab: str, y_all: np.ndarray, sys_scores: dict, th
             y = dset.labels(texts).astype(np.float64)
         row = {sys_name: metrics(p[m], y, *thr[sys_name]) for sys_name, p in sys_scores.items()}
         row["_settled_frac"] = float(settled[m].mean())
+        row["_settled_pos"] = int((settled[m] & (y == 1)).sum())
         row["_outside"] = source in OUTSIDE
         if ref is not None:
             row["_definition"] = ref
@@ -341,7 +361,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     require_train_extra()
     from profanity_check import predict_prob
 
-    from ..detector import Detector, settled_by_stage1
+    from ..detector import Detector
     from .train import CONFIG, TRAIN_SOURCES
 
     t0 = time.time()
@@ -350,9 +370,9 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     norm = [normalize_text(e.text) for e in examples]
     log(f"{len(examples)} rows; scoring with {det.version}")
 
-    p_lin, p_enc, p_read, gate = component_scores(det, norm, use_cache, log)
-    settled = settled_by_stage1(gate, det.cascade)
-    p_cas = np.where(settled[:, None], p_lin, p_enc if det.reads_every_window else p_read)
+    comp = component_scores(det, norm, use_cache, log)
+    p_lin, p_enc = comp.p_lin, comp.p_enc
+    settled, p_cas = comp.cascade(det.cascade if det.use_cascade else None)
 
     # baselines, trained in this run on the same training rows
     split = np.array([e.split for e in examples])
@@ -411,12 +431,15 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     options = {name: pr for name, pr in det.meta.get("profiles", {}).items()}
     options["encoder-only"] = None
     for name, pr in options.items():
-        st, p = profile_scores(pr, p_lin, p_enc, p_read, gate, jv)
+        st, p = comp.cascade(None if pr is None else pr["cascade"])
+        p = p[:, jv]
         thr_r = None if pr is None else pr["thresholds"]["violence"]["review"]
         row = {"settled_stream": float(st[stream].mean()), "sets": {}}
         for source, sp in EVAL_SETS["violence"]:
             m = (src == source) & (split == sp) & ~np.isnan(yv)
-            r = {"auprc": average_precision(yv[m], p[m])}
+            pos = m & (yv == 1)
+            r = {"auprc": average_precision(yv[m], p[m]), "settled_pos": int(st[pos].sum()),
+                 "settled_pos_frac": float(st[pos].mean()) if pos.any() else float("nan")}
             if f"{source}/{sp}" in definitions:  # the set's own labels, for reference only
                 r["auprc_original"] = average_precision(yv_own[m], p[m])
             if thr_r is not None:
@@ -445,6 +468,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     results["thing_probe"] = thing_probe_report(det)
     results["slur_probe"] = slur_probe_report(det)
     results["everyday_threats"] = everyday_threat_report(det)
+    results["kind_probes"] = kind_probe_report(det)
     results["seconds"] = round(time.time() - t0, 1)
     if out_json:
         Path(out_json).write_text(json.dumps(results, indent=1), encoding="utf-8")
@@ -550,6 +574,22 @@ def format_report(res: dict) -> str:
             pr = row.get("parler_review_rate")
             lines.append(f"| {name} | {row['settled_stream']:.1%} | " + " | ".join(cells) + f" | {'-' if pr is None else f'{pr:.1%}'} |")
         lines.append("")
+        lines.append("Violence positives settled by stage 1 (count, share of the set's positives); bar: `balanced` "
+                     "within 0.005 AUPRC of `thorough` on every set.")
+        lines.append("")
+        lines.append("| profile | " + " | ".join(sets) + " |")
+        lines.append("|---|" + "---|" * len(sets))
+        for name, row in res["profiles"].items():
+            if name == "encoder-only":
+                continue
+            lines.append(f"| {name} | " + " | ".join(f"{row['sets'][s_]['settled_pos']} ({row['sets'][s_]['settled_pos_frac']:.0%})"
+                                                    for s_ in sets) + " |")
+        if "balanced" in res["profiles"] and "thorough" in res["profiles"]:
+            gaps = {s_: res["profiles"]["thorough"]["sets"][s_]["auprc"] - res["profiles"]["balanced"]["sets"][s_]["auprc"]
+                    for s_ in sets}
+            lines.append("| thorough - balanced AUPRC | " + " | ".join(
+                f"{g:+.3f} ({'met' if g <= 0.005 else 'not met'})" for g in gaps.values()) + " |")
+        lines.append("")
     lines.append("## Robustness (violence positives, obfuscated copies): mean |score change|")
     lines.append("")
     for k, v in res["robustness"].items():
@@ -596,6 +636,16 @@ def format_report(res: dict) -> str:
         sections.append(("Threats in everyday speech (violence, default profile; probes.py)", [
             rates(ev["threats"], "threats to one person in everyday speech (\"imma pull up and fuck u up\")"),
             rates(ev["twins"], "twins sharing their words, no threat")]))
+    if "kind_probes" in res:
+        kp = res["kind_probes"]
+        sections.append(("The outside evaluation's miss and false-alarm kinds (violence, default profile; kind_probes.py, "
+                         "never trained on)", [
+            *[f"- miss, {name}: {r['n']} posts, {r['at_hold']:.0%} at {HOLD_AT} (bar >= {MISS_BAR:.0%}: "
+              f"{'met' if r['met'] else 'not met'}), {r['at_review']:.0%} at review, {r['at_auto']:.0%} at auto; "
+              f"mean score {r['mean']:.2f}" for name, r in kp["miss"].items()],
+            *[f"- false alarm, {name}: {r['n']} posts, {r['at_auto']:.0%} at auto (bar <= {FALSE_ALARM_BAR:.0%}: "
+              f"{'met' if r['met'] else 'not met'}), {r['at_hold']:.0%} at {HOLD_AT}; mean score {r['mean']:.2f}"
+              for name, r in kp["false_alarm"].items()]]))
     for title, bullets in sections:
         lines.extend([f"## {title}", "", *bullets, ""])
     lines.append(f"eval took {res['seconds']}s")

@@ -30,7 +30,7 @@ from . import datasets as ds
 from . import moderators
 from ..detector import Calibration, gate_estimate, gate_scores, head_logits, settled_by_stage1, suspicious_windows, window_max
 from .distill import keep_layers
-from ..features import N_BUCKETS, STRUCT_NAMES, batch_indices, chunked_linear_logits, structure_flags
+from ..features import HARM_WORDS_DIGEST, N_BUCKETS, STRUCT_NAMES, batch_indices, chunked_linear_logits, harm_words, structure_flags
 from ..slurs import encoder_reading
 from ..normalize import normalize_text
 
@@ -76,11 +76,17 @@ CONFIG = {
     # 1.35x the balanced throughput, Gab AUPRC -13 % (paired interval 0.78-1.02), so the
     # six-layer encoder stays the default
     "distill": {"layers": [0, 2, 4, 5], "epochs": 12, "lr": 1e-4, "batch_size": 64, "seed": 13, "mask_prob": 0.1},
-    # cascade operating points: share of validation violence positives that stage 1 may settle
-    # ("thorough": none, every post goes through the encoder). `balanced` at 17 %: since the gate
-    # reads a long post's 160-char chunks and sentences too, that keeps the encoder's share of the
-    # stream's word pieces where 15 % had it with neither (model card, Calibration)
-    "profiles": {"balanced": 0.17, "fast": 0.35, "thorough": 0.0},
+    # cascade operating points (cascade_profiles): ``recall_loss``, the share of validation violence
+    # positives that stage 1 may settle ("thorough": none, every post goes through the encoder);
+    # ``veto``: a post with harm words (features.harm_words) is never settled, and the share counts
+    # the positives settled after it; ``read_unsure_windows``: a long post's encoder reads every
+    # window stage 1 would not settle on its own, not only the two most suspicious. `balanced` at 5 %
+    # with both (issue 32: the cascade must not cost recall; at 17 % without them it settled a sixth
+    # of the validation positives and ranked ETHOS 0.08 below `thorough`); `fast` is the previous
+    # balanced cut with the veto (docs/detection-log.md, A cascade that never costs recall)
+    "profiles": {"balanced": {"recall_loss": 0.03, "veto": True, "read_unsure_windows": True},
+                 "fast": {"recall_loss": 0.06, "veto": True, "read_unsure_windows": True},
+                 "thorough": {"recall_loss": 0.0}},
     # the cascade gate (fit_gate, detector.gate_scores): stage 1's estimate of the encoder's violence
     # logit, floored, less length_weight x ln(characters + 10). Measured against the previous gate
     # (stage 1's violence logit + 0.15 x its hate logit) at the balanced profile: the encoder reads
@@ -327,6 +333,51 @@ def gate_cut(gate_pos: np.ndarray, loss: float) -> float | None:
     return float(pos[int(np.floor(loss * len(pos)))])
 
 
+def cascade_profiles(gate: np.ndarray, veto: np.ndarray, val: np.ndarray, Y: np.ndarray, M: np.ndarray,
+                     p_lin: np.ndarray, p_enc: np.ndarray, read, cfg=CONFIG) -> dict:
+    """Each profile of ``cfg["profiles"]`` fitted on the validation rows ``val``: its cascade (the
+    gate's cut under which its ``recall_loss`` of the validation violence positives fall, counting
+    only those its veto lets stage 1 settle, and how it reads long posts) and its thresholds, chosen
+    on what the cascade itself scores there. ``gate``: the gate's scores; ``veto``: harm words in
+    each text (``features.harm_words``); ``Y``, ``M``: labels and their known mask; ``p_lin``,
+    ``p_enc``: stage 1's and stage 2's (every window) probabilities; ``read(cascade)``: stage 2's
+    probabilities reading the windows that cascade lets the encoder read."""
+    jv = LABELS.index("violence")
+    vpos = val & (M[:, jv] == 1) & (Y[:, jv] == 1)
+    profiles = {}
+    for name, spec in cfg["profiles"].items():
+        spec = spec if isinstance(spec, dict) else {"recall_loss": spec}
+        loss, use_veto = spec["recall_loss"], bool(spec.get("veto"))
+        settle = None
+        if loss > 0:  # the cut under which ``loss`` of all positives fall, of those the veto lets settle
+            settleable = np.sort(gate[vpos & ~veto] if use_veto else gate[vpos])
+            k = int(np.floor(loss * vpos.sum()))
+            settle = float(settleable[min(k, len(settleable) - 1)])
+        cascade = {"label": "violence", "recall_loss": loss, "length_weight": cfg["gate"]["length_weight"],
+                   "gate_below": settle, "read_windows": None if settle is None else cfg["read_windows"]}
+        if settle is not None:
+            cascade["veto"] = use_veto
+            if use_veto:
+                cascade["veto_words"] = HARM_WORDS_DIGEST
+            cascade["read_unsure_windows"] = bool(spec.get("read_unsure_windows"))
+        settled = settled_by_stage1(gate, cascade, veto=veto)
+        cascade["val_settled_frac"] = float(settled[val].mean())
+        cascade["val_pos_settled_frac"] = float(settled[vpos].mean())
+        p_stage2 = p_enc if settle is None else read(cascade)
+        thr = {}
+        for j, lab in enumerate(LABELS):
+            m = val & (M[:, j] == 1)
+            p_cas = np.where(settled[m], p_lin[m, j], p_stage2[m, j])
+            y = Y[m, j]
+            review = threshold_for_recall(p_cas, y, cfg["review_recall"])
+            # auto-action never below review (where positives dominate, 95 % precision is reached low)
+            auto = max(threshold_for_precision(p_cas, y, cfg["auto_precision"]), review)
+            thr[lab] = {"auto": auto, "review": review}
+        profiles[name] = {"cascade": cascade, "thresholds": thr}
+        log(f"  profile {name}: {json.dumps(profiles[name])}")
+    return profiles
+
+
 def fit_gate(X, z_target: np.ndarray, rows: np.ndarray, cfg=CONFIG) -> tuple[np.ndarray, float]:
     """The cascade gate's stage-1 column: ridge regression, on stage 1's hashed features ``X``, of
     the encoder's final violence logit ``z_target`` on the training ``rows`` (labels are not needed:
@@ -511,30 +562,17 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     calib["violence"]["linear"] = {"a": float(a_v[0]), "a_gate": float(a_v[1]), "c": c_v}
     cal = Calibration(calib, LABELS)
     p_lin = cal.stage1(zlin, z_gate)
-    # under a cascade cut the encoder reads only the most suspicious windows of a long post
+    # under a cascade cut the encoder reads the windows of a long post that stage 1 is unsure of
     _, win_owner, spans = enc.windows_with_spans(texts)
     assert np.array_equal(win_owner, owner)
-    keep = suspicious_windows(W, b, texts, owner, spans, cfg["read_windows"])
-    p_read = cal.stage2(window_max(head_logits(head, Xw[keep]), owner[keep], len(examples)), zlin)
-    vpos = mv & (Y[:, jv] == 1)
-    profiles = {}
-    for name, loss in cfg["profiles"].items():
-        settle = gate_cut(gate[vpos], loss)
-        cascade = {"label": "violence", "recall_loss": loss, "length_weight": cfg["gate"]["length_weight"],
-                   "gate_below": settle, "read_windows": None if settle is None else cfg["read_windows"]}
-        settled = settled_by_stage1(gate, cascade)
-        cascade["val_settled_frac"] = float(settled[val].mean())
-        thr = {}
-        for j, lab in enumerate(LABELS):
-            m = val & (M[:, j] == 1)
-            p_cas = np.where(settled[m], p_lin[m, j], (p_enc if settle is None else p_read)[m, j])
-            y = Y[m, j]
-            review = threshold_for_recall(p_cas, y, cfg["review_recall"])
-            # auto-action never below review (where positives dominate, 95 % precision is reached low)
-            auto = max(threshold_for_precision(p_cas, y, cfg["auto_precision"]), review)
-            thr[lab] = {"auto": auto, "review": review}
-        profiles[name] = {"cascade": cascade, "thresholds": thr}
-        log(f"  profile {name}: {json.dumps(profiles[name])}")
+    zw = head_logits(head, Xw)
+
+    def read(cascade: dict) -> np.ndarray:
+        keep = suspicious_windows(W, b, texts, owner, spans, cascade["read_windows"], cascade)
+        return cal.stage2(window_max(zw[keep], owner[keep], len(examples)), zlin)
+
+    veto = np.array([harm_words(t) for t in texts], dtype=bool)
+    profiles = cascade_profiles(gate, veto, val, Y, M, p_lin, p_enc, read, cfg)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out_dir / "linear.npz", W=W.astype(np.float16), b=b)
