@@ -273,8 +273,13 @@ def test_score_cache_keeps_the_most_recently_used(monkeypatch):
 def test_profiles_trade_speed_for_recall():
     fast = Detector.load(profile="fast")
     balanced = Detector.load(profile="balanced")
-    assert fast.cascade["length_weight"] == balanced.cascade["length_weight"]  # one gate, two cuts
-    assert fast.cascade["gate_below"] >= balanced.cascade["gate_below"]
+    careful = Detector.load(profile="careful")
+    assert fast.cascade["length_weight"] == balanced.cascade["length_weight"]  # one gate, three cuts
+    assert fast.cascade["gate_below"] >= balanced.cascade["gate_below"] > careful.cascade["gate_below"]
+    # the write path's default still settles everyday short posts; careful sends more on to the encoder
+    everyday = ["Anyone watching the match tonight?", "good morning everyone, coffee time"]
+    assert all(d.stage == "linear" for d in balanced.score_batch(everyday))
+    assert sum(d.stage == "linear" for d in careful.score_batch(everyday)) < len(everyday)
     texts = ["Just finished reading a great book about bridges.", "We should kill all the immigrants tonight.",
              "Anyone watching the match tonight?", "The bus was late again"]
     settled_fast = sum(d.stage == "linear" for d in fast.score_batch(texts))

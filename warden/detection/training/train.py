@@ -80,12 +80,15 @@ CONFIG = {
     # positives that stage 1 may settle ("thorough": none, every post goes through the encoder);
     # ``veto``: a post with harm words (features.harm_words) is never settled, and the share counts
     # the positives settled after it; ``read_unsure_windows``: a long post's encoder reads every
-    # window stage 1 would not settle on its own, not only the two most suspicious. `balanced` at 5 %
+    # window stage 1 would not settle on its own, not only the two most suspicious. `careful` at 3 %
     # with both (issue 32: the cascade must not cost recall; at 17 % without them it settled a sixth
-    # of the validation positives and ranked ETHOS 0.08 below `thorough`); `fast` is the previous
-    # balanced cut with the veto (docs/detection-log.md, A cascade that never costs recall)
-    "profiles": {"balanced": {"recall_loss": 0.03, "veto": True, "read_unsure_windows": True},
-                 "fast": {"recall_loss": 0.06, "veto": True, "read_unsure_windows": True},
+    # of the validation positives and ranked ETHOS 0.08 below `thorough`); `balanced` (the write
+    # path's default) is the previous balanced cut with the veto: `careful` sends everyday short posts
+    # to the encoder too, about 2.2x the CPU a post (docs/detection-log.md, A cascade that never costs
+    # recall); `fast` a looser cut with the veto
+    "profiles": {"careful": {"recall_loss": 0.03, "veto": True, "read_unsure_windows": True},
+                 "balanced": {"recall_loss": 0.06, "veto": True, "read_unsure_windows": True},
+                 "fast": {"recall_loss": 0.12, "veto": True, "read_unsure_windows": True},
                  "thorough": {"recall_loss": 0.0}},
     # the cascade gate (fit_gate, detector.gate_scores): stage 1's estimate of the encoder's violence
     # logit, floored, less length_weight x ln(characters + 10). Measured against the previous gate
