@@ -132,6 +132,7 @@ def kept_seed(keep: Path, workdir: Path, args: argparse.Namespace, readers: int)
         print(f"reusing the database seeded in {keep}")
     copy = workdir / "bench.sqlite3"
     shutil.copyfile(seeded, copy)
+    upgrade(f"sqlite:///{copy}")  # a database seeded before a later migration: brought up to date
     return f"sqlite:///{copy}", json.loads(meta.read_text())["tokens"]
 
 
