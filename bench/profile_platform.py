@@ -81,6 +81,9 @@ def main() -> None:
     tokens: list[str] = json.loads(meta.read_text())["tokens"]
     with tempfile.TemporaryDirectory(prefix="warden-profile-") as tmp:
         shutil.copyfile(args.keep / "seed.sqlite3", Path(tmp) / "bench.sqlite3")
+        from warden.store.migrate import upgrade
+
+        upgrade(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")  # seeded before a later migration: brought up to date
         os.environ.update(WARDEN_RATE_LIMIT_STATUSES="off", WARDEN_DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
                           WARDEN_DETECTION="off" if args.no_moderation else "on", WARDEN_WORKER="0")
         asyncio.run(session(args, tokens))

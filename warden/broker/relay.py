@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
-from typing import Any
 
 from nats.js import JetStreamContext
 

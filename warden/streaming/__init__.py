@@ -22,6 +22,8 @@ from warden.streaming.hub import Hub, connection_count, subscription_counts
 
 __all__ = ["Streaming", "connection_count", "subscription_counts"]
 log = logging.getLogger("warden.streaming")
+#: At most this many queued events are taken at once (when streams fall behind, under load).
+BATCH = 32
 Lifespan = Callable[[Any], AbstractAsyncContextManager[None]]
 
 
@@ -43,11 +45,13 @@ class Streaming:
     async def _work(self) -> None:
         assert self._queue is not None
         while True:
-            event = await self._queue.get()
+            events = [await self._queue.get()]
+            while not self._queue.empty() and len(events) < BATCH:  # a backlog is planned in one thread trip
+                events.append(self._queue.get_nowait())
             try:
-                await self.fanout.handle(event)
+                await self.fanout.handle_many(events)
             except Exception:  # one bad event must not stop the streams
-                log.exception("streaming: event %s (%s) failed", event.id, event.type)
+                log.exception("streaming: events %s..%s failed", events[0].id, events[-1].id)
 
     async def start(self) -> None:
         self._queue = asyncio.Queue()

@@ -79,6 +79,34 @@ class Fanout:
         self.db = db
         self.settings = settings
 
+    async def handle_many(self, events: list[StreamEvent]) -> None:
+        """Events in order. A run of new or reblogged posts is planned in one worker-thread trip (a
+        backlog, under load, would otherwise pay a thread hand-off per event); the rest one by one."""
+        run: list[tuple[int, str]] = []
+        for event in events:
+            status_id = event.subject_id if event.type == "status.reblogged" else event.payload.get("status_id")
+            if event.type in ("status.created", "status.reblogged") and status_id is not None and len(self.hub):
+                run.append((int(status_id), STATUS_EVENTS[event.type]))
+                continue
+            await self._flush(run)
+            run = []
+            try:
+                await self.handle(event)
+            except Exception:  # one bad event must not stop the others
+                log.exception("streaming: event %s (%s) failed", event.id, event.type)
+        await self._flush(run)
+
+    async def _flush(self, run: list[tuple[int, str]]) -> None:
+        if not run:
+            return
+        if len(run) == 1:
+            self._deliver(await asyncio.to_thread(self.plan_status, run[0][0], run[0][1], self._targets()))
+            return
+        targets = self._targets()
+        planned = await asyncio.to_thread(self._plan_run, run, targets)
+        for deliveries in planned:
+            self._deliver(deliveries)
+
     async def handle(self, event: StreamEvent) -> None:
         if not len(self.hub):
             return
@@ -135,79 +163,95 @@ class Fanout:
 
     def plan_status(self, status_id: int, event: str, targets: list[Target]) -> list[Delivery]:
         with self.db.read() as session:
-            status = session.get(Status, status_id)
-            if status is None:
-                return []
-            author = session.get(Account, status.account_id)
-            if author is None:
-                return []
-            original = session.get(Status, status.reblog_of_id) if status.reblog_of_id is not None else None
-            if status.reblog_of_id is not None and original is None:
-                return []
-            tags = set(status.tag_list or [])
-            followers = followers_among(session, status.account_id, {t.account_id for t in targets})
-            followers -= lists.exclusive_owners(session, status.account_id, followers)  # read on their lists
-            list_ids = {int(s.param) for t in targets for s in t.subscriptions if s.stream == "list" and s.param}
-            on_lists = {str(i) for i in lists.lists_carrying(session, sorted(list_ids), status)}
-            wanted: list[tuple[Target, list[Subscription]]] = []
-            for target in targets:
-                subs = [s for s in target.subscriptions
-                        if stream_wants(s, status, viewer_id=target.account_id, tags=tags, lists=on_lists,
-                                        follows_author=target.account_id in followers)]
-                if subs:
-                    wanted.append((target, subs))
-            allowed = may_see(session, status, author, {t.account_id for t, _ in wanted}, original=original)
-            if not allowed:
-                return []
+            return self._plan_status(session, status_id, event, targets)
 
-            rendered: dict[int | None, dict[str, Any] | None] = {}
+    def _plan_run(self, run: list[tuple[int, str]], targets: list[Target]) -> list[list[Delivery]]:
+        """A run of posts planned in one read session (one snapshot: each post committed before its event)."""
+        planned: list[list[Delivery]] = []
+        with self.db.read() as session:
+            for status_id, kind in run:
+                try:
+                    planned.append(self._plan_status(session, status_id, kind, targets))
+                except Exception:  # one bad post must not cost the others in its run
+                    log.exception("streaming: planning status %s failed", status_id)
+                    session.rollback()
+                    planned.append([])
+        return planned
 
-            def entity(viewer_id: int) -> dict[str, Any] | None:
-                key = viewer_id if viewer_id == status.account_id else None  # the author's view, or everyone's
-                if key not in rendered:
-                    found = Presenter(session, self.settings, key).statuses([status])
-                    rendered[key] = found[0] if found else None
-                return rendered[key]
+    def _plan_status(self, session: Any, status_id: int, event: str, targets: list[Target]) -> list[Delivery]:
+        status = session.get(Status, status_id)
+        if status is None:
+            return []
+        author = session.get(Account, status.account_id)
+        if author is None:
+            return []
+        original = session.get(Status, status.reblog_of_id) if status.reblog_of_id is not None else None
+        if status.reblog_of_id is not None and original is None:
+            return []
+        tags = set(status.tag_list or [])
+        followers = followers_among(session, status.account_id, {t.account_id for t in targets})
+        followers -= lists.exclusive_owners(session, status.account_id, followers)  # read on their lists
+        list_ids = {int(s.param) for t in targets for s in t.subscriptions if s.stream == "list" and s.param}
+        on_lists = {str(i) for i in lists.lists_carrying(session, sorted(list_ids), status)}
+        wanted: list[tuple[Target, list[Subscription]]] = []
+        for target in targets:
+            subs = [s for s in target.subscriptions
+                    if stream_wants(s, status, viewer_id=target.account_id, tags=tags, lists=on_lists,
+                                    follows_author=target.account_id in followers)]
+            if subs:
+                wanted.append((target, subs))
+        allowed = may_see(session, status, author, {t.account_id for t, _ in wanted}, original=original)
+        if not allowed:
+            return []
 
-            shown = Shown(account_ids=frozenset({status.account_id} | ({original.account_id} if original else set())),
-                          reblog_of_id=status.reblog_of_id)
-            # viewers' filters (platform/filters.py): their frames are their own, with `filtered`, and a
-            # `hide` match is not sent at all
-            viewer_filters = filters.active_filters(session, {t.account_id for t, _ in wanted
-                                                              if t.account_id in allowed}, None)
-            payloads: dict[int | None, str] = {}
-            frames: dict[tuple[Any, ...], Frame] = {}
-            deliveries: list[Delivery] = []
-            for target, subs in wanted:
-                if target.account_id not in allowed:
-                    continue
-                data = entity(target.account_id)
-                if data is None:
-                    continue
-                key = target.account_id if target.account_id == status.account_id else None
-                if key not in payloads:
-                    payloads[key] = orjson.dumps(data).decode()
-                for sub in subs:
-                    if sub.stream == "direct":
-                        frame = Frame(stream=sub.names, event="conversation",
-                                      payload=self._conversation(session, status, target.account_id, data))
-                    elif target.account_id in viewer_filters and FILTER_CONTEXTS.get(sub.stream):
-                        context = FILTER_CONTEXTS[sub.stream]
-                        mine = [f for f in viewer_filters[target.account_id] if context in (f.row.context or [])]
-                        if mine:
-                            kept = filters.apply_to_statuses(mine, [orjson.loads(payloads[key])], iso)
-                            if not kept:
-                                continue
-                            frame = Frame(stream=sub.names, event=event, payload=orjson.dumps(kept[0]).decode())
-                        else:
-                            frame = Frame(stream=sub.names, event=event, payload=payloads[key])
-                    else:  # one frame object per stream and viewer class, so its text is encoded once
-                        frame_key = (*sub.names, key)
-                        frame = frames.get(frame_key)  # type: ignore[assignment]
-                        if frame is None:
-                            frame = frames[frame_key] = Frame(stream=sub.names, event=event, payload=payloads[key])
-                    deliveries.append(Delivery(target.connection, frame, status.id, shown))
-            return deliveries
+        rendered: dict[int | None, dict[str, Any] | None] = {}
+
+        def entity(viewer_id: int) -> dict[str, Any] | None:
+            key = viewer_id if viewer_id == status.account_id else None  # the author's view, or everyone's
+            if key not in rendered:
+                found = Presenter(session, self.settings, key).statuses([status])
+                rendered[key] = found[0] if found else None
+            return rendered[key]
+
+        shown = Shown(account_ids=frozenset({status.account_id} | ({original.account_id} if original else set())),
+                      reblog_of_id=status.reblog_of_id)
+        # viewers' filters (platform/filters.py): their frames are their own, with `filtered`, and a
+        # `hide` match is not sent at all
+        viewer_filters = filters.active_filters(session, {t.account_id for t, _ in wanted
+                                                          if t.account_id in allowed}, None)
+        payloads: dict[int | None, str] = {}
+        frames: dict[tuple[Any, ...], Frame] = {}
+        deliveries: list[Delivery] = []
+        for target, subs in wanted:
+            if target.account_id not in allowed:
+                continue
+            data = entity(target.account_id)
+            if data is None:
+                continue
+            key = target.account_id if target.account_id == status.account_id else None
+            if key not in payloads:
+                payloads[key] = orjson.dumps(data).decode()
+            for sub in subs:
+                if sub.stream == "direct":
+                    frame = Frame(stream=sub.names, event="conversation",
+                                  payload=self._conversation(session, status, target.account_id, data))
+                elif target.account_id in viewer_filters and FILTER_CONTEXTS.get(sub.stream):
+                    context = FILTER_CONTEXTS[sub.stream]
+                    mine = [f for f in viewer_filters[target.account_id] if context in (f.row.context or [])]
+                    if mine:
+                        kept = filters.apply_to_statuses(mine, [orjson.loads(payloads[key])], iso)
+                        if not kept:
+                            continue
+                        frame = Frame(stream=sub.names, event=event, payload=orjson.dumps(kept[0]).decode())
+                    else:
+                        frame = Frame(stream=sub.names, event=event, payload=payloads[key])
+                else:  # one frame object per stream and viewer class, so its text is encoded once
+                    frame_key = (*sub.names, key)
+                    frame = frames.get(frame_key)  # type: ignore[assignment]
+                    if frame is None:
+                        frame = frames[frame_key] = Frame(stream=sub.names, event=event, payload=payloads[key])
+                deliveries.append(Delivery(target.connection, frame, status.id, shown))
+        return deliveries
 
     def _conversation(self, session: Any, status: Status, viewer_id: int, last_status: dict[str, Any]) -> str:
         """Mastodon's Conversation entity for a direct post: the viewer's conversation row, which the
