@@ -61,8 +61,9 @@ class RelayShim(threading.Thread):
             await nc.close()
 
 
-@pytest.fixture(scope="module")
-def nodes(tmp_data_dir: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
+def two_nodes(tmp_data_dir: Path, *, relay: bool) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two API nodes on one PostgreSQL database and one broker namespace; with `relay`, the shim relays
+    the outbox (without it, only the nodes' live copies carry events: warden/broker/live.py)."""
     url, drop = make_database("postgresql", tmp_data_dir)
     namespace = f"test{secrets.token_hex(4)}"
     servers, lives = [], []
@@ -73,16 +74,23 @@ def nodes(tmp_data_dir: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
         srv, thread, db = start_server(settings, worker=False)
         servers.append((srv, thread, db))
         lives.append(LiveServer(url=settings.base_url, settings=settings, db=db, backend="postgresql"))
-    shim = RelayShim(lives[0].db, namespace)
-    shim.start()
+    shim = RelayShim(lives[0].db, namespace) if relay else None
+    if shim is not None:
+        shim.start()
     yield lives[0], lives[1]
-    shim.stopping.set()
-    shim.join(timeout=10)
+    if shim is not None:
+        shim.stopping.set()
+        shim.join(timeout=10)
     for srv, thread, db in servers:
         srv.should_exit = True
         thread.join(timeout=10)
         db.dispose()
     drop()  # type: ignore[operator]
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_data_dir: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
+    yield from two_nodes(tmp_data_dir, relay=True)
 
 
 def test_a_post_through_node_a_reaches_a_stream_on_node_b_once(nodes: tuple[LiveServer, LiveServer]) -> None:
@@ -101,23 +109,7 @@ def test_a_post_through_node_a_reaches_a_stream_on_node_b_once(nodes: tuple[Live
 
 @pytest.fixture(scope="module")
 def nodes_without_relay(tmp_data_dir: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
-    """Two nodes on one broker with no relay at all: only the live path (warden/broker/live.py) carries events."""
-    url, drop = make_database("postgresql", tmp_data_dir)
-    namespace = f"test{secrets.token_hex(4)}"
-    servers, lives = [], []
-    for _ in range(2):
-        port = _free_port()
-        settings = Settings(database_url=url, base_url=f"http://127.0.0.1:{port}", detection_enabled=False,
-                            broker_url=BROKER_URL, broker_namespace=namespace)
-        srv, thread, db = start_server(settings, worker=False)
-        servers.append((srv, thread, db))
-        lives.append(LiveServer(url=settings.base_url, settings=settings, db=db, backend="postgresql"))
-    yield lives[0], lives[1]
-    for srv, thread, db in servers:
-        srv.should_exit = True
-        thread.join(timeout=10)
-        db.dispose()
-    drop()  # type: ignore[operator]
+    yield from two_nodes(tmp_data_dir, relay=False)
 
 
 def test_a_node_publishes_what_it_commits_to_the_other_nodes_streams(
