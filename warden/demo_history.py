@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warden import demo_text as T
-from warden.cases import appeals, audit, cases, notices
+from warden.cases import appeals, audit, cases, copies, notices
 from warden.cases.runtime import Moderation
 from warden.cases.worker import Consumer, ModerationHandlers, ModerationWorker, OutboxSource
 from warden.config import Settings
@@ -40,7 +40,7 @@ from warden.platform.auth import hash_password
 from warden.store.clock import simulated
 from warden.store.db import Database
 from warden.store.models import Account, Status
-from warden.store.moderation_models import AuditEntry, ModerationCase, Partner
+from warden.store.moderation_models import AuditEntry, CaseSignal, ModerationCase, Partner
 
 DAYS = 30
 SEED = 2026
@@ -203,6 +203,9 @@ class History:
         self.drain()
         with self.db.write() as session:
             case_id = session.scalar(select(ModerationCase.id).where(ModerationCase.open_key == f"status:{status_id}"))
+            if case_id is None:  # a copy of a removed post is held in the case of that removal's copies
+                case_id = session.scalar(select(CaseSignal.case_id).where(
+                    CaseSignal.source_type == "detector", CaseSignal.source_ref == f"{copies.SIGNAL_PREFIX}{status_id}"))
             if case_id is None:
                 return
             moderator = self.account(session, staff)
@@ -398,7 +401,8 @@ def _incidents(h: History) -> None:
            h.post(k, a, t, reply_to=f"today-{r}" if r is not None else None))
     for reporter, index, category, comment in T.TODAY_REPORTS:
         at(0, 0.5, lambda r=reporter, k=f"today-{index}", c=category, m=comment: h.report(r, k, c, m))
-    # An appeal still open: a removal the author contests.
+    # An appeal still open: a removal the author contests. The post copies one removed from dave, so the
+    # gate holds it as a copy, in the case of that removal's copies (cases/copies.py).
     at(2, 10, lambda: h.post("brigade-held", "pitchfork_06", T.THREATS[1]))
     at(2, 7, lambda: h.decide("brigade-held", "mod", "remove", label="violence",
                               explanation="A threat to a person's safety (rule 1)."))
