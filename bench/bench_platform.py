@@ -277,6 +277,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--post-clients", type=int, default=4)
     parser.add_argument("--read-clients", type=int, default=8)
+    parser.add_argument("--what", choices=["both", "reads", "posts"], default="both", help="which phases to run")
     parser.add_argument("--workers", type=int, default=1, help="server processes (warden serve --workers)")
     parser.add_argument("--no-moderation", action="store_true",
                         help="serve with the allow-all gate (WARDEN_DETECTION=off): no detector, no policy")
@@ -302,10 +303,12 @@ def main() -> None:
             proc, base = start_server(url, args.workers, moderation=moderation)
             try:
                 asyncio.run(drive(base, tokens, 2, 2, read_home))  # warm up
-                result = measured(proc.pid, base, tokens, args.read_clients, args.seconds, read_home)
-                report(f"home timeline reads ({args.read_clients} clients)", *result)
-                result = measured(proc.pid, base, tokens, args.post_clients, args.seconds, create_post)
-                report(f"create posts ({args.post_clients} clients)", *result)
+                if args.what in ("both", "reads"):
+                    result = measured(proc.pid, base, tokens, args.read_clients, args.seconds, read_home)
+                    report(f"home timeline reads ({args.read_clients} clients)", *result)
+                if args.what in ("both", "posts"):
+                    result = measured(proc.pid, base, tokens, args.post_clients, args.seconds, create_post)
+                    report(f"create posts ({args.post_clients} clients)", *result)
             finally:
                 proc.terminate()
                 try:

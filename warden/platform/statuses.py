@@ -24,7 +24,7 @@ from warden.observability.metrics import OUTBOX_EVENTS
 from warden.platform import accounts, content, conversations, notifications, polls, status_extras
 from warden.platform.ids import parse_id
 from warden.platform.moderator_floor import impose, moderator_floor
-from warden.policy.gate import Draft, DraftImage, ModerationGate, Verdict, moderate
+from warden.policy.gate import Assessed, Draft, DraftImage, ModerationGate, Verdict, assess, moderate
 from warden.policy.model import STRICTNESS
 from warden.store.db import insert_if_absent
 from warden.store.models import (
@@ -173,7 +173,7 @@ def _render(session: Session, settings: Settings, text: str) -> tuple[content.Re
 _TAG_ID = select(Tag.id).where(Tag.name == bindparam("name"))
 _COUNT_NEW_STATUS = (update(Account).where(Account.id == bindparam("author_id"))
                      .values(statuses_count=Account.statuses_count + 1, last_status_at=bindparam("now"))
-                     .returning(Account.statuses_count))
+                     .returning(Account.statuses_count, Account.suspended_at))
 
 
 def _tag_id(session: Session, name: str) -> int:
@@ -198,11 +198,55 @@ def emit(session: Session, type: str, subject_id: int | None, payload: dict[str,
     OUTBOX_EVENTS.labels(type).inc()
 
 
+@dataclass
+class Prepared:
+    """What a new post needs read before it is written (`prepare`): checked, rendered, and assessed by the
+    gate. The API prepares a post in a read session, so its write transaction (on SQLite: the one write
+    lock) holds only the writes."""
+
+    draft: Draft
+    parent: Status | None
+    media_ids: list[str]
+    #: the attachments, as the preparing session loaded them
+    media: list[Any]
+    rendered: content.Rendered
+    targets: dict[str, Account]
+    #: the post's tags by name, with their ids where the tag exists already
+    tags: dict[str, int | None]
+    assessed: Assessed | None
+
+
+def prepare(session: Session, settings: Settings, author: Account, *, text: str, spoiler_text: str = "",
+            visibility: str = "public", in_reply_to_id: int | str | None = None, language: str | None = None,
+            gate: ModerationGate | None = None, media_ids: list[str] | None = None,
+            poll: polls.PollSpec | None = None) -> Prepared:
+    """The reads of `create`, in any session (no writes): validate the draft, find what it replies to and
+    mentions, render it, and let the gate assess it."""
+    text, spoiler_text, visibility = text or "", spoiler_text or "", visibility or "public"
+    # the attachments are checked (own, unattached, at most four) before the gate spends anything
+    media = media_service.claimable(session, author.id, media_ids or [])
+    _validate(settings, author, text, spoiler_text, visibility, language, has_media=bool(media))
+    parent: Status | None = None
+    if in_reply_to_id not in (None, ""):
+        parent = session.get(Status, parse_id(in_reply_to_id))
+        if parent is None or not can_see(session, author.id, parent):
+            raise NotFound("The status you are replying to does not exist or is not visible")
+    draft = Draft(account_id=author.id, text=polls.scored_text(text, poll and poll.options),
+                  spoiler_text=spoiler_text, visibility=visibility, in_reply_to_id=parent.id if parent else None,
+                  language=language, images=_draft_images(media))
+    rendered, targets = _render(session, settings, text)
+    tags = {name: session.scalar(_TAG_ID, {"name": name}) for name in dict.fromkeys(rendered.tags[:20])}
+    return Prepared(draft=draft, parent=parent, media_ids=list(media_ids or []), media=media, rendered=rendered,
+                    targets=targets, tags=tags, assessed=assess(session, draft, gate))
+
+
 def create(session: Session, settings: Settings, author: Account, *, text: str, spoiler_text: str = "",
            visibility: str = "public", sensitive: bool = False, in_reply_to_id: int | str | None = None,
            language: str | None = None, idempotency_key: str | None = None,
            gate: ModerationGate | None = None, media_ids: list[str] | None = None,
-           poll: polls.PollSpec | None = None) -> PostResult:
+           poll: polls.PollSpec | None = None, prepared: Prepared | None = None) -> PostResult:
+    """Write a new post in `session`'s transaction. `prepared`: its `prepare()` with these same fields,
+    done earlier in a read session (`author` may then be the account as that session loaded it)."""
     text = text or ""
     spoiler_text = spoiler_text or ""
     visibility = visibility or "public"
@@ -215,28 +259,23 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
             if status is not None:
                 return PostResult(status=status, verdict=Verdict(action="allow", decision_id=status.decision_id),
                                   replayed=True)
-    # the attachments are checked (own, unattached, at most four) before the gate spends anything
-    media = media_service.claimable(session, author.id, media_ids or [])
-    _validate(settings, author, text, spoiler_text, visibility, language, has_media=bool(media))
+    if prepared is None:
+        prepared = prepare(session, settings, author, text=text, spoiler_text=spoiler_text, visibility=visibility,
+                           in_reply_to_id=in_reply_to_id, language=language, gate=gate, media_ids=media_ids,
+                           poll=poll)
+        media = prepared.media
+    else:  # claimed again in this transaction: a concurrent post may have taken an attachment since
+        media = media_service.claimable(session, author.id, prepared.media_ids) if prepared.media_ids else []
+    parent, rendered, targets = prepared.parent, prepared.rendered, prepared.targets
 
-    parent: Status | None = None
-    if in_reply_to_id not in (None, ""):
-        parent = session.get(Status, parse_id(in_reply_to_id))
-        if parent is None or not can_see(session, author.id, parent):
-            raise NotFound("The status you are replying to does not exist or is not visible")
-
-    verdict = moderate(session, Draft(account_id=author.id, text=polls.scored_text(text, poll and poll.options),
-                                      spoiler_text=spoiler_text, visibility=visibility,
-                                      in_reply_to_id=parent.id if parent else None, language=language,
-                                      images=_draft_images(media)), gate)
+    verdict = moderate(session, prepared.draft, gate, prepared.assessed)
     if verdict.action == "block":
         emit(session, "status.blocked", None, {"account_id": author.id, "decision_id": verdict.decision_id,
                                                "label": verdict.label})
         return PostResult(status=None, verdict=verdict)
 
-    rendered, targets = _render(session, settings, text)
     # before the post is pending, so these reads flush nothing
-    tag_ids = [_tag_id(session, name) for name in dict.fromkeys(rendered.tags[:20])]
+    tag_ids = [tag_id if tag_id is not None else _tag_id(session, name) for name, tag_id in prepared.tags.items()]
     now = utcnow()
     status = Status(
         account_id=author.id, text=text, content_html=rendered.html, spoiler_text=spoiler_text,
@@ -252,7 +291,9 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
     media_service.attach(session, status, media, new=True)
 
     # Counters first: an UPDATE flushes whatever is pending, so nothing is pending yet.
-    count = session.execute(_COUNT_NEW_STATUS, {"author_id": author.id, "now": now}).scalar_one()
+    count, suspended_at = session.execute(_COUNT_NEW_STATUS, {"author_id": author.id, "now": now}).one()
+    if suspended_at is not None:  # suspended since the post was prepared: nothing of it is kept
+        raise Forbidden("Your account is suspended and cannot post")
     _set_committed(author, statuses_count=count, last_status_at=now)
     if parent is not None:
         session.execute(update(Status).where(Status.id == parent.id).values(replies_count=Status.replies_count + 1))

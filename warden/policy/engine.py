@@ -247,6 +247,20 @@ class PolicyStore:
 # --- the write-path gate ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Assessment:
+    """What `PolicyGate.assess` found about a draft, for `PolicyGate.record` to write."""
+
+    active: Any
+    shadow: Any
+    text: str
+    detection: Any
+    result: Evaluation
+    unscored: bool
+    findings: Any = None
+    copy: Any = None
+
+
 class PolicyGate:
     """Scores a draft, evaluates the active policy and records every non-allow verdict as a decision
     (with its statement of reasons and audit entry) in the post's own transaction. A policy in shadow
@@ -287,8 +301,13 @@ class PolicyGate:
         return found if found is not None else self.detector.score(text)
 
     def moderate(self, session: Session, draft: Draft) -> Verdict:
-        from warden.cases import decisions
+        return self.record(session, draft, self.assess(session, draft))
 
+    def assess(self, session: Session, draft: Draft) -> Assessment:
+        """What the gate reads about a draft, and nothing it writes: scores, the policy's verdict, image
+        findings, a copy of a removed post, a limited author. The API runs it in a read session before
+        the post's write transaction opens (on SQLite every write holds one lock); `record` then
+        writes what it decided in that transaction."""
         active, shadow = self.store.get(session)
         text = draft_text(draft.text, draft.spoiler_text)
         detection = self._detect(text)
@@ -318,6 +337,15 @@ class PolicyGate:
             if author is not None and author.silenced_at is not None:  # a limited account posts limited
                 result = replace(result, action="limit", reason="the account is limited by a moderator",
                                  review=result.case_call())
+        return Assessment(active=active, shadow=shadow, text=text, detection=detection, result=result,
+                          unscored=unscored, findings=findings, copy=copy)
+
+    def record(self, session: Session, draft: Draft, assessed: Assessment) -> Verdict:
+        """Write what `assess` decided (a decision with its statement of reasons, unless the post is
+        allowed; a shadow policy's differing verdict) in the post's transaction; the post's verdict."""
+        from warden.cases import decisions
+
+        active, result, findings, copy = assessed.active, assessed.result, assessed.findings, assessed.copy
         GATE_VERDICTS.labels(result.action, result.label or "none").inc()
         decision_id = None
         if result.action != "allow":
@@ -331,8 +359,9 @@ class PolicyGate:
 
                 hashlist.add_images(session, decision_id=decision.id, media_ids=findings.to_list, status_id=None,
                                     label=result.label)
-        if shadow is not None and not unscored:  # nothing to compare until the post is scored
-            would = evaluate(shadow, text, detection, thresholds)
+        shadow = assessed.shadow
+        if shadow is not None and not assessed.unscored:  # nothing to compare until the post is scored
+            would = evaluate(shadow, assessed.text, assessed.detection, getattr(self.detector, "thresholds", None))
             if would.action != result.action:
                 decisions.record_gate(session, self.settings, shadow, draft, would, shadow=True)
         if result.action == "review":

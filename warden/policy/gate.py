@@ -1,14 +1,17 @@
 """The moderation gate: the one call every new or edited post passes before it becomes visible.
 
 `moderate()` runs inside the write transaction that stores the post, so the post, its moderation
-state and its outbox event are committed together or not at all. The platform knows only the
+state and its outbox event are committed together or not at all. A gate may split its work in two:
+`assess()` (reads only: scores, policy, copies) in a read session before the write transaction, and
+`record()` (the decision it writes) inside it, so that on SQLite, where every write holds one lock,
+the lock is held for the writes alone. The platform knows only the
 `Verdict` contract; what decides it (detector, rules, policy) plugs in behind `ModerationGate`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -66,5 +69,25 @@ class AllowAll:
         return Verdict()
 
 
-def moderate(session: Session, draft: Draft, gate: ModerationGate | None = None) -> Verdict:
-    return (gate or AllowAll()).moderate(session, draft)
+@dataclass(frozen=True)
+class Assessed:
+    """A gate's `assess()` of one draft, done ahead of the draft's write transaction."""
+
+    draft: Draft
+    value: Any
+
+
+def assess(session: Session, draft: Draft, gate: ModerationGate | None = None) -> Assessed | None:
+    """The gate's reads for `draft` (None for a gate that does not split its work)."""
+    split = getattr(gate, "assess", None)
+    return Assessed(draft, split(session, draft)) if split is not None and hasattr(gate, "record") else None
+
+
+def moderate(session: Session, draft: Draft, gate: ModerationGate | None = None,
+             assessed: Assessed | None = None) -> Verdict:
+    """The verdict on `draft`, written in `session`'s transaction; with `assessed` (an `assess()` of this
+    same draft), only what the gate records."""
+    gate = gate or AllowAll()
+    if assessed is not None and assessed.draft == draft:
+        return gate.record(session, draft, assessed.value)  # type: ignore[attr-defined]
+    return gate.moderate(session, draft)

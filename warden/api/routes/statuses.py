@@ -40,11 +40,15 @@ def _post_fields(params: Params) -> dict[str, Any]:
             "media_ids": params.list("media_ids") if "media_ids" in params else None}
 
 
-def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, Any]) -> tuple[PostResult, dict[str, Any] | None]:
+def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, Any],
+                prepare: Any = None) -> tuple[PostResult, dict[str, Any] | None]:
     # Called through `offload`, even on SQLite: the detector releases the GIL, and a write waiting for
-    # the write lock (held by the moderation worker, say) must not stall the event loop. Scoring comes
-    # before the write transaction so the lock is not held while the detector runs, and the checks that
-    # need neither come before scoring, so a post that is refused anyway costs the detector nothing.
+    # the write lock (held by the moderation worker, say) must not stall the event loop. On SQLite every
+    # write holds one lock, so it is held for the writes alone: the checks that need nothing come first
+    # (a post refused anyway costs the detector nothing), then scoring, then `prepare(session, author)`
+    # (the reads: what the post replies to and mentions, the gate's policy and copy checks) in a read
+    # session, then `action(session, author, prepared)` in the write transaction, and the new post is
+    # rendered for the answer after its commit.
     statuses.check_draft(svc.settings, fields["text"], fields["spoiler_text"], fields["language"])
     poll = fields.get("poll")
     svc.gate.prescore(polls.scored_text(fields["text"], poll and poll.options), fields["spoiler_text"])
@@ -53,17 +57,23 @@ def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, An
             texts = images.texts_of(session, viewer.account_id, fields["media_ids"])
         for text in texts:
             svc.gate.prescore(text)
+    author, prepared = None, None
+    if prepare is not None:
+        with svc.db.read() as session:
+            author = viewer.account_in(session)
+            prepared = prepare(session, author)
     for attempt in (1, 2):
         try:
             with svc.db.write() as session:
-                author = viewer.account_in(session)
-                result: PostResult = action(session, author)
+                if author is None:
+                    author = viewer.account_in(session)
+                result: PostResult = action(session, author, prepared)
                 if result.status is None:
                     return result, None
-                presenter = Presenter(session, svc.settings, author.id)
-                if result.created:
-                    return result, presenter.new_status(result.status, author)
-                return result, presenter.statuses([result.status])[0]
+                if not result.created:
+                    return result, Presenter(session, svc.settings, author.id).statuses([result.status])[0]
+            with svc.db.read() as session:  # a new post renders without queries (but for a poll's)
+                return result, Presenter(session, svc.settings, author.id).new_status(result.status, author)
         except statuses.DuplicateRequest:
             if attempt == 2:
                 raise
@@ -81,12 +91,19 @@ async def create_status(request: Request, viewer: Viewer = Depends(require("writ
     key = request.headers.get("idempotency-key")
     quota = limiter(request).hit("statuses", str(viewer.account_id))
 
-    def action(session: Any, author: Account) -> PostResult:
-        return statuses.create(session, svc.settings, author, visibility=params.str("visibility", "public") or "public",
-                               in_reply_to_id=params.str("in_reply_to_id"), idempotency_key=key, gate=svc.gate,
-                               **fields)
+    visibility, in_reply_to = params.str("visibility", "public") or "public", params.str("in_reply_to_id")
 
-    result, data = await offload(_write_post, svc, viewer, action, fields)
+    def prepare(session: Any, author: Account) -> statuses.Prepared:
+        return statuses.prepare(session, svc.settings, author, text=fields["text"],
+                                spoiler_text=fields["spoiler_text"], visibility=visibility,
+                                in_reply_to_id=in_reply_to, language=fields["language"], gate=svc.gate,
+                                media_ids=fields["media_ids"], poll=fields["poll"])
+
+    def action(session: Any, author: Account, prepared: statuses.Prepared | None) -> PostResult:
+        return statuses.create(session, svc.settings, author, visibility=visibility, in_reply_to_id=in_reply_to,
+                               idempotency_key=key, gate=svc.gate, prepared=prepared, **fields)
+
+    result, data = await offload(_write_post, svc, viewer, action, fields, prepare)
     if data is None:
         return _blocked(result)
     return with_quota(JSON(data), quota)
@@ -121,7 +138,7 @@ async def edit_status(request: Request, status_id: str, viewer: Viewer = Depends
     svc = services(request)
     fields = _post_fields(params)
 
-    def action(session: Any, author: Account) -> PostResult:
+    def action(session: Any, author: Account, _prepared: None) -> PostResult:
         return statuses.edit(session, svc.settings, author, status_id, gate=svc.gate, **fields)
 
     result, data = await offload(_write_post, svc, viewer, action, fields)
