@@ -127,3 +127,41 @@ def test_one_embedded_worker_consumes_and_another_takes_over(db: Database) -> No
     threading.Event().wait(0.5)
     assert polls[1] > 0  # and takes it over once the first has gone
     workers[1].stop()
+
+
+def test_a_consumer_of_some_types_passes_the_others_over_without_a_trace(db: Database) -> None:
+    """The Web Push consumer wants `notification.created` alone: the other events cost it no transaction
+    and no `processed_events` row, yet its position moves past them, and a wanted event that failed
+    comes back on the next poll (found among the late ones by its type)."""
+    from sqlalchemy import func
+
+    from warden.cases.worker import Consumer, OutboxSource
+    from warden.store.moderation_models import ProcessedEvent
+
+    with db.write() as session:
+        for kind in ("status.created", "notification.created", "status.deleted", "notification.created"):
+            session.add(OutboxEvent(type=kind, subject_id=None, payload={}))
+    with db.read() as session:
+        ids = list(session.scalars(select(OutboxEvent.id).order_by(OutboxEvent.id)))
+    seen: set[int] = set()  # (a handler call inside a chunk that failed is made again, alone)
+    fail = {ids[3]}
+
+    def handler(_session: object, event: object) -> None:
+        if event.id in fail:  # type: ignore[attr-defined]
+            raise RuntimeError("not yet")
+        seen.add(event.id)  # type: ignore[attr-defined]
+
+    consumer = Consumer("types-test", db, OutboxSource(db), handler, retry_base=0.0,
+                        types=frozenset({"notification.created"}))
+    consumer.poll()
+    assert seen == {ids[1]}
+    assert consumer.position() == ids[2]  # past the unwanted ones, up to the failed one
+    fail.clear()
+    consumer.poll()
+    assert seen == {ids[1], ids[3]}
+    assert consumer.position() == ids[3]
+    with db.read() as session:
+        rows = set(session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.consumer == "types-test")))
+        assert rows == {ids[1], ids[3]}
+        assert session.scalar(select(func.count()).select_from(ProcessedEvent)
+                              .where(ProcessedEvent.consumer == "types-test")) == 2

@@ -79,7 +79,8 @@ class EventSource(Protocol):
 
     def fetch(self, after: int, limit: int) -> list[Event]: ...
 
-    def pending(self, consumer: str, after: int, upto: int, limit: int) -> list[Event]: ...
+    def pending(self, consumer: str, after: int, upto: int, limit: int,
+                types: frozenset[str] | None = None) -> list[Event]: ...
 
     def ids(self, after: int, upto: int) -> list[int]: ...
 
@@ -100,13 +101,15 @@ class OutboxSource:
                                    .order_by(OutboxEvent.id).limit(limit))
             return [_event(r) for r in rows]
 
-    def pending(self, consumer: str, after: int, upto: int, limit: int) -> list[Event]:
+    def pending(self, consumer: str, after: int, upto: int, limit: int,
+                types: frozenset[str] | None = None) -> list[Event]:
         handled = select(ProcessedEvent.event_id).where(ProcessedEvent.consumer == consumer,
                                                         ProcessedEvent.event_id == OutboxEvent.id)
+        query = select(OutboxEvent).where(OutboxEvent.id > after, OutboxEvent.id <= upto, ~handled.exists())
+        if types is not None:
+            query = query.where(OutboxEvent.type.in_(sorted(types)))
         with self.db.read() as session:
-            rows = session.scalars(select(OutboxEvent).where(OutboxEvent.id > after, OutboxEvent.id <= upto,
-                                                             ~handled.exists())
-                                   .order_by(OutboxEvent.id).limit(limit))
+            rows = session.scalars(query.order_by(OutboxEvent.id).limit(limit))
             return [_event(r) for r in rows]
 
     def ids(self, after: int, upto: int) -> list[int]:
@@ -135,11 +138,15 @@ Handler = Callable[[Session, Event], None]
 
 
 class Consumer:
-    """Reads events from `source` and hands each to `handler(session, event)` inside a write transaction."""
+    """Reads events from `source` and hands each to `handler(session, event)` inside a write transaction.
+    `types`: the event types the handler acts on; the others are passed over without a transaction or a
+    `processed_events` row (the Web Push consumer wants one type of the dozens)."""
 
     def __init__(self, name: str, db: Database, source: EventSource, handler: Handler, *, batch: int = 500,
-                 chunk: int = 100, budget: float = 0.05, retry_base: float = 0.2) -> None:
+                 chunk: int = 100, budget: float = 0.05, retry_base: float = 0.2,
+                 types: frozenset[str] | None = None) -> None:
         self.name = name
+        self.types = types
         self.retry_base = retry_base
         self.chunk = chunk
         self.budget = budget
@@ -230,16 +237,19 @@ class Consumer:
         """Handle what is new (and what was skipped or failed before); returns how many events were handled."""
         position = self.position()
         high = max(self._high, position)
-        late = self.source.pending(self.name, position, high, self.batch) if high > position else []
+        late = self.source.pending(self.name, position, high, self.batch, self.types) if high > position else []
         fresh = self.source.fetch(high, self.batch)
         if not late and not fresh:
             self._advance(position, high)
             return 0
-        with self.db.read() as session:
-            done = set(session.scalars(select(ProcessedEvent.event_id).where(
-                ProcessedEvent.consumer == self.name, ProcessedEvent.event_id.in_([e.id for e in fresh]))))
+        wanted = [e for e in fresh if self.types is None or e.type in self.types]
+        done: set[int] = set()
+        if wanted:
+            with self.db.read() as session:
+                done = set(session.scalars(select(ProcessedEvent.event_id).where(
+                    ProcessedEvent.consumer == self.name, ProcessedEvent.event_id.in_([e.id for e in wanted]))))
         now = time.monotonic()
-        pending = [e for e in late + fresh if e.id not in done and self._retry_at.get(e.id, 0) <= now]
+        pending = [e for e in late + wanted if e.id not in done and self._retry_at.get(e.id, 0) <= now]
         handled = sum(self._deliver_alone(e, done) for e in pending if e.id in self._attempts)  # retries: alone
         pending = [e for e in pending if e.id not in self._attempts and e.id not in done]
         index = 0
@@ -255,7 +265,11 @@ class Consumer:
             WORKER_EVENTS.labels(self.name, "handled").inc(handled)
         if fresh:
             self._high = max(high, fresh[-1].id)
-        self._advance(position, self._high)
+        if high == position and not late and fresh and fresh[-1].id - position == len(fresh) \
+                and not any(e.id in self._attempts for e in fresh):
+            self.save_position(fresh[-1].id)  # every id after the position, and every one done: no gap to check
+        else:
+            self._advance(position, self._high)
         return handled
 
     def _advance(self, position: int, high: int) -> None:
@@ -263,7 +277,7 @@ class Consumer:
         that never committed); stop at the first unhandled event or young gap."""
         if high <= position:
             return
-        unhandled = self.source.pending(self.name, position, high, 1)
+        unhandled = self.source.pending(self.name, position, high, 1, self.types)
         upto = unhandled[0].id - 1 if unhandled else high
         new = contiguous_upto(position, self.source.ids(position, upto), self._gaps)
         if new != position:

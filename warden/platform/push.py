@@ -315,7 +315,7 @@ in `warden worker --roles push` with a broker; one process of a database pushes 
         self.base_url = base_url
         self.sender = Sender(db, subject=f"{base_url}/about" if base_url.startswith("https://") else
                              "mailto:push@warden.invalid")
-        self.consumer = Consumer(self.NAME, db, source, self._handle)
+        self.consumer = Consumer(self.NAME, db, source, self._handle, types=frozenset({"notification.created"}))
         self.idle = idle
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
