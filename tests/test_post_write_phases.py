@@ -78,9 +78,11 @@ def test_the_gate_assesses_outside_the_write_transaction_and_records_inside_it(
     halves = [half for half, _, _ in gate.seen]
     assert halves == ["assess", "record"], gate.seen
     (_, assess_session, assess_locked), (_, record_session, record_locked) = gate.seen
-    assert assess_session != record_session
-    if server.backend == "sqlite":
+    if server.backend == "sqlite":  # writers queue on one lock: the reads are done before it is taken
+        assert assess_session != record_session
         assert not assess_locked and record_locked
+    else:  # PostgreSQL: one transaction (a second session cost more than it saved)
+        assert assess_session == record_session
 
 
 def test_an_edit_still_passes_the_whole_gate(split: tuple[LiveServer, SplitGate]) -> None:

@@ -32,7 +32,7 @@ class Streaming:
         self.settings = settings
         self.hub = Hub()
         self.fanout = Fanout(self.hub, db, settings)
-        self.feed: OutboxTail | BrokerFeed = feed_for(settings, db)
+        self.feed: OutboxTail | BrokerFeed = feed_for(settings, db, listening=lambda: len(self.hub) > 0)
         self._recent = Recent()
         self._queue: asyncio.Queue[StreamEvent] | None = None
         self._worker: asyncio.Task[None] | None = None

@@ -48,7 +48,8 @@ def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, An
     # (a post refused anyway costs the detector nothing), then scoring, then `prepare(session, author)`
     # (the reads: what the post replies to and mentions, the gate's policy and copy checks) in a read
     # session, then `action(session, author, prepared)` in the write transaction, and the new post is
-    # rendered for the answer after its commit.
+    # rendered for the answer after its commit. On PostgreSQL, where writers do not queue on one lock,
+    # `action` prepares in its own transaction (a second session cost more than it saved).
     statuses.check_draft(svc.settings, fields["text"], fields["spoiler_text"], fields["language"])
     poll = fields.get("poll")
     svc.gate.prescore(polls.scored_text(fields["text"], poll and poll.options), fields["spoiler_text"])
@@ -58,7 +59,7 @@ def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, An
         for text in texts:
             svc.gate.prescore(text)
     author, prepared = None, None
-    if prepare is not None:
+    if prepare is not None and svc.db.is_sqlite:  # on PostgreSQL writers do not queue: one session is cheaper
         with svc.db.read() as session:
             author = viewer.account_in(session)
             prepared = prepare(session, author)
