@@ -3,6 +3,7 @@ tools work against Warden. Staff only: the token needs the admin scope and the a
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,6 +22,7 @@ from warden.platform.ids import as_id
 from warden.store.models import Account, InstanceRule, Report, Status
 from warden.store.moderation_models import ReportState
 
+log = logging.getLogger("warden.admin")
 router = APIRouter(tags=["admin"])
 
 
@@ -208,7 +210,7 @@ async def erase_account(request: Request, account_id: str,
     says what goes and what stays). Answers the account as the admin API shows it."""
     svc = services(request)
 
-    def work() -> dict[str, Any]:
+    def work() -> tuple[dict[str, Any], tuple[str, ...]]:
         with svc.db.write() as session:
             me = session.get(Account, staff.account_id)
             if me is None:
@@ -216,9 +218,16 @@ async def erase_account(request: Request, account_id: str,
             done = erasure.erase_account(session, account_id, me)
             account = session.get(Account, done.account_id)
             assert account is not None
-            return admin_account(Presenter(session, svc.settings, me.id), account)
+            return admin_account(Presenter(session, svc.settings, me.id), account), done.files
 
-    return JSON(await run(work))
+    data, files = await run(work)
+    storage = svc.extras.get("media_storage")
+    for key in files if storage is not None else ():  # after the commit: a crash between leaves files no row reaches
+        try:
+            await run(storage.delete, key)
+        except Exception:  # already gone, or the storage away: the row is gone, so nobody reaches the file
+            log.warning("erasure: could not delete media file %s", key)
+    return JSON(data)
 
 
 @router.post("/api/v1/admin/accounts/{account_id}/unsuspend", summary="Lift a suspension (Mastodon admin API)")
