@@ -22,6 +22,7 @@ from warden.cases.worker import Event
 from warden.store.db import Database
 from warden.store.models import OutboxEvent, utcnow
 from warden.streaming.fanout import HANDLED
+from warden.streaming.handoff import call_on_loop
 
 log = logging.getLogger("warden.broker.live")
 
@@ -57,17 +58,8 @@ class LivePublisher:
         messages = [(names.live_subject(self.namespace, row.type), events.encode(Event(
             id=row.id, type=row.type, subject_id=row.subject_id, payload=dict(row.payload or {}),
             created_at=row.created_at or utcnow()))) for row in rows if row.type in HANDLED]
-        if not messages:
-            return
-        try:
-            if loop.is_closed():
-                return
-            if _on_loop(loop):
-                self._send(nc, messages)
-            else:
-                loop.call_soon_threadsafe(self._send, nc, messages)
-        except RuntimeError:  # the loop stopped meanwhile: the relay's copy will come
-            pass
+        if messages:  # a copy lost when the loop stopped meanwhile comes through the relay
+            call_on_loop(loop, self._send, nc, messages)
 
     def _send(self, nc: Any, messages: list[tuple[str, bytes]]) -> None:
         if nc.is_closed:
@@ -82,9 +74,3 @@ class LivePublisher:
         except Exception as exc:  # a lost live copy costs only latency: the relay's copy follows
             log.debug("live publish on %s failed: %s", subject, exc)
 
-
-def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
-    try:
-        return asyncio.get_running_loop() is loop
-    except RuntimeError:
-        return False

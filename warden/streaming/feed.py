@@ -32,6 +32,7 @@ from warden.config import Settings
 from warden.store.db import Database
 from warden.store.models import OutboxEvent
 from warden.streaming.fanout import HANDLED, StreamEvent
+from warden.streaming.handoff import call_on_loop
 
 log = logging.getLogger("warden.streaming")
 POLL_SECONDS = 0.05
@@ -193,11 +194,7 @@ def committed_to(sink: Sink, loop: asyncio.AbstractEventLoop,
             return
         events = [StreamEvent(id=r.id, type=r.type, subject_id=r.subject_id, payload=dict(r.payload or {}))
                   for r in rows if r.type in HANDLED]
-        if not events or loop.is_closed():
-            return
-        try:
-            loop.call_soon_threadsafe(deliver, events)
-        except RuntimeError:  # the loop closed meanwhile: nothing is listening any more
-            pass
+        if events:
+            call_on_loop(loop, deliver, events)
 
     return committed
