@@ -404,3 +404,28 @@ def test_the_ground_decides_the_label() -> None:
     assert moderators.label_of("remove", None) is None
     assert moderators.label_of("no_violation", None) == {"violence": 0, "hate": None, "harassment": None}
     assert moderators.label_of("limit", "violence") is None
+
+
+def test_the_held_out_check_scores_the_sets_as_the_detector_does() -> None:
+    """The real scorer of `warden train --with-decisions` (the fakes above stand in for it elsewhere), on a
+    few rows with the shipped model: each evaluation set's labels and the model's own profile's scores,
+    the same scores as the detector gives one post at a time. (It once crashed after a whole training
+    run: it still unpacked the components as a tuple.)"""
+    from warden.detection.detector import DEFAULT_MODEL_DIR, Detector
+    from warden.detection.training.datasets import Example
+
+    rows = [Example("we will hunt them down and shoot every one of them", "ghc", "heldout", {"violence": 1}),
+            Example("lovely weather for the garden today", "ghc", "heldout", {"violence": 0}),
+            Example("burn their houses and kill their children", "ethos", "test", {"violence": 1, "hate": 1}),
+            Example("I disagree with this policy, write to your representative", "ethos", "test",
+                    {"violence": 0, "hate": 0}),
+            Example("not an evaluation row", "gab", "train", {"violence": 1})]
+    score = heldout_check.eval_set_scorer(None, use_cache=False, log=lambda m: None, examples=rows)
+    sets = score(DEFAULT_MODEL_DIR)
+    assert set(sets) == {"violence: ghc/heldout", "violence: ethos/test", "hate: ethos/test"}
+    detector = Detector.load()
+    for name, texts in (("violence: ghc/heldout", rows[:2]), ("violence: ethos/test", rows[2:4])):
+        y, p = sets[name]
+        assert list(y) == [1, 0] and p[0] > p[1]
+        alone = [detector.score(e.text).scores["violence"] for e in texts]
+        assert np.allclose(p, alone, atol=0.02), (name, p, alone)

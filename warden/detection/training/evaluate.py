@@ -256,6 +256,12 @@ class Components:
         return settled, np.where(settled[:, None], self.p_lin, self.read_probabilities(cascade))
 
 
+def profile_scores(det, comp: Components) -> tuple[np.ndarray, np.ndarray]:
+    """(settled by stage 1, probabilities) as the model scores under its own profile: what `warden eval`
+    reports and the held-out check of `warden train --with-decisions` compares."""
+    return comp.cascade(det.cascade if det.use_cascade else None)
+
+
 def component_scores(det, norm: list[str], use_cache: bool = True, log=print) -> Components:
     """By the same math as run time, for every normalised text: stage 1's probabilities; stage 2's
     (stacked) reading every window, as ``thorough`` does; the window logits that the profiles with a
@@ -372,7 +378,7 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
 
     comp = component_scores(det, norm, use_cache, log)
     p_lin, p_enc = comp.p_lin, comp.p_enc
-    settled, p_cas = comp.cascade(det.cascade if det.use_cascade else None)
+    settled, p_cas = profile_scores(det, comp)
 
     # baselines, trained in this run on the same training rows
     split = np.array([e.split for e in examples])

@@ -84,14 +84,16 @@ def format_checks(checks: list[SetCheck]) -> str:
     return "\n".join(lines)
 
 
-def eval_set_scorer(data_dir: Path | None, use_cache: bool = True,
-                    log: Callable[[str], None] = print) -> Callable[[Path], SetScores]:
-    """A function scoring every evaluation set with the model in a folder (the rows are read once)."""
+def eval_set_scorer(data_dir: Path | None, use_cache: bool = True, log: Callable[[str], None] = print,
+                    examples: list | None = None) -> Callable[[Path], SetScores]:
+    """A function scoring every evaluation set with the model in a folder (the rows are read once;
+    `examples`: these rows instead of the data folder's)."""
     from . import datasets as ds
     from ..normalize import normalize_text
     from .evaluate import EVAL_SETS
 
-    examples = ds.load_all(data_dir, include_eval=True)
+    if examples is None:
+        examples = ds.load_all(data_dir, include_eval=True)
     wanted = {pair for sets in EVAL_SETS.values() for pair in sets}
     rows = [e for e in examples if (e.source, e.split) in wanted]
     norm = [normalize_text(e.text) for e in rows]
@@ -99,14 +101,12 @@ def eval_set_scorer(data_dir: Path | None, use_cache: bool = True,
     split = np.array([e.split for e in rows])
 
     def score(model_dir: Path) -> SetScores:
-        from ..detector import Detector, settled_by_stage1
-        from .evaluate import component_scores
+        from ..detector import Detector
+        from .evaluate import component_scores, profile_scores
 
         det = Detector.load(model_dir)
         log(f"scoring {len(rows)} evaluation rows with {det.version}")
-        p_lin, p_enc, p_read, gate = component_scores(det, norm, use_cache, log)
-        settled = settled_by_stage1(gate, det.cascade)
-        p_cas = np.where(settled[:, None], p_lin, p_enc if det.reads_every_window else p_read)
+        _settled, p_cas = profile_scores(det, component_scores(det, norm, use_cache, log))
         out: SetScores = {}
         for j, lab in enumerate(det.labels):
             y_all = np.array([np.nan if e.labels.get(lab) is None else e.labels[lab] for e in rows])
