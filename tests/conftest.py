@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,20 @@ def start_server(settings: Settings, *, wrap: Callable[[Any], Any] | None = None
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
     return server, thread, db
+
+
+@contextmanager
+def server_with_gate(database_url: str, backend: str, gate: Any) -> Iterator[LiveServer]:
+    """Another live server on this backend's database whose moderation gate is `gate` (no worker)."""
+    port = _free_port()
+    settings = Settings(database_url=database_url, base_url=f"http://127.0.0.1:{port}", detection_enabled=False)
+    srv, thread, db = start_server(settings, gate=gate, worker=False)
+    try:
+        yield LiveServer(url=settings.base_url, settings=settings, db=db, backend=backend)
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        db.dispose()
 
 
 @pytest.fixture(scope="session")

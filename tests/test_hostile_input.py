@@ -19,10 +19,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import _free_port, start_server
+from tests.conftest import _free_port, server_with_gate
 from tests.helpers import LiveServer, User
 from warden.cases.notices import create_partner
-from warden.config import Settings
 from warden.policy.gate import Draft, Verdict
 from warden.store.models import IdempotencyKey, Status
 
@@ -143,13 +142,8 @@ class CountingGate:
 def gated(database_url: str, backend: str) -> Iterator[tuple[LiveServer, CountingGate]]:
     """A second server on this backend's database whose gate counts what it scores."""
     gate = CountingGate()
-    port = _free_port()
-    settings = Settings(database_url=database_url, base_url=f"http://127.0.0.1:{port}", detection_enabled=False)
-    srv, thread, db = start_server(settings, gate=gate, worker=False)
-    yield LiveServer(url=settings.base_url, settings=settings, db=db, backend=backend), gate
-    srv.should_exit = True
-    thread.join(timeout=10)
-    db.dispose()
+    with server_with_gate(database_url, backend, gate) as live:
+        yield live, gate
 
 
 def test_an_over_long_post_or_edit_never_reaches_the_detector(gated: tuple[LiveServer, CountingGate]) -> None:

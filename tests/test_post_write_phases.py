@@ -16,9 +16,8 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tests.conftest import _free_port, start_server
+from tests.conftest import server_with_gate
 from tests.helpers import LiveServer
-from warden.config import Settings
 from warden.errors import Forbidden
 from warden.platform import statuses
 from warden.policy.gate import Draft, Verdict
@@ -57,14 +56,9 @@ class SplitGate:
 @pytest.fixture(scope="module")
 def split(database_url: str, backend: str) -> Iterator[tuple[LiveServer, SplitGate]]:
     gate = SplitGate()
-    port = _free_port()
-    settings = Settings(database_url=database_url, base_url=f"http://127.0.0.1:{port}", detection_enabled=False)
-    srv, thread, db = start_server(settings, gate=gate, worker=False)
-    gate.db = db
-    yield LiveServer(url=settings.base_url, settings=settings, db=db, backend=backend), gate
-    srv.should_exit = True
-    thread.join(timeout=10)
-    db.dispose()
+    with server_with_gate(database_url, backend, gate) as live:
+        gate.db = live.db
+        yield live, gate
 
 
 def test_the_gate_assesses_outside_the_write_transaction_and_records_inside_it(
