@@ -66,15 +66,15 @@ def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, An
     for attempt in (1, 2):
         try:
             with svc.db.write() as session:
-                if author is None:
-                    author = viewer.account_in(session)
-                result: PostResult = action(session, author, prepared)
+                # loaded again on a retry: the rollback of the first attempt expired the one it loaded
+                writer = author if author is not None else viewer.account_in(session)
+                result: PostResult = action(session, writer, prepared)
                 if result.status is None:
                     return result, None
                 if not result.created:
-                    return result, Presenter(session, svc.settings, author.id).statuses([result.status])[0]
+                    return result, Presenter(session, svc.settings, writer.id).statuses([result.status])[0]
             with svc.db.read() as session:  # a new post renders without queries (but for a poll's)
-                return result, Presenter(session, svc.settings, author.id).new_status(result.status, author)
+                return result, Presenter(session, svc.settings, writer.id).new_status(result.status, writer)
         except statuses.DuplicateRequest:
             if attempt == 2:
                 raise
