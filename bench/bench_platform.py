@@ -177,11 +177,11 @@ def process_cpu(pid: int) -> float:
 
 
 def measured(server_pid: int, base: str, tokens: list[str], concurrency: int, seconds: float,
-             make_request) -> tuple[list[float], float, int, float, float]:  # type: ignore[no-untyped-def]
+             make_request, connections: int = 1) -> tuple[list[float], float, int, float, float]:  # type: ignore[no-untyped-def]
     """`drive`, plus the CPU seconds the server and this load generator used meanwhile: on a machine with
     few cores the CPU per request, not the latency, is what decides the throughput."""
     server_before, own_before = process_cpu(server_pid), time.process_time()
-    lat, elapsed, errors = asyncio.run(drive(base, tokens, concurrency, seconds, make_request))
+    lat, elapsed, errors = asyncio.run(drive(base, tokens, concurrency, seconds, make_request, connections))
     return lat, elapsed, errors, process_cpu(server_pid) - server_before, time.process_time() - own_before
 
 
@@ -234,7 +234,13 @@ class Connection:
         return status, payload
 
 
-async def drive(base: str, tokens: list[str], concurrency: int, seconds: float, make_request) -> tuple[list[float], float, int]:  # type: ignore[no-untyped-def]
+async def drive(base: str, tokens: list[str], concurrency: int, seconds: float, make_request,  # type: ignore[no-untyped-def]
+                connections: int = 1) -> tuple[list[float], float, int]:
+    """`concurrency` closed-loop clients for `seconds`. Each sends its requests over `connections`
+    keep-alive connections in turn: with `warden serve --workers N` the kernel hashes each connection to
+    one process, so with one connection a client the split (3-1 of 4, say) decides the throughput as
+    much as the code does; with several, each client's requests spread over the processes, as many
+    users' would."""
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -243,9 +249,11 @@ async def drive(base: str, tokens: list[str], concurrency: int, seconds: float, 
     async def worker(n: int) -> None:
         nonlocal errors
         rng = random.Random(n)
-        conn = Connection(host, int(port))
+        conns = [Connection(host, int(port)) for _ in range(connections)]
+        turn = 0
         while time.perf_counter() < deadline:
             token = tokens[rng.randrange(len(tokens))]
+            conn, turn = conns[turn % len(conns)], turn + 1
             started = time.perf_counter()
             status, _ = await make_request(conn, token, rng)
             if status == 200:
@@ -278,6 +286,9 @@ def main() -> None:
     parser.add_argument("--post-clients", type=int, default=4)
     parser.add_argument("--read-clients", type=int, default=8)
     parser.add_argument("--what", choices=["both", "reads", "posts"], default="both", help="which phases to run")
+    parser.add_argument("--connections", type=int, default=1, metavar="K",
+                        help="keep-alive connections each client cycles through (spreads a client's requests over "
+                             "the --workers processes; default 1)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (warden serve --workers)")
     parser.add_argument("--no-moderation", action="store_true",
                         help="serve with the allow-all gate (WARDEN_DETECTION=off): no detector, no policy")
@@ -304,10 +315,12 @@ def main() -> None:
             try:
                 asyncio.run(drive(base, tokens, 2, 2, read_home))  # warm up
                 if args.what in ("both", "reads"):
-                    result = measured(proc.pid, base, tokens, args.read_clients, args.seconds, read_home)
+                    result = measured(proc.pid, base, tokens, args.read_clients, args.seconds, read_home,
+                                      args.connections)
                     report(f"home timeline reads ({args.read_clients} clients)", *result)
                 if args.what in ("both", "posts"):
-                    result = measured(proc.pid, base, tokens, args.post_clients, args.seconds, create_post)
+                    result = measured(proc.pid, base, tokens, args.post_clients, args.seconds, create_post,
+                                      args.connections)
                     report(f"create posts ({args.post_clients} clients)", *result)
             finally:
                 proc.terminate()
