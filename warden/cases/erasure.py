@@ -109,10 +109,11 @@ def erase_account(session: Session, account_id: Any, staff: Account) -> Erasure:
     appeals = 0
     for appeal in session.scalars(select(Appeal).where(Appeal.account_id == account.id)):
         appeal.text, appeals = "", appeals + 1
-    report_ids = set()
+    report_ids, reported = set(), set()
     for report in session.scalars(select(Report).where(Report.account_id == account.id)):
         report.comment = ""
         report_ids.add(report.id)
+        reported.add(report.target_account_id)
     replies = set(session.scalars(select(Status.id).where(Status.in_reply_to_account_id == account.id,
                                                            Status.account_id != account.id)))
 
@@ -130,8 +131,10 @@ def erase_account(session: Session, account_id: Any, staff: Account) -> Erasure:
         if content:
             case.evidence = {**case.evidence, "content": redacted(content, own=case.account_id == account.id, at=at)}
             cases += 1
-    if report_ids:  # the comments its reports left in the cases they opened (cases.open_or_join's signals)
-        for case in session.scalars(select(ModerationCase).where(ModerationCase.evidence.is_not(None))):
+    # the comments its reports left in the cases they opened (cases.open_or_join's signals): cases of the
+    # accounts it reported
+    if reported:
+        for case in session.scalars(select(ModerationCase).where(ModerationCase.account_id.in_(sorted(reported)))):
             signals = (case.evidence or {}).get("signals") or []
             if any(s.get("reporter_id") == account.id and s.get("comment") for s in signals):
                 case.evidence = {**case.evidence, "signals": [
