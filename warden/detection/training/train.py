@@ -327,13 +327,14 @@ def threshold_for_recall(p: np.ndarray, y: np.ndarray, target: float) -> float:
     return float(pos[max(0, k)])
 
 
-def gate_cut(gate_pos: np.ndarray, loss: float) -> float | None:
+def gate_cut(gate_pos: np.ndarray, loss: float, vetoed: np.ndarray | None = None) -> float | None:
     """Gate value under which ``loss`` of the validation violence positives fall (``None`` for
-    no loss: nothing is settled)."""
+    no loss: nothing is settled). ``vetoed``: which of them the veto keeps from stage 1 whatever
+    their gate score; the cut then lets ``loss`` of all the positives fall among the others."""
     if loss <= 0:
         return None
-    pos = np.sort(gate_pos)
-    return float(pos[int(np.floor(loss * len(pos)))])
+    pos = np.sort(gate_pos if vetoed is None else gate_pos[~vetoed])
+    return float(pos[min(int(np.floor(loss * len(gate_pos))), len(pos) - 1)])
 
 
 def cascade_profiles(gate: np.ndarray, veto: np.ndarray, val: np.ndarray, Y: np.ndarray, M: np.ndarray,
@@ -351,11 +352,7 @@ def cascade_profiles(gate: np.ndarray, veto: np.ndarray, val: np.ndarray, Y: np.
     for name, spec in cfg["profiles"].items():
         spec = spec if isinstance(spec, dict) else {"recall_loss": spec}
         loss, use_veto = spec["recall_loss"], bool(spec.get("veto"))
-        settle = None
-        if loss > 0:  # the cut under which ``loss`` of all positives fall, of those the veto lets settle
-            settleable = np.sort(gate[vpos & ~veto] if use_veto else gate[vpos])
-            k = int(np.floor(loss * vpos.sum()))
-            settle = float(settleable[min(k, len(settleable) - 1)])
+        settle = gate_cut(gate[vpos], loss, veto[vpos] if use_veto else None)
         cascade = {"label": "violence", "recall_loss": loss, "length_weight": cfg["gate"]["length_weight"],
                    "gate_below": settle, "read_windows": None if settle is None else cfg["read_windows"]}
         if settle is not None:
