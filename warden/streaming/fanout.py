@@ -99,11 +99,7 @@ class Fanout:
     async def _flush(self, run: list[tuple[int, str]]) -> None:
         if not run:
             return
-        if len(run) == 1:
-            self._deliver(await asyncio.to_thread(self.plan_status, run[0][0], run[0][1], self._targets()))
-            return
-        targets = self._targets()
-        planned = await asyncio.to_thread(self._plan_run, run, targets)
+        planned = await asyncio.to_thread(self._plan_run, run, self._targets())
         for deliveries in planned:
             self._deliver(deliveries)
 
