@@ -4,6 +4,7 @@ identically at training and run time.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from functools import lru_cache
@@ -98,7 +99,7 @@ _HARM = (r"rifles?|pistols?|handguns?|shotguns?|firearms?|ammo|ammunition|moloto
 _HARM_RE = re.compile(r"\b(?:" + by_first_letter(_ACT) + "|" + by_first_letter(_HARM) + r")\b")
 #: names the veto's word list: a profile cut with the veto records it (meta.json), so that the model's
 #: version digest covers the list, and a detector refuses a profile cut with another one
-HARM_WORDS_DIGEST = __import__("hashlib").sha1(_HARM_RE.pattern.encode()).hexdigest()[:12]
+HARM_WORDS_DIGEST = hashlib.sha1(_HARM_RE.pattern.encode()).hexdigest()[:12]
 
 
 def harm_words(text: str) -> bool:
