@@ -74,6 +74,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30, help="how many functions to list")
     parser.add_argument("--sort", choices=["cumulative", "tottime"], default="cumulative", help="how to order them")
     parser.add_argument("--no-moderation", action="store_true", help="the allow-all gate (WARDEN_DETECTION=off)")
+    parser.add_argument("--save", type=Path, metavar="PREFIX",
+                        help="also write each profile to PREFIX-<kind>.prof (for pstats or snakeviz)")
     args = parser.parse_args()
     meta = args.keep / "seed.json"
     if not meta.exists():
@@ -105,6 +107,11 @@ async def session(args: argparse.Namespace, tokens: list[str]) -> None:
     n = args.requests
     print(f"moderation {'off' if args.no_moderation else 'on'}; {n} requests of each kind, one at a time")
 
+    def show(profile: cProfile.Profile, kind: str) -> None:
+        if args.save:
+            profile.dump_stats(f"{args.save}-{kind}.prof")
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+
     async def run_profiled(label: str, requests: list[tuple[str, str, str, bytes]]) -> None:
         for method, path, token, body in requests[:20]:  # warm caches (token, accounts, statements)
             await call(app, method, path, token, body)
@@ -119,7 +126,7 @@ async def session(args: argparse.Namespace, tokens: list[str]) -> None:
         cpu = time.process_time() - cpu
         print(f"\n== {label}: {cpu / len(requests) * 1000:.2f} ms CPU each ({len(requests)} requests, "
               f"{cpu:.2f} s CPU, profiler on) ==")
-        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+        show(profile, "home" if "home" in label else "post")
 
     if args.what in ("home", "all"):
         await run_profiled("GET /api/v1/timelines/home",
@@ -144,7 +151,7 @@ async def session(args: argparse.Namespace, tokens: list[str]) -> None:
         cpu = time.process_time() - cpu
         print(f"\n== moderation worker: {cpu / max(handled, 1) * 1000:.2f} ms CPU per event ({handled} events "
               f"handled, profiler on) ==")
-        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+        show(profile, "worker")
 
 
 if __name__ == "__main__":

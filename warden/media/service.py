@@ -198,7 +198,9 @@ def attach(session: Session, status: Status, media: list[MediaAttachment], *, ne
     for position, item in enumerate(media):
         item.status_id = status.id
         item.position = position
-    status.media_list = [list_entry(m) for m in media] or None
+    entries = [list_entry(m) for m in media] or None
+    if status.media_list != entries:  # the same value set again would still mark the post for an UPDATE
+        status.media_list = entries
 
 
 def list_entry(media: MediaAttachment) -> dict[str, Any]:
