@@ -22,7 +22,7 @@ from warden.cases.worker import Consumer, OutboxSource
 from warden.config import Settings
 from warden.observability import multiprocess
 from warden.observability.outbox import outbox_figures
-from warden.platform.statuses import emit
+from warden.store.outbox import emit
 from warden.store.migrate import upgrade
 from warden.store.models import OutboxEvent
 from warden.store.moderation_models import ConsumerPosition, ProcessedEvent

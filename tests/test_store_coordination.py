@@ -21,6 +21,7 @@ from warden.policy.engine import PolicyStore
 from warden.store.db import Database
 from warden.store.leader import LeaderLock
 from warden.store.models import OutboxEvent
+from warden.store.outbox import emit
 
 
 @pytest.fixture()
@@ -57,6 +58,40 @@ def test_on_commit_sees_committed_rows_only(db: Database) -> None:
     with db.write() as session:
         session.add(OutboxEvent(type="test.after-remove", subject_id=6, payload={}))
     assert len(seen) == 2
+
+
+def test_on_commit_sees_emitted_events_that_committed(db: Database) -> None:
+    """`outbox.emit` writes through the connection, not as ORM objects: the hook still sees exactly
+    the events that committed, savepoints included."""
+    seen: list[list[str]] = []
+    remove = db.on_commit(OutboxEvent, lambda rows: seen.append([r.type for r in rows]))
+    try:
+        with db.write() as session:
+            emit(session, "test.emitted", 1, {"n": 1})
+            session.add(OutboxEvent(type="test.added", subject_id=2, payload={}))
+        assert sorted(seen[0]) == ["test.added", "test.emitted"]
+        with pytest.raises(RuntimeError), db.write() as session:
+            emit(session, "test.rolled-back", 3, {})
+            raise RuntimeError("roll back")
+        assert len(seen) == 1
+        with db.write() as session:
+            emit(session, "test.before", 4, {})
+            with session.begin_nested():  # released: its event commits with the rest
+                emit(session, "test.released", 5, {})
+            savepoint = session.begin_nested()
+            emit(session, "test.savepoint", 6, {})
+            inner = session.begin_nested()
+            emit(session, "test.inner", 7, {})
+            inner.commit()
+            savepoint.rollback()  # takes the inner savepoint's event with it
+            emit(session, "test.after", 8, {})
+        assert seen[1] == ["test.before", "test.released", "test.after"]
+        with db.read() as session:
+            stored = session.scalars(select(OutboxEvent.type).where(OutboxEvent.type.like("test.%"))
+                                     .order_by(OutboxEvent.id)).all()
+        assert stored == ["test.emitted", "test.added", "test.before", "test.released", "test.after"]
+    finally:
+        remove()
 
 
 def test_sqlite_writers_in_other_processes_wait_on_the_write_lock(tmp_path: Path) -> None:

@@ -77,6 +77,8 @@ class TokenCache:
 
 @event.listens_for(Session, "after_commit")
 def _drop_changed_logins(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: wait for the outer commit
+        return
     changed = session.info.pop(LOGIN_CHANGED, None)
     if changed:
         for cache in list(_CACHES):

@@ -20,7 +20,7 @@ from warden.errors import NotFound, ValidationFailed
 from warden.platform import notifications
 from warden.platform import console_sessions
 from warden.platform.auth import login_changed
-from warden.platform.statuses import emit
+from warden.store.outbox import emit
 from warden.policy.engine import CompiledPolicy, Evaluation
 from warden.policy.gate import Draft
 from warden.store.models import Account, Status, utcnow

@@ -27,7 +27,7 @@ from warden.config import Settings
 from warden.errors import Conflict, NotFound, ValidationFailed
 from warden.platform.auth import digest
 from warden.platform.ids import as_id, parse_id
-from warden.platform.statuses import emit
+from warden.store.outbox import emit
 from warden.store.models import Account, Status, utcnow
 from warden.store.moderation_models import ModerationDecision, Notice, Partner
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from warden.errors import NotFound
 from warden.platform import notification_requests
 from warden.platform.pagination import paginate
-from warden.store.models import Account, Block, Mute, Notification, OutboxEvent, utcnow
+from warden.store.models import Account, Block, Mute, Notification, utcnow
+from warden.store.outbox import emit
 
 TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
          "admin.sign_up", "admin.report", "moderation_warning")
@@ -46,8 +47,7 @@ def notify(session: Session, *, account_id: int, from_account_id: int, type: str
     if row.filtered:  # kept apart in a notification request: no stream, no push until accepted
         notification_requests.hold(session, row)
         return row
-    session.add(OutboxEvent(type="notification.created", subject_id=row.id,
-                            payload={"notification_id": row.id, "account_id": account_id}))
+    emit(session, "notification.created", row.id, {"notification_id": row.id, "account_id": account_id})
     return row
 
 

@@ -20,7 +20,8 @@ from warden.errors import NotFound, ValidationFailed
 from warden.platform import notifications
 from warden.platform.ids import parse_id
 from warden.store.client2_models import Poll, PollVote
-from warden.store.models import Notification, OutboxEvent, Status, utcnow
+from warden.store.models import Notification, Status, utcnow
+from warden.store.outbox import emit
 
 MAX_OPTIONS = 4
 MAX_OPTION_CHARS = 50
@@ -212,8 +213,7 @@ def _announce_end(session: Session, poll: Poll) -> None:
                        status_id=poll.status_id)
     session.add(row)
     session.flush()
-    session.add(OutboxEvent(type="notification.created", subject_id=row.id,
-                            payload={"notification_id": row.id, "account_id": poll.account_id}))
+    emit(session, "notification.created", row.id, {"notification_id": row.id, "account_id": poll.account_id})
 
 
 def finish_if_due(session: Session, poll: Poll) -> None:

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 from warden.errors import NotFound, ValidationFailed
 from warden.platform import accounts
 from warden.platform.ids import parse_id
-from warden.platform.statuses import can_see, emit
+from warden.platform.statuses import can_see
 from warden.store.models import Account, InstanceRule, Report, Status
+from warden.store.outbox import emit
 
 CATEGORIES = ("spam", "legal", "violation", "other")
 

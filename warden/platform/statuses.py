@@ -20,7 +20,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from warden.config import Settings
 from warden.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from warden.media import service as media_service
-from warden.observability.metrics import OUTBOX_EVENTS
 from warden.platform import accounts, content, conversations, notifications, polls, status_extras
 from warden.platform.ids import parse_id
 from warden.platform.moderator_floor import impose, moderator_floor
@@ -33,12 +32,12 @@ from warden.store.models import (
     Follow,
     IdempotencyKey,
     Mention,
-    OutboxEvent,
     Status,
     StatusTag,
     Tag,
     utcnow,
 )
+from warden.store.outbox import emit
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 
@@ -193,12 +192,6 @@ def _tag_id(session: Session, name: str) -> int:
 def _attach_tags(session: Session, status_id: int, names: list[str]) -> None:
     for name in names[:20]:
         session.add(StatusTag(status_id=status_id, tag_id=_tag_id(session, name)))
-
-
-def emit(session: Session, type: str, subject_id: int | None, payload: dict[str, Any]) -> None:
-    """Append an event to the outbox, in the caller's transaction."""
-    session.add(OutboxEvent(type=type, subject_id=subject_id, payload=payload))
-    OUTBOX_EVENTS.labels(type).inc()
 
 
 @dataclass

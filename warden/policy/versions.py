@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from warden.cases import audit
 from warden.errors import Conflict
-from warden.platform.statuses import emit
+from warden.store.outbox import emit
 from warden.policy.engine import CompiledPolicy, DetectorLike, draft_text, evaluate
 from warden.policy.model import digest, parse_policy
 from warden.store.models import Status, utcnow

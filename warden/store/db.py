@@ -25,6 +25,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from warden.store import outbox
+from warden.store.models import OutboxEvent
+
 
 def _sqlite_engine(url: str, *, write: bool) -> Engine:
     parsed = make_url(url)
@@ -79,8 +82,8 @@ class Database:
 
     def on_commit(self, model: type, callback: Callable[[list[Any]], None]) -> Callable[[], None]:
         """Call `callback(rows)` right after each write transaction that added `model` rows commits, in the
-        thread that committed, with those rows (flushed: ids set). Rows added in a savepoint that was
-        rolled back are left out. The callback must be quick and must not raise. Returns a function
+        thread that committed, with those rows (flushed: ids set; for `OutboxEvent`, the events
+        `outbox.emit` wrote too). Rows added in a savepoint that was rolled back are left out. The callback must be quick and must not raise. Returns a function
         that stops the calls."""
         key = f"warden.added.{model.__name__}.{id(callback)}"
 
@@ -90,7 +93,11 @@ class Database:
                 session.info.setdefault(key, []).extend(added)
 
         def committed(session: Session) -> None:
+            if session.in_nested_transaction():  # a savepoint released: the outer transaction has not committed
+                return
             rows = [obj for obj in session.info.pop(key, ()) if inspect(obj).persistent]
+            if model is OutboxEvent:  # written by `outbox.emit`, not as ORM objects
+                rows.extend(outbox.emitted(session))
             if rows:
                 callback(rows)
 
