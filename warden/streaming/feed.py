@@ -113,8 +113,13 @@ class OutboxTail:
             await asyncio.sleep(self.poll_seconds)
 
     def poll(self) -> list[StreamEvent]:
-        """The events committed since the last poll (late ones included), in id order per kind."""
+        """The events committed since the last poll (late ones included), in id order per kind. With no
+        stream open it only moves past what was committed (a stream opened later starts there)."""
         assert self.high is not None
+        if not self.listening():  # no stream open here: keep up with the newest id, read nothing else
+            self.high = max(self.high, self._newest())
+            self.gaps.clear()
+            return []
         columns = (OutboxEvent.id, OutboxEvent.type, OutboxEvent.subject_id, OutboxEvent.payload)
         now = time.monotonic()
         with self.db.read() as session:
