@@ -74,6 +74,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30, help="how many functions to list")
     parser.add_argument("--sort", choices=["cumulative", "tottime"], default="cumulative", help="how to order them")
     parser.add_argument("--no-moderation", action="store_true", help="the allow-all gate (WARDEN_DETECTION=off)")
+    parser.add_argument("--no-profiler", action="store_true",
+                        help="time the requests without cProfile (its overhead is not the same for every function); "
+                             "for instruction counts run this under valgrind --tool=callgrind, once with --requests 0")
     parser.add_argument("--save", type=Path, metavar="PREFIX",
                         help="also write each profile to PREFIX-<kind>.prof (for pstats or snakeviz)")
     args = parser.parse_args()
@@ -107,15 +110,24 @@ async def session(args: argparse.Namespace, tokens: list[str]) -> None:
     n = args.requests
     print(f"moderation {'off' if args.no_moderation else 'on'}; {n} requests of each kind, one at a time")
 
-    def show(profile: cProfile.Profile, kind: str) -> None:
+    class Unprofiled:
+        def enable(self) -> None: ...
+        def disable(self) -> None: ...
+
+    def profiler() -> Any:
+        return Unprofiled() if args.no_profiler else cProfile.Profile()
+
+    def show(profile: Any, kind: str) -> None:
+        if args.no_profiler:
+            return
         if args.save:
             profile.dump_stats(f"{args.save}-{kind}.prof")
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
 
     async def run_profiled(label: str, requests: list[tuple[str, str, str, bytes]]) -> None:
-        for method, path, token, body in requests[:20]:  # warm caches (token, accounts, statements)
+        for method, path, token, body in requests[:20] if requests else []:  # warm caches (token, accounts, statements)
             await call(app, method, path, token, body)
-        profile = cProfile.Profile()
+        profile = profiler()
         cpu = time.process_time()
         profile.enable()
         for method, path, token, body in requests:
@@ -125,7 +137,7 @@ async def session(args: argparse.Namespace, tokens: list[str]) -> None:
         profile.disable()
         cpu = time.process_time() - cpu
         print(f"\n== {label}: {cpu / len(requests) * 1000:.2f} ms CPU each ({len(requests)} requests, "
-              f"{cpu:.2f} s CPU, profiler on) ==")
+              f"{cpu:.2f} s CPU, profiler {'off' if args.no_profiler else 'on'}) ==")
         show(profile, "home" if "home" in label else "post")
 
     if args.what in ("home", "all"):
@@ -138,7 +150,7 @@ async def session(args: argparse.Namespace, tokens: list[str]) -> None:
         services = app.state.services
         engine = services.extras["moderation"]
         worker = ModerationWorker(services.db, services.settings, engine.store, engine.detector)
-        profile = cProfile.Profile()
+        profile = profiler()
         cpu = time.process_time()
         profile.enable()
         handled = 0
@@ -150,7 +162,7 @@ async def session(args: argparse.Namespace, tokens: list[str]) -> None:
         profile.disable()
         cpu = time.process_time() - cpu
         print(f"\n== moderation worker: {cpu / max(handled, 1) * 1000:.2f} ms CPU per event ({handled} events "
-              f"handled, profiler on) ==")
+              f"handled, profiler {'off' if args.no_profiler else 'on'}) ==")
         show(profile, "worker")
 
 

@@ -25,7 +25,7 @@ from warden.platform.ids import parse_id
 from warden.platform.moderator_floor import impose, moderator_floor
 from warden.policy.gate import Assessed, Draft, DraftImage, ModerationGate, Verdict, assess, moderate
 from warden.policy.model import STRICTNESS
-from warden.store.db import insert_if_absent
+from warden.store.db import insert_if_absent, insert_now
 from warden.store.models import (
     Account,
     Favourite,
@@ -283,8 +283,7 @@ def create(session: Session, settings: Settings, author: Account, *, text: str, 
         tag_list=rendered.tags[:20], media_list=[media_service.list_entry(m) for m in media] or None,
     )
     _apply_verdict(status, verdict)
-    session.add(status)
-    session.flush()  # the post's id; everything else goes in one more flush at the end
+    insert_now(session, status)  # written now, its id known, without a flush
     media_service.attach(session, status, media, new=True)
 
     # The counters and the tags through the connection: Core statements, without the ORM's bulk UPDATE
