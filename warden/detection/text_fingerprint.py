@@ -111,7 +111,7 @@ def _band_keys(values: np.ndarray) -> tuple[int, ...]:
             key ^= key >> np.uint64(31)
             key = key * _MIX[2]
             key ^= key >> np.uint64(29)
-    return tuple(int(k) for k in key.view(np.int64))
+    return tuple(key.view(np.int64).tolist())
 
 
 def fingerprint(text: str, *, normalised: str | None = None) -> Fingerprint | None:

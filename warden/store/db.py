@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -185,8 +186,14 @@ def insert_now(session: Session, obj: Any) -> None:
     mapper = state.mapper
     values = {prop.columns[0].key: state.dict[prop.key] for prop in mapper.column_attrs if prop.key in state.dict}
     table = mapper.local_table
-    row = session.connection().execute(insert(table).returning(*table.c), values).one()._mapping
+    row = session.connection().execute(_insert_returning(table), values).one()._mapping
     for prop in mapper.column_attrs:
         set_committed_value(obj, prop.key, row[prop.columns[0]])
     make_transient_to_detached(obj)
     session.add(obj)
+
+
+@lru_cache(maxsize=None)
+def _insert_returning(table: Any) -> Any:
+    """One statement per table: built once, its cache key is not worked out again for every row."""
+    return insert(table).returning(*table.c)
