@@ -186,6 +186,26 @@ def test_notice_batch_limits_and_openapi(mod_server: LiveServer) -> None:
         assert all(op.get("summary") for op in paths[path].values())
 
 
+def test_a_chunk_records_its_events_and_the_position_in_one_transaction(mod_server: LiveServer) -> None:
+    """The batched path itself (a failure there would fall back to one event per transaction and hide):
+    the chunk's events are recorded as processed, and the position moves with them."""
+    author = mod_server.user("chunked")
+    for i in range(3):
+        author.post("/api/v1/statuses", data={"status": f"chunked post {i}"}).raise_for_status()
+    name = f"chunk-test-{mod_server.backend}"
+    seen: list[int] = []
+    consumer = Consumer(name, mod_server.db, OutboxSource(mod_server.db), lambda _s, e: seen.append(e.id))
+    consumer.save_position(0)
+    events = OutboxSource(mod_server.db).fetch(0, 1000)
+    consumed, handled, stored = consumer._deliver_chunk(events, events[-1].id)
+    assert (consumed, handled, stored) == (len(events), len(events), True)
+    assert seen == [e.id for e in events] and consumer.position() == events[-1].id
+    with mod_server.db.read() as session:
+        recorded = session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.consumer == name)).all()
+    assert sorted(recorded) == seen
+    assert consumer._deliver_chunk(events, events[-1].id) == (len(events), 0, True)  # nothing twice
+
+
 def test_consumer_retries_then_dead_letters_a_poison_event_without_stalling(mod_server: LiveServer) -> None:
     author = mod_server.user("poison")
     posted = [author.post("/api/v1/statuses", data={"status": f"ordinary post {i}"}).json() for i in range(3)]

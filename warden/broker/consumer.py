@@ -124,7 +124,7 @@ class BrokerConsumer:
         while index < len(pending):
             chunk = pending[index:index + self.consumer.chunk]
             try:
-                consumed, handled = self.consumer._deliver_chunk(chunk)
+                consumed, handled, _ = self.consumer._deliver_chunk(chunk)
                 self.handled += handled
             except Exception:  # isolate the failing event
                 consumed = len(chunk)

@@ -34,7 +34,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -180,12 +180,16 @@ class Consumer:
                     return False
             raise
 
-    def _deliver_chunk(self, chunk: list[Event]) -> tuple[int, int]:
+    def _deliver_chunk(self, chunk: list[Event], position: int | None = None) -> tuple[int, int, bool]:
         """Several events in one transaction (far fewer commits under load), all or nothing. The
         transaction ends after `budget` seconds of work, so it never holds the (SQLite) write lock long.
-        Returns (events consumed, events handled)."""
-        handled = consumed = 0
+        `position`: where the stored position may move once the whole chunk is handled (every event
+        up to it is done), in the same transaction. Returns (events consumed, events handled, whether
+        the position was stored)."""
+        handled: list[int] = []
+        consumed = 0
         started = time.monotonic()
+        moved = False
         with self.db.write() as session:
             seen = set(session.scalars(select(ProcessedEvent.event_id).where(
                 ProcessedEvent.consumer == self.name, ProcessedEvent.event_id.in_([e.id for e in chunk]))))
@@ -195,14 +199,19 @@ class Consumer:
                 consumed += 1
                 if event.id in seen:
                     continue
-                # Flushed with the handler's own writes (or at commit): one INSERT for many events.
-                session.add(ProcessedEvent(consumer=self.name, event_id=event.id))
                 self.handler(session, event)
-                handled += 1
+                handled.append(event.id)
                 if time.monotonic() - started > self.budget:
                     break
             del loaded
-        return consumed, handled
+            if handled:  # one INSERT for the chunk, through the connection (no unit of work per row)
+                now = utcnow()
+                session.connection().execute(_PROCESSED, [{"consumer": self.name, "event_id": event_id,
+                                                           "outcome": "done", "processed_at": now}
+                                                          for event_id in handled])
+            if position is not None and consumed == len(chunk):
+                moved = move_position(session, self.name, position)
+        return consumed, len(handled), moved
 
     def _deliver_alone(self, event: Event, done: set[int]) -> int:
         try:
@@ -252,11 +261,17 @@ class Consumer:
         pending = [e for e in late + wanted if e.id not in done and self._retry_at.get(e.id, 0) <= now]
         handled = sum(self._deliver_alone(e, done) for e in pending if e.id in self._attempts)  # retries: alone
         pending = [e for e in pending if e.id not in self._attempts and e.id not in done]
+        # every id after the stored position, none failed before: the last chunk's transaction stores the
+        # position too (one write transaction fewer a poll)
+        contiguous = bool(high == position and not late and fresh and fresh[-1].id - position == len(fresh))
+        stored = False
         index = 0
         while index < len(pending):
             chunk = pending[index:index + self.chunk]
+            last = index + len(chunk) >= len(pending)
+            upto = fresh[-1].id if contiguous and last and not any(e.id in self._attempts for e in fresh) else None
             try:
-                consumed, count = self._deliver_chunk(chunk)
+                consumed, count, stored = self._deliver_chunk(chunk, upto)
             except Exception:  # isolate the failing event: one transaction per event for this chunk
                 consumed, count = len(chunk), sum(self._deliver_alone(e, done) for e in chunk)
             handled += count
@@ -265,8 +280,9 @@ class Consumer:
             WORKER_EVENTS.labels(self.name, "handled").inc(handled)
         if fresh:
             self._high = max(high, fresh[-1].id)
-        if high == position and not late and fresh and fresh[-1].id - position == len(fresh) \
-                and not any(e.id in self._attempts for e in fresh):
+        if stored:  # by the last chunk's transaction
+            return handled
+        if contiguous and not any(e.id in self._attempts for e in fresh):
             self.save_position(fresh[-1].id)  # every id after the position, and every one done: no gap to check
         else:
             self._advance(position, self._high)
@@ -287,11 +303,25 @@ class Consumer:
         store_position(self.db, self.name, new)
 
 
+_PROCESSED = insert(ProcessedEvent.__table__)
+_MOVE_POSITION = (update(ConsumerPosition.__table__)
+                  .where(ConsumerPosition.__table__.c.name == bindparam("consumer"),
+                         ConsumerPosition.__table__.c.position < bindparam("upto"))
+                  .values(position=bindparam("upto"), updated_at=bindparam("moved_at")))
+
+
 def stored_position(db: Database, name: str) -> int:
     """The stored position of consumer `name` (0 before its first event)."""
     with db.read() as session:
         row = session.get(ConsumerPosition, name)
         return row.position if row is not None else 0
+
+
+def move_position(session: Session, name: str, new: int) -> bool:
+    """In the caller's transaction, move consumer `name`'s stored position forward to `new`; False when it
+    has no stored position yet (`store_position` creates it)."""
+    moved = session.connection().execute(_MOVE_POSITION, {"consumer": name, "upto": new, "moved_at": utcnow()}).rowcount
+    return bool(moved) or session.get(ConsumerPosition, name) is not None
 
 
 def store_position(db: Database, name: str, new: int) -> None:
