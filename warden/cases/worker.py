@@ -29,7 +29,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -49,6 +48,7 @@ from warden.store.db import Database
 from warden.store.leader import LeaderLock, lead
 from warden.store.models import Account, OutboxEvent, Report, Status, utcnow
 from warden.store.moderation_models import ConsumerPosition, ModerationDecision, Notice, Partner, ProcessedEvent
+from warden.store.outbox import Event
 
 log = logging.getLogger("warden.worker")
 GAP_SECONDS = 10.0
@@ -61,15 +61,6 @@ UNSCORED_PATIENCE_SECONDS = 30.0
 
 class DetectionUnavailable(RuntimeError):
     """The detector still cannot score a post held unscored: the event is retried later."""
-
-
-@dataclass(frozen=True)
-class Event:
-    id: int
-    type: str
-    subject_id: int | None
-    payload: dict[str, Any]
-    created_at: datetime
 
 
 class EventSource(Protocol):

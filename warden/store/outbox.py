@@ -24,8 +24,8 @@ _EMITTED = "warden.outbox.emitted"
 
 
 @dataclass(frozen=True)
-class Emitted:
-    """An outbox row as it was written (the columns of `OutboxEvent`)."""
+class Event:
+    """An outbox event: a row of `outbox_events` as written, and as consumers read it."""
 
     id: int
     type: str
@@ -34,19 +34,19 @@ class Emitted:
     created_at: datetime
 
 
-def emit(session: Session, type: str, subject_id: int | None, payload: dict[str, Any]) -> Emitted:
+def emit(session: Session, type: str, subject_id: int | None, payload: dict[str, Any]) -> Event:
     """Append an event to the outbox, in the caller's transaction (written now, without a flush)."""
     now = utcnow()
     event_id = session.connection().execute(_INSERT, {"type": type, "subject_id": subject_id, "payload": payload,
                                                       "created_at": now}).scalar_one()
-    row = Emitted(id=event_id, type=type, subject_id=subject_id, payload=payload, created_at=now)
+    row = Event(id=event_id, type=type, subject_id=subject_id, payload=payload, created_at=now)
     transaction = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(_EMITTED, []).append((transaction, row))
     OUTBOX_EVENTS.labels(type).inc()
     return row
 
 
-def emitted(session: Session) -> list[Emitted]:
+def emitted(session: Session) -> list[Event]:
     """The events emitted in the session's transaction so far (savepoints rolled back left out)."""
     return [row for _, row in session.info.get(_EMITTED, ())]
 
