@@ -17,10 +17,12 @@ def link_header(request: Request, response: Response, newest: int | None, oldest
     """Set `Link: <...max_id=oldest>; rel="next", <...min_id=newest>; rel="prev"` when the page has rows."""
     if newest is None or oldest is None:
         return
-    base = str(request.url.replace(query=""))
+    url = request.url
+    base = f"{url.scheme}://{url.netloc}{url.path}"  # what url.replace(query="") gives, without parsing it again
     keep = [(k, v) for k, v in request.query_params.multi_items() if k not in ("max_id", "min_id", "since_id")]
-    next_url = f"{base}?{urlencode(keep + [('max_id', str(oldest))])}"
-    prev_url = f"{base}?{urlencode(keep + [('min_id', str(newest))])}"
+    rest = f"{urlencode(keep)}&" if keep else ""
+    next_url = f"{base}?{rest}max_id={oldest}"
+    prev_url = f"{base}?{rest}min_id={newest}"
     response.headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'
 
 
