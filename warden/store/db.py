@@ -85,8 +85,9 @@ class Database:
     def on_commit(self, model: type, callback: Callable[[list[Any]], None]) -> Callable[[], None]:
         """Call `callback(rows)` right after each write transaction that added `model` rows commits, in the
         thread that committed, with those rows (flushed: ids set; for `OutboxEvent`, the events
-        `outbox.emit` wrote too). Rows added in a savepoint that was rolled back are left out. The callback must be quick and must not raise. Returns a function
-        that stops the calls."""
+        `outbox.emit` wrote too). Rows added in a savepoint that was rolled back are left out, and a
+        released savepoint waits for the outer commit. The callback must be quick and must not raise.
+        Returns a function that stops the calls."""
         key = f"warden.added.{model.__name__}.{id(callback)}"
 
         def collect(session: Session, _context: Any) -> None:
