@@ -12,13 +12,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
 
 from tests.conftest import make_database
 from warden.cases.worker import ModerationWorker
 from warden.config import Settings
 from warden.policy.engine import PolicyStore
-from warden.store.db import Database
+from warden.store.db import Database, insert_now
 from warden.store.leader import LeaderLock
 from warden.store.models import OutboxEvent
 from warden.store.outbox import emit
@@ -92,6 +92,33 @@ def test_on_commit_sees_emitted_events_that_committed(db: Database) -> None:
         assert stored == ["test.emitted", "test.added", "test.before", "test.released", "test.after"]
     finally:
         remove()
+
+
+def test_insert_now_writes_one_row_and_leaves_the_object_as_if_loaded(db: Database) -> None:
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(db.write_engine, "before_cursor_execute", seen)
+    try:
+        with db.write() as session:
+            row = OutboxEvent(type="test.insert-now", subject_id=7)
+            statements.clear()
+            insert_now(session, row)
+            assert [s for s in statements if s != "BEGIN"] == ["INSERT"]  # (SQLite's BEGIN IMMEDIATE comes first)
+            state = inspect(row)
+            assert state.persistent and not session.new and not session.dirty
+            assert row.id is not None and row.payload == {} and row.created_at is not None  # the column defaults
+            assert session.get(OutboxEvent, row.id) is row  # in the identity map
+            statements.clear()
+            session.flush()
+            assert statements == []  # nothing left to write
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", seen)
+    with db.read() as session:
+        stored = session.get(OutboxEvent, row.id)
+        assert (stored.type, stored.subject_id, stored.payload) == ("test.insert-now", 7, {})
 
 
 def test_sqlite_writers_in_other_processes_wait_on_the_write_lock(tmp_path: Path) -> None:
