@@ -320,10 +320,7 @@ def store_position(db: Database, name: str, new: int) -> None:
     processes may share a consumer name: each only ever moves it forward)."""
     try:
         with db.write() as session:
-            moved = session.execute(update(ConsumerPosition).where(
-                ConsumerPosition.name == name, ConsumerPosition.position < new).values(
-                position=new, updated_at=utcnow())).rowcount
-            if not moved and session.get(ConsumerPosition, name) is None:
+            if not move_position(session, name, new):
                 session.add(ConsumerPosition(name=name, position=new, updated_at=utcnow()))
     except IntegrityError:  # another process created the row at the same moment: moved on next time
         pass
