@@ -422,3 +422,17 @@ def test_gate_reads_a_long_posts_short_chunks_but_a_settled_score_does_not(detec
     assert d.stage == "linear"
     zb = detector._linear([normalize(benign).text])
     assert d.scores["violence"] == pytest.approx(detector.stage1_probabilities(zb)[0, 0], abs=1e-6)
+
+
+def test_score_stage1_answers_at_once_what_stage_1_settles_and_leaves_the_encoder_to_rest():
+    staged, whole = Detector.load(), Detector.load()
+    everyday = "Anyone watching the match tonight?"
+    settled, rest = staged.score_stage1(everyday)
+    assert settled is not None and settled.stage == "linear" and rest() is settled
+    assert settled.scores == whole.score(everyday).scores
+    pending, rest = staged.score_stage1(CALLS[1])
+    assert pending is None  # the encoder has not run: that is for `rest`, in a thread
+    got = rest()
+    assert got.stage == "encoder" and got.scores == whole.score(CALLS[1]).scores
+    again, _ = staged.score_stage1(CALLS[1])  # scored once: from the cache now, at once
+    assert again is not None and again.stage == "cached" and again.scores == got.scores

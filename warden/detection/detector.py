@@ -15,7 +15,7 @@ import re
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -655,6 +655,20 @@ class Detector:
 
     def score(self, text: str) -> Detection:
         return self.score_batch([text])[0]
+
+    def score_stage1(self, text: str) -> tuple[Detection | None, Callable[[], Detection]]:
+        """``score(text)`` in two steps, for a caller on an event loop: the first stage runs now, and
+        what it settled comes back at once; else ``(None, rest)``, where ``rest()`` runs the encoder
+        stage (milliseconds to seconds that release the GIL: for a thread) and returns the detection."""
+        started = perf_counter()
+        first = self.first_stage([text])
+        wanted = first.encoder_texts
+        if wanted:
+            return None, lambda: self.finish(first, self.encoder_logits(wanted))[0]
+        detection = self.finish(first, None)[0]
+        if not first.plan.todo:
+            DETECTION_SECONDS.labels("cached").observe(perf_counter() - started)
+        return detection, lambda: detection
 
 
 _SINGLETON: Detector | None = None

@@ -33,7 +33,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -274,21 +274,32 @@ class PoolDetector:
     def score(self, text: str) -> Detection:
         return self.score_batch([text])[0]
 
+    def score_stage1(self, text: str) -> tuple[Detection | None, Callable[[], Detection]]:
+        """As ``Detector.score_stage1``: stage 1 now; ``rest()`` asks the pool (it waits on the broker)."""
+        first = self.detector.first_stage([text])
+        wanted = first.encoder_texts
+        if wanted:
+            return None, lambda: self.detector.finish(first, self._encoder_logits(wanted))[0]
+        detection = self.detector.finish(first, None)[0]
+        return detection, lambda: detection
+
     def score_batch(self, texts: Sequence[str], spans: bool = True) -> list[Detection]:
         if not texts:
             return []
         first = self.detector.first_stage(list(texts))
         wanted = first.encoder_texts
-        logits = None
-        if wanted:
-            try:
-                logits = self.client.encoder_logits(wanted)
-            except PoolUnavailable as exc:
-                now = time.monotonic()
-                if now - self._warned > 10:  # once in a while, not once a post during an outage
-                    self._warned = now
-                    log.warning("detection pool unavailable, posts that need the encoder are held: %s", exc)
-        return self.detector.finish(first, logits, spans)
+        return self.detector.finish(first, self._encoder_logits(wanted) if wanted else None, spans)
+
+    def _encoder_logits(self, texts: list[str]) -> np.ndarray | None:
+        """The pool's encoder logits for ``texts``; None when it did not answer (the posts are held)."""
+        try:
+            return self.client.encoder_logits(texts)
+        except PoolUnavailable as exc:
+            now = time.monotonic()
+            if now - self._warned > 10:  # once in a while, not once a post during an outage
+                self._warned = now
+                log.warning("detection pool unavailable, posts that need the encoder are held: %s", exc)
+            return None
 
     def close(self) -> None:
         self.client.close()

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -287,7 +288,25 @@ class PolicyGate:
         if self.detector is None:
             return
         key = draft_text(text, spoiler_text)
-        detection = self.detector.score(key)
+        self._keep(key, self.detector.score(key))
+
+    def prescore_staged(self, text: str, spoiler_text: str = "") -> Callable[[], None] | None:
+        """`prescore` in two steps, for a caller on an event loop: the detector's first stage runs now;
+        what is left (None: nothing, the first stage settled the draft) is the encoder stage, for a thread."""
+        if self.detector is None:
+            return None
+        key = draft_text(text, spoiler_text)
+        stage1 = getattr(self.detector, "score_stage1", None)
+        if stage1 is None:  # a detector scored in one step (tests' fakes)
+            return lambda: self._keep(key, self.detector.score(key))  # type: ignore[union-attr]
+        detection, rest = stage1(key)
+        if detection is not None:
+            self._keep(key, detection)
+            return None
+        return lambda: self._keep(key, rest())
+
+    def _keep(self, key: str, detection: Any) -> None:
+        """Keep a draft's detection for `moderate` (see `prescore`)."""
         with self._prescored_lock:
             self._prescored[key] = detection
             while len(self._prescored) > self.PRESCORED_MAX:

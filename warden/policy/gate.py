@@ -10,6 +10,7 @@ the lock is held for the writes alone. The platform knows only the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -59,10 +60,23 @@ class ModerationGate(Protocol):
     def moderate(self, session: Session, draft: Draft) -> Verdict: ...
 
 
+def prescore_staged(gate: ModerationGate, text: str, spoiler_text: str = "") -> Callable[[], None] | None:
+    """`gate.prescore(text, spoiler_text)` in two steps, for a caller on an event loop: the cheap part runs
+    now, and what is returned (None: nothing left) is the slow part, which releases the GIL: for a thread.
+    A gate without the split leaves all of its `prescore` for the thread."""
+    staged = getattr(gate, "prescore_staged", None)
+    if staged is None:
+        return lambda: gate.prescore(text, spoiler_text)
+    return staged(text, spoiler_text)  # type: ignore[no-any-return]
+
+
 class AllowAll:
     """The gate of a server with no moderation configured: every post is published."""
 
     def prescore(self, text: str, spoiler_text: str = "") -> None:
+        return None
+
+    def prescore_staged(self, text: str, spoiler_text: str = "") -> None:
         return None
 
     def moderate(self, session: Session, draft: Draft) -> Verdict:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from warden.api import client2_render
-from warden.api.deps import Services, Viewer, offload, optional_viewer, require, run, services, viewer_id
+from warden.api.deps import (INLINE_DATABASE, Services, Viewer, offload, optional_viewer, require, run, services,
+                              viewer_id)
 from warden.api.params import Params, read_params
 from warden.api.ratelimit import limiter, with_quota
 from warden.api.responses import JSON, error
@@ -19,6 +20,7 @@ from warden.media import service as media_service
 from warden.platform import polls, scheduled, statuses
 from warden.platform.statuses import PostResult
 from warden.policy import images
+from warden.policy.gate import prescore_staged
 from warden.store.models import Account, Favourite, Status
 
 router = APIRouter(tags=["statuses"])
@@ -40,24 +42,50 @@ def _post_fields(params: Params) -> dict[str, Any]:
             "media_ids": params.list("media_ids") if "media_ids" in params else None}
 
 
-def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, Any],
-                prepare: Any = None) -> tuple[PostResult, dict[str, Any] | None]:
-    # Called through `offload`, even on SQLite: the detector releases the GIL, and a write waiting for
-    # the write lock (held by the moderation worker, say) must not stall the event loop. On SQLite every
-    # write holds one lock, so it is held for the writes alone: the checks that need nothing come first
-    # (a post refused anyway costs the detector nothing), then scoring, then `prepare(session, author)`
-    # (the reads: what the post replies to and mentions, the gate's policy and copy checks) in a read
-    # session, then `action(session, author, prepared)` in the write transaction, and the new post is
-    # rendered for the answer after its commit. On PostgreSQL, where writers do not queue on one lock,
-    # `action` prepares in its own transaction (a second session cost more than it saved).
+def _texts_to_score(svc: Services, viewer: Viewer, fields: dict[str, Any]) -> list[tuple[str, str]]:
+    """The checks that need nothing (a post refused anyway costs the detector nothing), then what the
+    detector must read of the post: its text (with a poll's options) and its images' alt and OCR text."""
     statuses.check_draft(svc.settings, fields["text"], fields["spoiler_text"], fields["language"])
     poll = fields.get("poll")
-    svc.gate.prescore(polls.scored_text(fields["text"], poll and poll.options), fields["spoiler_text"])
-    if fields.get("media_ids"):  # the images' alt text and OCR text too (read at upload)
+    texts = [(polls.scored_text(fields["text"], poll and poll.options), fields["spoiler_text"])]
+    if fields.get("media_ids"):  # read at upload
         with svc.db.read() as session:
-            texts = images.texts_of(session, viewer.account_id, fields["media_ids"])
-        for text in texts:
-            svc.gate.prescore(text)
+            texts += [(text, "") for text in images.texts_of(session, viewer.account_id, fields["media_ids"])]
+    return texts
+
+
+async def _post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, Any],
+                prepare: Any = None) -> tuple[PostResult, dict[str, Any] | None]:
+    """Check and score the post, then write it (`_write_post`).
+
+    On PostgreSQL all of it runs in the threadpool. On SQLite, where database work runs on the event
+    loop (`deps.run`: a query is a millisecond of local CPU, and a thread would only add a GIL contest),
+    all of it runs on the loop but the detector's encoder stage, which releases the GIL and goes to a
+    thread when a post needs it (most are settled by the first stage). Measured with
+    bench_platform.py --workers 2: a post written from a thread held the SQLite write lock twice as
+    long as its CPU needed, waiting after every statement for the GIL that the loop and the other
+    threads held, and the lock, not the CPU, capped the posts a second."""
+    if not INLINE_DATABASE.get():
+        def score_and_write() -> tuple[PostResult, dict[str, Any] | None]:
+            for text, spoiler_text in _texts_to_score(svc, viewer, fields):
+                svc.gate.prescore(text, spoiler_text)
+            return _write_post(svc, viewer, action, fields, prepare)
+        return await offload(score_and_write)
+    for text, spoiler_text in _texts_to_score(svc, viewer, fields):
+        rest = prescore_staged(svc.gate, text, spoiler_text)
+        if rest is not None:
+            await offload(rest)
+    return _write_post(svc, viewer, action, fields, prepare)
+
+
+def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, Any],
+                prepare: Any = None) -> tuple[PostResult, dict[str, Any] | None]:
+    # The post is checked and scored (`_post`). On SQLite every write holds one lock, so it is held for
+    # the writes alone: `prepare(session, author)` (the reads: what the post replies to and mentions,
+    # the gate's policy and copy checks) runs in a read session, then `action(session, author,
+    # prepared)` in the write transaction, and the new post is rendered for the answer after its
+    # commit. On PostgreSQL, where writers do not queue on one lock, `action` prepares in its own
+    # transaction (a second session cost more than it saved).
     author, prepared = None, None
     if prepare is not None and svc.db.is_sqlite:  # on PostgreSQL writers do not queue: one session is cheaper
         with svc.db.read() as session:
@@ -104,7 +132,7 @@ async def create_status(request: Request, viewer: Viewer = Depends(require("writ
         return statuses.create(session, svc.settings, author, visibility=visibility, in_reply_to_id=in_reply_to,
                                idempotency_key=key, gate=svc.gate, prepared=prepared, **fields)
 
-    result, data = await offload(_write_post, svc, viewer, action, fields, prepare)
+    result, data = await _post(svc, viewer, action, fields, prepare)
     if data is None:
         return _blocked(result)
     return with_quota(JSON(data), quota)
@@ -142,7 +170,7 @@ async def edit_status(request: Request, status_id: str, viewer: Viewer = Depends
     def action(session: Any, author: Account, _prepared: None) -> PostResult:
         return statuses.edit(session, svc.settings, author, status_id, gate=svc.gate, **fields)
 
-    result, data = await offload(_write_post, svc, viewer, action, fields)
+    result, data = await _post(svc, viewer, action, fields)
     if data is None:
         return _blocked(result)
     return JSON(data)
