@@ -33,43 +33,19 @@ def db(backend: str, tmp_path: Path):
     drop()
 
 
-def test_on_commit_sees_committed_rows_only(db: Database) -> None:
-    seen: list[list[int]] = []
-    remove = db.on_commit(OutboxEvent, lambda rows: seen.append([r.id for r in rows]))
-    with db.write() as session:
-        session.add(OutboxEvent(type="test.one", subject_id=1, payload={}))
-        session.add(OutboxEvent(type="test.two", subject_id=2, payload={}))
-    assert len(seen) == 1 and len(seen[0]) == 2 and all(seen[0])
-    with pytest.raises(RuntimeError), db.write() as session:
-        session.add(OutboxEvent(type="test.rolled-back", subject_id=3, payload={}))
-        session.flush()
-        raise RuntimeError("roll back")
-    with db.write() as session:  # a savepoint rolled back: its row never committed, the other did
-        session.add(OutboxEvent(type="test.kept", subject_id=4, payload={}))
-        savepoint = session.begin_nested()
-        session.add(OutboxEvent(type="test.savepoint", subject_id=5, payload={}))
-        session.flush()
-        savepoint.rollback()
-    assert len(seen) == 2
-    with db.read() as session:
-        kept = session.scalars(select(OutboxEvent.id).where(OutboxEvent.type == "test.kept")).all()
-    assert seen[1] == list(kept)
-    remove()
-    with db.write() as session:
-        session.add(OutboxEvent(type="test.after-remove", subject_id=6, payload={}))
-    assert len(seen) == 2
-
-
-def test_on_commit_sees_emitted_events_that_committed(db: Database) -> None:
-    """`outbox.emit` writes through the connection, not as ORM objects: the hook still sees exactly
-    the events that committed, savepoints included."""
+def test_on_outbox_commit_sees_the_events_that_committed(db: Database) -> None:
+    """The hook sees exactly the events `outbox.emit` wrote in transactions that committed, savepoints
+    included, and nothing once removed."""
     seen: list[list[str]] = []
-    remove = db.on_commit(OutboxEvent, lambda rows: seen.append([r.type for r in rows]))
+    remove = db.on_outbox_commit(lambda events: seen.append([e.type for e in events]))
     try:
         with db.write() as session:
-            emit(session, "test.emitted", 1, {"n": 1})
-            session.add(OutboxEvent(type="test.added", subject_id=2, payload={}))
-        assert sorted(seen[0]) == ["test.added", "test.emitted"]
+            first = emit(session, "test.one", 1, {"n": 1})
+            emit(session, "test.two", 2, {})
+        assert seen == [["test.one", "test.two"]]
+        with db.write() as session:  # nothing emitted (a row added by the ORM is not an emitted event): no call
+            session.add(OutboxEvent(type="test.orm", subject_id=0, payload={}))
+        assert len(seen) == 1
         with pytest.raises(RuntimeError), db.write() as session:
             emit(session, "test.rolled-back", 3, {})
             raise RuntimeError("roll back")
@@ -78,6 +54,7 @@ def test_on_commit_sees_emitted_events_that_committed(db: Database) -> None:
             emit(session, "test.before", 4, {})
             with session.begin_nested():  # released: its event commits with the rest
                 emit(session, "test.released", 5, {})
+            assert len(seen) == 1  # a released savepoint is not a commit: the hook waits for the outer one
             savepoint = session.begin_nested()
             emit(session, "test.savepoint", 6, {})
             inner = session.begin_nested()
@@ -89,9 +66,14 @@ def test_on_commit_sees_emitted_events_that_committed(db: Database) -> None:
         with db.read() as session:
             stored = session.scalars(select(OutboxEvent.type).where(OutboxEvent.type.like("test.%"))
                                      .order_by(OutboxEvent.id)).all()
-        assert stored == ["test.emitted", "test.added", "test.before", "test.released", "test.after"]
+            row = session.get(OutboxEvent, first.id)
+        assert stored == ["test.one", "test.two", "test.orm", "test.before", "test.released", "test.after"]
+        assert (row.type, row.subject_id, row.payload) == ("test.one", 1, {"n": 1})
     finally:
         remove()
+    with db.write() as session:
+        emit(session, "test.after-remove", 9, {})
+    assert len(seen) == 2
 
 
 def test_insert_now_writes_one_row_and_leaves_the_object_as_if_loaded(db: Database) -> None:

@@ -18,9 +18,8 @@ import logging
 from typing import Any
 
 from warden.broker import events, names
-from warden.cases.worker import Event
 from warden.store.db import Database
-from warden.store.models import OutboxEvent, utcnow
+from warden.store.outbox import Event
 from warden.streaming.fanout import HANDLED
 from warden.streaming.handoff import call_on_loop
 
@@ -42,7 +41,7 @@ class LivePublisher:
         """Start publishing on `nc` (a connected nats client living on `loop`)."""
         self._nc, self._loop = nc, loop
         if self._remove is None:
-            self._remove = self.db.on_commit(OutboxEvent, self._committed)
+            self._remove = self.db.on_outbox_commit(self._committed)
 
     def detach(self) -> None:
         if self._remove is not None:
@@ -50,14 +49,13 @@ class LivePublisher:
             self._remove = None
         self._nc = self._loop = None
 
-    def _committed(self, rows: list[OutboxEvent]) -> None:
+    def _committed(self, rows: list[Event]) -> None:
         """In the committing thread: encode here, publish on the event loop."""
         nc, loop = self._nc, self._loop
         if nc is None or loop is None:
             return
-        messages = [(names.live_subject(self.namespace, row.type), events.encode(Event(
-            id=row.id, type=row.type, subject_id=row.subject_id, payload=dict(row.payload or {}),
-            created_at=row.created_at or utcnow()))) for row in rows if row.type in HANDLED]
+        messages = [(names.live_subject(self.namespace, row.type), events.encode(row))
+                    for row in rows if row.type in HANDLED]
         if messages:  # a copy lost when the loop stopped meanwhile comes through the relay
             call_on_loop(loop, self._send, nc, messages)
 

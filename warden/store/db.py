@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from warden.store import outbox
-from warden.store.models import OutboxEvent
 
 
 def _sqlite_engine(url: str, *, write: bool) -> Engine:
@@ -82,40 +81,24 @@ class Database:
         self._write_file = f"{database}.write.lock" if database and database != ":memory:" else None
         self._write_fd: int | None = None
 
-    def on_commit(self, model: type, callback: Callable[[list[Any]], None]) -> Callable[[], None]:
-        """Call `callback(rows)` right after each write transaction that added `model` rows commits, in the
-        thread that committed, with those rows (flushed: ids set; for `OutboxEvent`, the events
-        `outbox.emit` wrote too). Rows added in a savepoint that was rolled back are left out, and a
-        released savepoint waits for the outer commit. The callback must be quick and must not raise.
-        Returns a function that stops the calls."""
-        key = f"warden.added.{model.__name__}.{id(callback)}"
-
-        def collect(session: Session, _context: Any) -> None:
-            added = [obj for obj in session.new if isinstance(obj, model)]
-            if added:
-                session.info.setdefault(key, []).extend(added)
+    def on_outbox_commit(self, callback: Callable[[list[outbox.Event]], None]) -> Callable[[], None]:
+        """Call `callback(events)` right after each write transaction that emitted outbox events
+        (`outbox.emit`) commits, in the thread that committed, with those events. Events emitted in a
+        savepoint that was rolled back are left out, and a released savepoint waits for the outer
+        commit. The callback must be quick and must not raise. Returns a function that stops the calls."""
 
         def committed(session: Session) -> None:
             if session.in_nested_transaction():  # a savepoint released: the outer transaction has not committed
                 return
-            rows = [obj for obj in session.info.pop(key, ()) if inspect(obj).persistent]
-            if model is OutboxEvent:  # written by `outbox.emit`, not as ORM objects
-                rows.extend(outbox.emitted(session))
-            if rows:
-                callback(rows)
+            events = outbox.emitted(session)
+            if events:
+                callback(events)
 
-        def ended(session: Session, transaction: Any) -> None:
-            if transaction.parent is None:  # the outermost transaction: what it collected goes either way
-                session.info.pop(key, None)
-
-        hooks = (("after_flush", collect), ("after_commit", committed), ("after_transaction_end", ended))
-        for name, hook in hooks:
-            event.listen(self._write_sessions, name, hook)
+        event.listen(self._write_sessions, "after_commit", committed)
 
         def remove() -> None:
-            for name, hook in hooks:
-                if event.contains(self._write_sessions, name, hook):
-                    event.remove(self._write_sessions, name, hook)
+            if event.contains(self._write_sessions, "after_commit", committed):
+                event.remove(self._write_sessions, "after_commit", committed)
 
         return remove
 

@@ -2,8 +2,9 @@
 
 An event is one INSERT through the session's connection (Core), not an ORM object: the unit of work
 around one small row cost more than the row, on every post. What was emitted is remembered in the
-session (`emitted`), so `Database.on_commit` can hand the committed events to this process's
-streams; events emitted inside a savepoint that was rolled back are forgotten with it.
+session (`emitted`), so `Database.on_outbox_commit` can hand the committed events to this process's
+streams; events emitted inside a savepoint that was rolled back are forgotten with it. Only events
+written through `emit` reach those hooks: nothing else writes the outbox.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ from typing import Any
 
 from warden.config import Settings
 from warden.store.db import Database
-from warden.streaming.fanout import Fanout, StreamEvent
+from warden.store.outbox import Event
+from warden.streaming.fanout import Fanout
 from warden.streaming.feed import BrokerFeed, OutboxTail, Recent, feed_for
 from warden.streaming.hub import Hub, connection_count, subscription_counts
 
@@ -34,10 +35,10 @@ class Streaming:
         self.fanout = Fanout(self.hub, db, settings)
         self.feed: OutboxTail | BrokerFeed = feed_for(settings, db, listening=lambda: len(self.hub) > 0)
         self._recent = Recent()
-        self._queue: asyncio.Queue[StreamEvent] | None = None
+        self._queue: asyncio.Queue[Event] | None = None
         self._worker: asyncio.Task[None] | None = None
 
-    def accept(self, event: StreamEvent) -> None:
+    def accept(self, event: Event) -> None:
         """The feed's sink (on the event loop): queue each event once."""
         if self._queue is not None and self._recent.first_time(event.id):
             self._queue.put_nowait(event)

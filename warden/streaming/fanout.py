@@ -19,12 +19,12 @@ import orjson
 from sqlalchemy import select
 
 from warden.api.serializers import Presenter, iso
-from warden.broker import events
 from warden.config import Settings
 from warden.platform import conversations, filters, lists
 from warden.platform.scopes import grants
 from warden.store.db import Database
 from warden.store.models import Account, Notification, Status
+from warden.store.outbox import Event
 from warden.streaming.filter import followers_among, may_see, stream_wants
 from warden.streaming.hub import NOTIFICATION_STREAMS, Connection, Frame, Hub, Shown, Subscription
 
@@ -37,22 +37,6 @@ FILTER_CONTEXTS = {"user": "home", "list": "home", "public": "public", "public:l
                    "hashtag": "public", "hashtag:local": "public"}
 #: Every event type the streams act on; feeds drop the rest before queueing.
 HANDLED = frozenset([*STATUS_EVENTS, *RETRACTING_EVENTS, "account.suspended", "notification.created"])
-
-
-@dataclass(frozen=True)
-class StreamEvent:
-    """An outbox event as streams see it (the broker's message body, or an `outbox_events` row)."""
-
-    id: int
-    type: str
-    subject_id: int | None
-    payload: dict[str, Any]
-
-    @classmethod
-    def from_json(cls, body: bytes) -> "StreamEvent":
-        """From a broker message body, read by the relay's own codec (`warden.broker.events`)."""
-        event = events.decode(body)
-        return cls(id=event.id, type=event.type, subject_id=event.subject_id, payload=event.payload)
 
 
 @dataclass(frozen=True)
@@ -79,7 +63,7 @@ class Fanout:
         self.db = db
         self.settings = settings
 
-    async def handle_many(self, events: list[StreamEvent]) -> None:
+    async def handle_many(self, events: list[Event]) -> None:
         """Events in order. A run of new or reblogged posts is planned in one worker-thread trip (a
         backlog, under load, would otherwise pay a thread hand-off per event); the rest one by one."""
         run: list[tuple[int, str]] = []
@@ -103,7 +87,7 @@ class Fanout:
         for deliveries in planned:
             self._deliver(deliveries)
 
-    async def handle(self, event: StreamEvent) -> None:
+    async def handle(self, event: Event) -> None:
         if not len(self.hub):
             return
         kind = event.type

@@ -8,10 +8,10 @@ The outbox is the only way events leave a transaction (docs/architecture.md), so
 - with `Settings.broker_url`: `BrokerFeed` subscribes (core NATS, no durable state) to
   `<ns>.events.>`, where the relay publishes every outbox row, so every API node sees every event.
 
-Both also take the events this process commits straight from the commit (`Database.on_commit`), so a
+Both also take the events this process commits straight from the commit (`Database.on_outbox_commit`), so a
 process's own posts reach its streams at once; with a broker the node also publishes them on
 `<ns>.live.>` for the other nodes (`warden/broker/live.py`), ahead of the relay's copy. The poll or the
-relay remains the path that never loses an event. Both hand `StreamEvent`s to a sink. Delivery
+relay remains the path that never loses an event. Both hand outbox `Event`s to a sink. Delivery
 upstream is at least once; `Recent` drops repeats.
 """
 
@@ -26,12 +26,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from warden.broker import names
+from warden.broker import events, names
 from warden.broker.live import LivePublisher
 from warden.config import Settings
+from warden.store import outbox
 from warden.store.db import Database
 from warden.store.models import OutboxEvent
-from warden.streaming.fanout import HANDLED, StreamEvent
+from warden.streaming.fanout import HANDLED
 from warden.streaming.handoff import call_on_loop
 
 log = logging.getLogger("warden.streaming")
@@ -40,7 +41,7 @@ GAP_SECONDS = 5.0
 MAX_GAPS = 1000
 BATCH = 500
 
-Sink = Callable[[StreamEvent], None]
+Sink = Callable[[outbox.Event], None]
 
 
 class Recent:
@@ -79,8 +80,7 @@ class OutboxTail:
             self.high = await asyncio.to_thread(self._newest)
         except Exception:  # the database is down at start: the server still starts (/health says 503)
             log.warning("streaming: the outbox is unreachable at start; tailing from when it answers")
-        self._unhook = self.db.on_commit(OutboxEvent, committed_to(sink, asyncio.get_running_loop(),
-                                                                  self.listening))
+        self._unhook = self.db.on_outbox_commit(committed_to(sink, asyncio.get_running_loop(), self.listening))
         self._task = asyncio.create_task(self._run(sink), name="warden-streaming-outbox-tail")
 
     async def stop(self) -> None:
@@ -112,7 +112,7 @@ class OutboxTail:
                 await asyncio.sleep(1.0)
             await asyncio.sleep(self.poll_seconds)
 
-    def poll(self) -> list[StreamEvent]:
+    def poll(self) -> list[outbox.Event]:
         """The events committed since the last poll (late ones included), in id order per kind. With no
         stream open it only moves past what was committed (a stream opened later starts there)."""
         assert self.high is not None
@@ -120,7 +120,8 @@ class OutboxTail:
             self.high = max(self.high, self._newest())
             self.gaps.clear()
             return []
-        columns = (OutboxEvent.id, OutboxEvent.type, OutboxEvent.subject_id, OutboxEvent.payload)
+        columns = (OutboxEvent.id, OutboxEvent.type, OutboxEvent.subject_id, OutboxEvent.payload,
+                   OutboxEvent.created_at)
         now = time.monotonic()
         with self.db.read() as session:
             rows = session.execute(select(*columns).where(OutboxEvent.id > self.high)
@@ -137,7 +138,8 @@ class OutboxTail:
         for missing, since in list(self.gaps.items()):
             if now - since > GAP_SECONDS:  # a rolled-back transaction's id: it will never appear
                 del self.gaps[missing]
-        return [StreamEvent(id=r.id, type=r.type, subject_id=r.subject_id, payload=dict(r.payload or {}))
+        return [outbox.Event(id=r.id, type=r.type, subject_id=r.subject_id, payload=dict(r.payload or {}),
+                             created_at=r.created_at)
                 for r in [*late, *rows] if r.type in HANDLED]
 
 
@@ -158,7 +160,7 @@ class BrokerFeed:
 
         async def received(msg: Any) -> None:
             try:
-                event = StreamEvent.from_json(msg.data)
+                event = events.decode(msg.data)
             except (ValueError, KeyError, TypeError):
                 log.warning("streaming: ignoring a malformed event on %s", msg.subject)
                 return
@@ -186,20 +188,20 @@ def feed_for(settings: Settings, db: Database, listening: Callable[[], bool] = l
 
 
 def committed_to(sink: Sink, loop: asyncio.AbstractEventLoop,
-                 listening: Callable[[], bool] = lambda: True) -> Callable[[list[OutboxEvent]], None]:
-    """A `Database.on_commit` callback handing the committed rows to `sink` on `loop` (from any thread),
-    while `listening()` (a stream is open): each hand-off wakes the loop, a few percent of a post's CPU."""
+                 listening: Callable[[], bool] = lambda: True) -> Callable[[list[outbox.Event]], None]:
+    """A `Database.on_outbox_commit` callback handing the committed events to `sink` on `loop` (from any
+    thread), while `listening()` (a stream is open): each hand-off wakes the loop, a few percent of a
+    post's CPU."""
 
-    def deliver(events: list[StreamEvent]) -> None:
-        for event in events:
+    def deliver(committed: list[outbox.Event]) -> None:
+        for event in committed:
             sink(event)
 
-    def committed(rows: list[OutboxEvent]) -> None:
+    def committed(rows: list[outbox.Event]) -> None:
         if not listening():
             return
-        events = [StreamEvent(id=r.id, type=r.type, subject_id=r.subject_id, payload=dict(r.payload or {}))
-                  for r in rows if r.type in HANDLED]
-        if events:
-            call_on_loop(loop, deliver, events)
+        handled = [event for event in rows if event.type in HANDLED]
+        if handled:
+            call_on_loop(loop, deliver, handled)
 
     return committed

@@ -1,9 +1,10 @@
 """Handing work from a committing thread to an event loop.
 
-A commit hook (`Database.on_commit`) runs in whichever thread committed: a request's worker thread, the
-moderation worker, or the event loop itself. Streams and the live publisher live on one event loop, so
-what a commit brings them is handed over here: called at once when the committing thread is the loop's,
-else scheduled on it; dropped when the loop has closed (a stopping server has no one to tell).
+A commit hook (`Database.on_outbox_commit`) runs in whichever thread committed: a request's worker
+thread, the moderation worker, or the event loop itself. Streams and the live publisher live on one
+event loop, so what a commit brings them is handed over here: called at once when the committing
+thread is the loop's, else scheduled on it; dropped when the loop has closed (a stopping server has no
+one to tell).
 """
 
 from __future__ import annotations
