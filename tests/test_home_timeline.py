@@ -84,3 +84,41 @@ def test_requests_the_fast_path_does_not_take_get_the_routes_answers(server: Liv
     assert len(two.json()) == 2 and 'rel="next"' in two.headers["link"]
     older = reader.get(f"/api/v1/timelines/home?max_id={two.json()[-1]['id']}").json()
     assert len(older) == 1
+
+
+def test_whether_the_viewer_reblogged_a_page_post_is_one_index_probe(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With the statistics of a viewer who posts a lot and reblogs nothing, SQLite had walked the
+    viewer's own posts for every post on the page (`ix_statuses_account_id_id`) to find a reblog;
+    `ix_statuses_reblog_of_id_account_id` answers it in one probe (migration 0014)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine, insert, text
+
+    from tests.conftest import make_database
+    from warden.store.models import Account, Status
+
+    url, drop = make_database("sqlite", tmp_path)
+    engine = create_engine(url)
+    try:
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            conn.execute(insert(Account), [{"id": 1, "username": "prolific", "username_key": "prolific",
+                                            "email": "p@example.test", "password_hash": "x", "role": "user",
+                                            "display_name": "", "note": "", "locked": False, "bot": False,
+                                            "discoverable": True, "created_at": now}])
+            conn.execute(insert(Status), [{"account_id": 1, "text": f"post {n}", "content_html": "", "spoiler_text": "",
+                                           "sensitive": False, "visibility": "public", "created_at": now,
+                                           "state": "published", "limited": False, "local_public": True}
+                                          for n in range(2000)])
+            conn.execute(text("ANALYZE"))
+        statement = timelines._home_page_statement(False, False, False)
+        compiled = statement.compile(dialect=engine.dialect)
+        params = [{"viewer": 1, "limit": 20}.get(name, compiled.params.get(name)) for name in compiled.positiontup]
+        with engine.connect() as conn:
+            plan = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(params))]
+        reblog_lookup = [step for step in plan if "viewer_reblogs" in step]
+        assert reblog_lookup == ["SEARCH viewer_reblogs USING INDEX ix_statuses_reblog_of_id_account_id "
+                                 "(reblog_of_id=? AND account_id=?)"], plan
+    finally:
+        engine.dispose()
+        drop()  # type: ignore[operator]

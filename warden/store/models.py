@@ -148,7 +148,9 @@ class Status(Base):
         Index("ix_statuses_home", "account_id", "id", "reblog_of_account_id",
               sqlite_where=text(HOME_INDEX_WHERE), postgresql_where=text(HOME_INDEX_WHERE)),
         Index("ix_statuses_in_reply_to_id", "in_reply_to_id"),
-        Index("ix_statuses_reblog_of_id", "reblog_of_id"),
+        # Did the viewer reblog it: one probe (migration 0014); the reblogs only.
+        Index("ix_statuses_reblog_of_id_account_id", "reblog_of_id", "account_id",
+              sqlite_where=text("reblog_of_id IS NOT NULL"), postgresql_where=text("reblog_of_id IS NOT NULL")),
         Index("ix_statuses_public", "local_public", "id"),
     )
 
