@@ -656,15 +656,19 @@ class Detector:
     def score(self, text: str) -> Detection:
         return self.score_batch([text])[0]
 
-    def score_stage1(self, text: str) -> tuple[Detection | None, Callable[[], Detection]]:
+    def score_stage1(self, text: str, encoder_logits: Callable[[list[str]], np.ndarray | None] | None = None,
+                     ) -> tuple[Detection | None, Callable[[], Detection]]:
         """``score(text)`` in two steps, for a caller on an event loop: the first stage runs now, and
         what it settled comes back at once; else ``(None, rest)``, where ``rest()`` runs the encoder
-        stage (milliseconds to seconds that release the GIL: for a thread) and returns the detection."""
+        stage (milliseconds to seconds that release the GIL: for a thread) and returns the detection.
+        ``encoder_logits``: where that stage runs (default: here; ``PoolDetector`` passes the pool's,
+        whose None, no answer, comes back as an unscored detection, as in ``finish``)."""
         started = perf_counter()
         first = self.first_stage([text])
         wanted = first.encoder_texts
         if wanted:
-            return None, lambda: self.finish(first, self.encoder_logits(wanted))[0]
+            encode = encoder_logits or self.encoder_logits
+            return None, lambda: self.finish(first, encode(wanted))[0]
         detection = self.finish(first, None)[0]
         if not first.plan.todo:
             DETECTION_SECONDS.labels("cached").observe(perf_counter() - started)

@@ -276,12 +276,7 @@ class PoolDetector:
 
     def score_stage1(self, text: str) -> tuple[Detection | None, Callable[[], Detection]]:
         """As ``Detector.score_stage1``: stage 1 now; ``rest()`` asks the pool (it waits on the broker)."""
-        first = self.detector.first_stage([text])
-        wanted = first.encoder_texts
-        if wanted:
-            return None, lambda: self.detector.finish(first, self._encoder_logits(wanted))[0]
-        detection = self.detector.finish(first, None)[0]
-        return detection, lambda: detection
+        return self.detector.score_stage1(text, self._encoder_logits)
 
     def score_batch(self, texts: Sequence[str], spans: bool = True) -> list[Detection]:
         if not texts:

@@ -10,8 +10,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from sqlalchemy import select

@@ -137,6 +137,8 @@ class OAuthToken(Base):
 #: The condition of the partial index behind home timelines. Queries repeat it as literal SQL
 #: (not bound parameters), which is what lets SQLite and PostgreSQL match the partial index.
 HOME_INDEX_WHERE = "deleted_at IS NULL AND state = 'published' AND visibility != 'direct'"
+#: The reblog index holds reblogs only; every `reblog_of_id = ...` implies it (migration 0014).
+REBLOGS_WHERE = "reblog_of_id IS NOT NULL"
 
 
 class Status(Base):
@@ -148,9 +150,9 @@ class Status(Base):
         Index("ix_statuses_home", "account_id", "id", "reblog_of_account_id",
               sqlite_where=text(HOME_INDEX_WHERE), postgresql_where=text(HOME_INDEX_WHERE)),
         Index("ix_statuses_in_reply_to_id", "in_reply_to_id"),
-        # Did the viewer reblog it: one probe (migration 0014); the reblogs only.
+        # Did the viewer reblog it: one probe.
         Index("ix_statuses_reblog_of_id_account_id", "reblog_of_id", "account_id",
-              sqlite_where=text("reblog_of_id IS NOT NULL"), postgresql_where=text("reblog_of_id IS NOT NULL")),
+              sqlite_where=text(REBLOGS_WHERE), postgresql_where=text(REBLOGS_WHERE)),
         Index("ix_statuses_public", "local_public", "id"),
     )
 

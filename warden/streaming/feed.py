@@ -8,11 +8,11 @@ The outbox is the only way events leave a transaction (docs/architecture.md), so
 - with `Settings.broker_url`: `BrokerFeed` subscribes (core NATS, no durable state) to
   `<ns>.events.>`, where the relay publishes every outbox row, so every API node sees every event.
 
-Both also take the events this process commits straight from the commit (`Database.on_outbox_commit`), so a
-process's own posts reach its streams at once; with a broker the node also publishes them on
-`<ns>.live.>` for the other nodes (`warden/broker/live.py`), ahead of the relay's copy. The poll or the
-relay remains the path that never loses an event. Both hand outbox `Event`s to a sink. Delivery
-upstream is at least once; `Recent` drops repeats.
+Both also take the events this process commits straight from the commit
+(`Database.on_outbox_commit`), so a process's own posts reach its streams at once; with a broker the
+node also publishes them on `<ns>.live.>` for the other nodes (`warden/broker/live.py`), ahead of the
+relay's copy. The poll or the relay remains the path that never loses an event. Both hand outbox
+`Event`s to a sink. Delivery upstream is at least once; `Recent` drops repeats.
 """
 
 from __future__ import annotations
