@@ -26,7 +26,7 @@ from warden.media.service import attachment_json
 from warden.platform import filters
 from warden.platform.accounts import Relationship
 from warden.platform.statuses import can_see
-from warden.platform.timelines import AUTHOR_COLUMNS, PAGE_DATETIMES
+from warden.platform.timelines import AUTHOR_COLUMNS, PAGE_BOOLEANS, PAGE_DATETIMES
 from warden.store.client_models import AccountConversation, Bookmark
 from warden.store.models import Account, Favourite, Notification, Report, Status, Tag
 
@@ -106,6 +106,8 @@ def _page_status_json(base: str, row: Row[Any], own: bool) -> bytes:
     values = dict(row._mapping)
     for name in PAGE_DATETIMES:
         values[name] = page_datetime(values[name])
+    for name in PAGE_BOOLEANS:  # SQLite's 0 and 1 on a direct read (`timelines.home_page_direct`)
+        values[name] = None if values[name] is None else bool(values[name])
     status = SimpleNamespace(**values)
     status.mention_list = orjson.loads(row.mention_json) if row.mention_json else []
     status.tag_list = orjson.loads(row.tag_json) if row.tag_json else []
@@ -114,6 +116,18 @@ def _page_status_json(base: str, row: Row[Any], own: bool) -> bytes:
     data = Presenter._render_status(base, status, _account_json(base, _AuthorKey(author)),
                                     row.favourited, row.reblogged, own, bookmarked=row.bookmarked)
     return orjson.dumps(data)
+
+
+def page_needs_general(rows: list[Any]) -> bool:
+    """Whether a home page must be rendered for its viewer, not from the cache: it has reblogs, polls,
+    pins or muted threads, or the viewer has filters."""
+    return any(row.reblog_of_id is not None or client2_render.row_needs_general(row) for row in rows) \
+        or bool(rows and rows[0].viewer_filters)
+
+
+def cached_page_json(base: str, viewer_id: int | None, rows: list[Any]) -> bytes:
+    """A home page that needs nothing but its rows (not `page_needs_general`) from cached statuses."""
+    return b"[" + b",".join(_page_status_json(base, row, row.account_id == viewer_id) for row in rows) + b"]"
 
 
 def page_datetime(value: str | datetime | None) -> datetime | None:
@@ -247,15 +261,12 @@ class Presenter:
         """A home page (`timelines.home_page` rows) as the JSON list of Mastodon statuses, built from
         cached per-status JSON. A page with reblogs takes the general path (`statuses`), which loads
         and checks the reblogged originals."""
-        if any(row.reblog_of_id is not None or client2_render.row_needs_general(row) for row in rows) \
-                or (rows and rows[0].viewer_filters):
-            # reblogs, polls, pins, muted threads and the viewer's filters: rendered for this page, not from the cache
+        if page_needs_general(rows):
             ids = [row.id for row in rows]
             full = {row.id: row for row in self.session.connection().execute(_STATUS_ROWS, {"ids": ids})}
             return orjson.dumps(self.statuses([full[i] for i in ids if i in full], context="home"),
                                 option=orjson.OPT_NON_STR_KEYS)
-        base, viewer = self.settings.base_url, self.viewer_id
-        return b"[" + b",".join(_page_status_json(base, row, row.account_id == viewer) for row in rows) + b"]"
+        return cached_page_json(self.settings.base_url, self.viewer_id, rows)
 
     def _status(self, status: Status, author: Account, favourited: bool, reblogged: bool, *,
                 bookmarked: bool = False) -> dict[str, Any]:

@@ -9,15 +9,17 @@ the same to write whatever its author's follower count. docs/architecture.md say
 from __future__ import annotations
 
 import functools
+import sqlite3
 from typing import Any
 
-from sqlalchemy import (CompoundSelect, Integer, Row, Select, String, Text, bindparam, cast, exists, or_, select, text,
-                        type_coerce, union_all)
+from sqlalchemy import (Boolean, CompoundSelect, Integer, Row, Select, String, Text, bindparam, cast, exists, or_,
+                        select, text, type_coerce, union_all)
 from sqlalchemy.orm import Session
 
 from warden.platform.accounts import is_blocked_either_way
 from warden.platform.pagination import paginate, window
 from warden.store.client_models import Bookmark, CustomFilter, ListAccount, UserList
+from warden.store.direct import DirectStatement, compile_direct
 from warden.store.client2_models import ConversationMute, Poll, StatusPin, TagFollow
 from warden.store.models import HOME_INDEX_WHERE, Account, Block, Favourite, Follow, Mute, Status, StatusTag, Tag
 
@@ -201,6 +203,31 @@ def home_page(session: Session, viewer_id: int, *, max_id: int | None = None, si
     statement = _home_page_statement(max_id is not None, since_id is not None, min_id is not None)
     params = {"viewer": viewer_id, "max_id": max_id, "since_id": since_id, "min_id": min_id, "limit": limit}
     return list(session.connection().execute(statement, {k: v for k, v in params.items() if v is not None}))
+
+
+#: The page columns SQLAlchemy reads as booleans; `home_page_direct` leaves them as SQLite's 0 and 1.
+PAGE_BOOLEANS = frozenset(column.name for column in _home_page_statement(False, False, False).selected_columns
+                          if isinstance(column.type, Boolean))
+
+
+@functools.cache
+def _direct_statement(max_id: bool, since_id: bool, min_id: bool) -> DirectStatement:
+    return compile_direct(_home_page_statement(max_id, since_id, min_id), PAGE_BOOLEANS)
+
+
+_DIRECT_FOLLOWS_TAGS = compile_direct(_FOLLOWS_TAGS)
+
+
+def home_page_direct(conn: sqlite3.Connection, viewer_id: int, *, max_id: int | None = None,
+                     since_id: int | None = None, min_id: int | None = None, limit: int = 20) -> list[Any] | None:
+    """`home_page` on SQLite's own connection (`Database.direct_read`, `store/direct.py`): the same
+    statement and rows, as named tuples, without the ORM session and SQLAlchemy's per-statement work,
+    which cost more CPU than SQLite's. The `PAGE_BOOLEANS` stay 0 or 1 (the renderer reads them as
+    booleans). None when the viewer follows hashtags: that page is merged by `home_page`."""
+    if _DIRECT_FOLLOWS_TAGS.execute(conn, viewer=viewer_id).fetchone() is not None:
+        return None
+    direct = _direct_statement(max_id is not None, since_id is not None, min_id is not None)
+    return direct.rows(conn, viewer=viewer_id, max_id=max_id, since_id=since_id, min_id=min_id, limit=limit)
 
 
 def public(session: Session, viewer_id: int | None, *, max_id: int | None = None, since_id: int | None = None,

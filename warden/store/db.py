@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -80,6 +81,9 @@ class Database:
         database = make_url(url).database if self.is_sqlite else None
         self._write_file = f"{database}.write.lock" if database and database != ":memory:" else None
         self._write_fd: int | None = None
+        self._direct_path = database if database and database != ":memory:" else None
+        self._direct = threading.local()
+        self._direct_all: list[sqlite3.Connection] = []
 
     def on_outbox_commit(self, callback: Callable[[list[outbox.Event]], None]) -> Callable[[], None]:
         """Call `callback(events)` right after each write transaction that emitted outbox events
@@ -138,7 +142,40 @@ class Database:
         with self._read_sessions() as session:
             yield session  # closing releases the connection; loaded objects stay readable
 
+    @property
+    def direct_reads(self) -> bool:
+        """Whether `direct_read` is available: a SQLite database in a file."""
+        return self._direct_path is not None
+
+    @contextmanager
+    def direct_read(self) -> Iterator[sqlite3.Connection]:
+        """SQLite only: this thread's own `sqlite3` connection (read-only, `PRAGMA query_only`) in a
+        read transaction, one consistent snapshot, ended when the block exits.
+
+        For the hottest reads, which run statements compiled for it (`store/direct.py`) on it:
+        on a home page the ORM session and SQLAlchemy's per-statement work cost more CPU than
+        SQLite's own. Anything else reads through `read()`."""
+        if self._direct_path is None:
+            raise RuntimeError("direct reads need a SQLite database in a file")
+        conn = getattr(self._direct, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._direct_path, isolation_level=None, check_same_thread=False,
+                                   timeout=30, cached_statements=256)
+            for pragma in ("query_only=ON", "busy_timeout=30000", "cache_size=-65536", "temp_store=MEMORY"):
+                conn.execute(f"PRAGMA {pragma}")
+            self._direct.conn = conn
+            self._direct_all.append(conn)
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("ROLLBACK")  # nothing to keep: it only read
+
     def dispose(self) -> None:
+        for conn in self._direct_all:
+            conn.close()
+        self._direct_all.clear()
+        self._direct = threading.local()
         if self._write_fd is not None:
             os.close(self._write_fd)
             self._write_fd = None

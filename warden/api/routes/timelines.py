@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from warden.api.deps import Services, Viewer, optional_viewer, require, run, services, viewer_id
 from warden.api.pagination import paged, window_args
-from warden.api.serializers import Presenter
+from warden.api.serializers import Presenter, cached_page_json, page_needs_general
 from warden.platform import timelines
 
 router = APIRouter(tags=["timelines"])
@@ -25,6 +25,11 @@ async def home(request: Request, max_id: str | None = None, since_id: str | None
 async def home_response(request: Request, svc: Services, viewer_id: int, window: dict[str, Any]) -> Response:
     """The home page for `viewer_id`: shared by the route above and its fast path (`api/fastpath.py`)."""
     def work() -> tuple[bytes, list[int]]:
+        if svc.db.direct_reads:  # SQLite: the common page without the ORM session (`home_page_direct`)
+            with svc.db.direct_read() as conn:
+                rows = timelines.home_page_direct(conn, viewer_id, **window)
+            if rows is not None and not page_needs_general(rows):
+                return cached_page_json(svc.settings.base_url, viewer_id, rows), [row.id for row in rows]
         with svc.db.read() as session:
             rows = timelines.home_page(session, viewer_id, **window)
             return Presenter(session, svc.settings, viewer_id).page_json(rows), [s.id for s in rows]

@@ -1,0 +1,46 @@
+"""SQLAlchemy statements compiled once for SQLite's own `sqlite3` connection (`Database.direct_read`).
+
+For the hottest reads only: there the ORM session and SQLAlchemy's per-statement work (the compiled
+cache's lookup, parameter processing, result rows) cost more CPU than SQLite's own work. A statement
+is still written with SQLAlchemy; this compiles it for SQLite and runs it on the connection with
+positional parameters, its rows as named tuples. SQLAlchemy's result conversions do not run: a
+statement may only select columns whose SQLite values need none, or the booleans its caller names
+(SQLite gives 0 and 1 for them), which `compile_direct` checks.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import namedtuple
+from typing import Any, NamedTuple
+
+from sqlalchemy import Select
+from sqlalchemy.dialects import sqlite
+
+
+class DirectStatement(NamedTuple):
+    sql: str
+    names: tuple[str, ...]  # its positional parameters, in order
+    defaults: dict[str, Any]  # the values SQLAlchemy bound itself (a LIMIT 1, an OFFSET 0)
+    row: Any  # a named tuple of its columns, also readable as `row._mapping` as a SQLAlchemy row is
+
+    def execute(self, conn: sqlite3.Connection, **values: Any) -> sqlite3.Cursor:
+        values = {**self.defaults, **values}
+        return conn.execute(self.sql, [values[name] for name in self.names])
+
+    def rows(self, conn: sqlite3.Connection, **values: Any) -> list[Any]:
+        return list(map(self.row._make, self.execute(conn, **values)))
+
+
+def compile_direct(statement: Select[Any], booleans: frozenset[str] = frozenset()) -> DirectStatement:
+    """`statement` for `DirectStatement.execute`; `booleans`: the columns left as 0 and 1 for the caller
+    to read as booleans. Raises TypeError for any other column SQLAlchemy would convert."""
+    dialect = sqlite.dialect()
+    converted = {column.name for column in statement.selected_columns
+                 if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None}
+    if not converted <= booleans:
+        raise TypeError(f"columns SQLAlchemy would convert from SQLite's values: {sorted(converted - booleans)}")
+    compiled = statement.compile(dialect=dialect)
+    row = namedtuple("DirectRow", statement.selected_columns.keys())  # type: ignore[misc]  # noqa: PYI024
+    row._mapping = property(row._asdict)
+    return DirectStatement(str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params), row)
