@@ -55,9 +55,13 @@ def _sqlite_engine(url: str, *, write: bool) -> Engine:
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
+    begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # on the DB-API connection itself: through `exec_driver_sql` it cost 20 us of SQLAlchemy's
+        # statement machinery, a tenth of a whole home page
+        conn.connection.dbapi_connection.execute(begin)
 
     return engine
 
