@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from warden.config import Settings
 from warden.errors import Forbidden, NotFound, Unauthorized
-from warden.platform.auth import LOGIN_CHANGED, TokenInfo, digest, lookup_token
+from warden.platform.auth import LOGIN_CHANGED, TokenInfo, digest, lookup_token, lookup_token_direct
 from warden.platform.scopes import grants
 from warden.policy.gate import ModerationGate
 from warden.store.db import Database
@@ -155,6 +155,9 @@ async def cached_token(svc: Services, raw: str) -> TokenInfo | None:
     hit, info = svc.tokens.get(key)
     if not hit:
         def lookup() -> TokenInfo | None:
+            if svc.db.direct_reads:
+                with svc.db.direct_read() as conn:
+                    return lookup_token_direct(conn, raw)
             with svc.db.read() as session:
                 return lookup_token(session, raw)
         info = await run(lookup)

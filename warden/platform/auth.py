@@ -10,10 +10,11 @@ import base64
 import hashlib
 import hmac
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from warden.errors import Forbidden, Unauthorized, ValidationFailed
 from warden.platform.scopes import parse_scopes, validate_scopes
+from warden.store.direct import compile_direct
 from warden.store.models import Account, OAuthApp, OAuthCode, OAuthToken, utcnow
 
 if TYPE_CHECKING:
@@ -143,10 +145,12 @@ class TokenInfo:
 
 #: Built once: a token lookup runs on many requests, and building the statement cost more than running it.
 _TOKEN_BY_HASH = (
-    select(OAuthToken.id, OAuthToken.app_id, OAuthToken.account_id, OAuthToken.scopes, Account.suspended_at)
+    select(OAuthToken.id, OAuthToken.app_id, OAuthToken.account_id, OAuthToken.scopes,
+           Account.suspended_at.is_not(None).label("suspended"))
     .outerjoin(Account, Account.id == OAuthToken.account_id)
     .where(OAuthToken.token_hash == bindparam("token_hash"), OAuthToken.revoked_at.is_(None))
 )
+_TOKEN_BY_HASH_DIRECT = compile_direct(_TOKEN_BY_HASH, frozenset({"suspended"}))
 
 
 #: `session.info` key: ids of accounts whose login this transaction suspended or restored; once it
@@ -160,11 +164,20 @@ def login_changed(session: Session, account_id: int) -> None:
 
 
 def lookup_token(session: Session, raw_token: str) -> TokenInfo | None:
-    row = session.connection().execute(_TOKEN_BY_HASH, {"token_hash": digest(raw_token)}).first()
+    return _token_info(session.connection().execute(_TOKEN_BY_HASH, {"token_hash": digest(raw_token)}).first())
+
+
+def lookup_token_direct(conn: sqlite3.Connection, raw_token: str) -> TokenInfo | None:
+    """`lookup_token` on SQLite's own connection (`Database.direct_read`): a request's token, read
+    without an ORM session when this process has not cached it."""
+    rows = _TOKEN_BY_HASH_DIRECT.rows(conn, token_hash=digest(raw_token))
+    return _token_info(rows[0] if rows else None)
+
+
+def _token_info(row: Any) -> TokenInfo | None:
     if row is None:
         return None
-    return TokenInfo(row.id, row.app_id, row.account_id, parse_scopes(row.scopes),
-                     suspended=row.suspended_at is not None)
+    return TokenInfo(row.id, row.app_id, row.account_id, parse_scopes(row.scopes), suspended=bool(row.suspended))
 
 
 # --- grants -----------------------------------------------------------------------------------
