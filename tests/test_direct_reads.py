@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import orjson
 import pytest
 
 from tests.helpers import LiveServer
@@ -47,6 +48,17 @@ def test_a_direct_home_page_is_the_sessions_page_byte_for_byte(server: LiveServe
     assert first["account"]["locked"] is True and first["account"]["bot"] is True
     assert next(s for s in page if s["id"] == plain[0]["id"])["bookmarked"] is True
     assert own["id"] in [s["id"] for s in page]
+    # a reblog on the page: the direct rows go to the general path, which renders the session's page
+    booster = server.user("booster")
+    reader.post(f"/api/v1/accounts/{booster.id}/follow")
+    assert booster.post(f"/api/v1/statuses/{plain[1]['id']}/reblog").status_code == 200
+    with server.db.direct_read() as conn:
+        assert serializers.page_needs_general(timelines.home_page_direct(conn, reader.id))
+    with server.db.read() as session:
+        expected_page = orjson.loads(Presenter(session, server.settings, reader.id).page_json(
+            timelines.home_page(session, reader.id)))
+    served = home(reader)
+    assert served == expected_page and served[0]["reblog"]["id"] == plain[1]["id"]
 
 
 @SQLITE

@@ -173,7 +173,8 @@ class Database:
         try:
             yield conn
         finally:
-            conn.execute("ROLLBACK")  # nothing to keep: it only read
+            if conn.in_transaction:  # (an error may have ended it already)
+                conn.execute("ROLLBACK")  # nothing to keep: it only read
 
     def dispose(self) -> None:
         for conn in self._direct_all:

@@ -25,13 +25,15 @@ async def home(request: Request, max_id: str | None = None, since_id: str | None
 async def home_response(request: Request, svc: Services, viewer_id: int, window: dict[str, Any]) -> Response:
     """The home page for `viewer_id`: shared by the route above and its fast path (`api/fastpath.py`)."""
     def work() -> tuple[bytes, list[int]]:
-        if svc.db.direct_reads:  # SQLite: the common page without the ORM session (`home_page_direct`)
+        rows = None
+        if svc.db.direct_reads:  # SQLite: the page read without an ORM session (`home_page_direct`)
             with svc.db.direct_read() as conn:
                 rows = timelines.home_page_direct(conn, viewer_id, **window)
-            if rows is not None and not page_needs_general(rows):
+            if rows is not None and not page_needs_general(rows):  # (most pages: no session at all)
                 return cached_page_json(svc.settings.base_url, viewer_id, rows), [row.id for row in rows]
         with svc.db.read() as session:
-            rows = timelines.home_page(session, viewer_id, **window)
+            if rows is None:
+                rows = timelines.home_page(session, viewer_id, **window)
             return Presenter(session, svc.settings, viewer_id).page_json(rows), [s.id for s in rows]
 
     body, cursors = await run(work)
