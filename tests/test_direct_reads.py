@@ -120,3 +120,35 @@ def test_a_direct_statement_refuses_columns_sqlalchemy_would_convert() -> None:
         compile_direct(select(Status.sensitive))
     direct = compile_direct(select(Status.id, Status.sensitive), frozenset({"sensitive"}))
     assert direct.names == () and direct.row._fields == ("id", "sensitive")
+
+
+@SQLITE
+def test_an_object_loaded_directly_is_the_one_the_session_loads(server: LiveServer) -> None:
+    from sqlalchemy import inspect
+
+    from warden.store.direct import load_detached
+    from warden.store.models import Account, Status
+
+    user = server.user("loaded")
+    user.request("PATCH", "/api/v1/accounts/update_credentials", data={"locked": "true", "note": "<b>hi</b>"})
+    status = post(user, f"hello @{user.username} #Tag", spoiler_text="cw")
+    for model, pk in ((Account, user.id), (Status, int(status["id"]))):
+        with server.db.read() as session:
+            expected = session.get(model, pk)
+        with server.db.direct_read() as conn:
+            loaded = load_detached(conn, model, pk)
+            assert load_detached(conn, model, 10**12) is None
+        columns = [attr.key for attr in inspect(model).column_attrs]
+        assert {k: getattr(loaded, k) for k in columns} == {k: getattr(expected, k) for k in columns}
+        assert [type(getattr(loaded, k)) for k in columns] == [type(getattr(expected, k)) for k in columns]
+        state = inspect(loaded)
+        assert state.detached and state.key == inspect(expected).key and not state.modified
+    assert loaded.created_at.tzinfo is not None and loaded.tag_list == ["tag"]
+    with server.db.direct_read() as conn:
+        author = load_detached(conn, Account, user.id)
+    assert author.locked is True and author.statuses_count == 1
+    second = post(user, "a second post")  # written with an author loaded this way (routes/statuses.py)
+    with server.db.read() as session:
+        assert session.get(Account, user.id).statuses_count == 2
+        assert session.get(Status, int(second["id"])).account_id == user.id
+
