@@ -93,7 +93,10 @@ def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, An
             with svc.db.direct_read() as conn:
                 author = load_detached(conn, Account, viewer.account_id)
         with svc.db.read() as session:
-            author = author or viewer.account_in(session)
+            if author is not None:
+                session.add(author)  # in the identity map (no query): the gate's `session.get` finds it
+            else:
+                author = viewer.account_in(session)
             prepared = prepare(session, author)
     for attempt in (1, 2):
         try:
