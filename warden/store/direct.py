@@ -22,6 +22,14 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
 
 
+_SQLITE = sqlite.dialect()
+
+
+def _conversion(column: Any) -> Any:
+    """SQLAlchemy's conversion of `column`'s SQLite values, or None when it takes them as they are."""
+    return column.type.dialect_impl(_SQLITE).result_processor(_SQLITE, None)
+
+
 class DirectStatement(NamedTuple):
     sql: str
     names: tuple[str, ...]  # its positional parameters, in order
@@ -39,12 +47,10 @@ class DirectStatement(NamedTuple):
 def compile_direct(statement: Select[Any], booleans: frozenset[str] = frozenset()) -> DirectStatement:
     """`statement` for `DirectStatement.execute`; `booleans`: the columns left as 0 and 1 for the caller
     to read as booleans. Raises TypeError for any other column SQLAlchemy would convert."""
-    dialect = sqlite.dialect()
-    converted = {column.name for column in statement.selected_columns
-                 if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None}
+    converted = {column.name for column in statement.selected_columns if _conversion(column) is not None}
     if not converted <= booleans:
         raise TypeError(f"columns SQLAlchemy would convert from SQLite's values: {sorted(converted - booleans)}")
-    compiled = statement.compile(dialect=dialect)
+    compiled = statement.compile(dialect=_SQLITE)
     row = namedtuple("DirectRow", statement.selected_columns.keys())  # type: ignore[misc]  # noqa: PYI024
     row._mapping = property(row._asdict)
     return DirectStatement(str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params), row)
@@ -59,13 +65,11 @@ class _Loader(NamedTuple):
 @functools.cache
 def _loader(model: Any) -> _Loader:
     mapper = inspect(model)
-    table = mapper.local_table
     (pk,) = mapper.primary_key
-    dialect = sqlite.dialect()
     columns = [prop.columns[0] for prop in mapper.column_attrs]
     statement = select(*columns).where(pk == bindparam("pk"))
-    return _Loader(str(statement.compile(dialect=dialect)), tuple(prop.key for prop in mapper.column_attrs),
-                   tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns))
+    return _Loader(str(statement.compile(dialect=_SQLITE)), tuple(prop.key for prop in mapper.column_attrs),
+                   tuple(_conversion(column) for column in columns))
 
 
 def load_detached(conn: sqlite3.Connection, model: Any, pk: Any) -> Any:

