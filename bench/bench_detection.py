@@ -90,6 +90,48 @@ def long_stream(texts: list[str], n_chars: int, n: int) -> list[str]:
     return out
 
 
+def encoder_floor(det) -> None:
+    """The least the encoder can take to read each long post, on this machine: the word pieces it
+    reads times what one piece costs in a window on one thread (64-piece windows as the detector
+    cuts long posts; 128-piece windows, the cheapest per piece, for reading every piece once),
+    spread over the encoder's threads with no overhead at all. Where that floor plus stage 1 is
+    above the 5,000-character bar (40 ms), no reading of the whole post by this encoder meets it."""
+    import statistics
+
+    import numpy as np
+
+    from warden.detection.encoder import _session
+    from warden.detection.normalize import normalize_text
+
+    enc = det.encoder
+    one = _session(enc._path, 1)
+    posts = long_posts()
+    read, wins, owner, spans = det.encoder_windows([normalize_text(posts["violent news"])])
+    ids = [p for w in wins for p in w[1:-1]]
+    per_piece = {}
+    for size in (64, 128):
+        window = [wins[0][0], *ids[:size - 2], wins[0][-1]]
+        for _ in range(5):
+            enc._run_one(one, window)
+        took = []
+        for _ in range(40):
+            s = time.perf_counter()
+            enc._run_one(one, window)
+            took.append(time.perf_counter() - s)
+        per_piece[size] = statistics.median(took) / size * 1000
+    print(f"encoder on one thread: {per_piece[64] * 1000:.0f} us a word piece in 64-piece windows, "
+          f"{per_piece[128] * 1000:.0f} us in 128-piece windows; {enc.threads} threads")
+    for what, post in posts.items():
+        read, wins, owner, spans = det.encoder_windows([normalize_text(post)])
+        pieces = len(enc.tokenizer.encode(read[0], add_special_tokens=False).ids)
+        keep = np.ones(len(wins), dtype=bool) if det.reads_every_window else det.suspicious_windows(read, owner, spans)
+        read_pieces = sum(len(w) for w, k in zip(wins, keep) if k)
+        print(f"    {what}: {pieces} word pieces in {len(wins)} windows; if stage 1 does not settle it, "
+              f"{det.profile} reads {int(keep.sum())} windows ({read_pieces} pieces): the encoder's floor "
+              f"{read_pieces * per_piece[64] / enc.threads:.0f} ms; every piece read once, in 128-piece windows: "
+              f"{(pieces + 2 * -(-pieces // 126)) * per_piece[128] / enc.threads:.0f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=4000)
@@ -169,6 +211,7 @@ def main() -> None:
             lat_long.append((time.perf_counter() - s) * 1000)
         print(f"single {len(long)}-char post, {what}: p50 {np.percentile(lat_long, 50):.1f} ms, "
               f"p99 {np.percentile(lat_long, 99):.1f} ms (stage {stage})")
+    encoder_floor(det)
     # memory of a fresh process that only loads the model and scores posts (the bench process
     # above also holds the data sets it sampled from)
     import json

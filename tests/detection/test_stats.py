@@ -74,3 +74,45 @@ def test_compare_is_reproducible():
     y, p = _scores(300, np.random.default_rng(2), 0.3)
     q = np.random.default_rng(4).random(len(y))
     assert compare(y, p, q, n_boot=40) == compare(y, p, q, n_boot=40)
+
+
+def test_compare_difference_and_its_interval():
+    rng = np.random.default_rng(3)
+    y = np.r_[np.ones(200), np.zeros(2000)]
+    strong = np.r_[rng.normal(2, 1, 200), rng.normal(0, 1, 2000)]
+    weak = np.r_[rng.normal(0.5, 1, 200), rng.normal(0, 1, 2000)]
+    c = compare(y, strong, weak)
+    assert c["diff"] == pytest.approx(c["a"] - c["b"])
+    assert 0 < c["diff_ci"][0] <= c["diff"] <= c["diff_ci"][1]
+    same = compare(y, strong, strong)
+    assert same["diff"] == 0 and same["diff_ci"] == [0.0, 0.0]
+
+
+def _cascade_sets(n_pos: int, n_neg: int, rng):
+    from warden.detection.training.evaluate import EVAL_SETS
+
+    source, split = EVAL_SETS["violence"][0]
+    y = np.r_[np.ones(n_pos), np.zeros(n_neg)]
+    thorough = np.r_[rng.uniform(0.5, 1, n_pos), rng.uniform(0, 0.6, n_neg)]
+    return np.full(len(y), source), np.full(len(y), split), y, thorough, f"{source}/{split}"
+
+
+def test_cascade_gap_verdicts():
+    from warden.detection.training.evaluate import cascade_gap
+
+    rng = np.random.default_rng(5)
+    # the same scores: met, with a zero gap
+    src, split, y, thorough, name = _cascade_sets(150, 3000, rng)
+    g = cascade_gap(src, split, y, thorough, thorough.copy())[name]
+    assert g["gap"] == 0 and g["verdict"] == "met" and g["positives"] == 150
+    # a third of the positives settled at the bottom of a large set: clearly worse
+    balanced = thorough.copy()
+    balanced[:50] = 0.0
+    g = cascade_gap(src, split, y, thorough, balanced)[name]
+    assert g["gap"] > 0.1 and g["ci"][0] > 0.005 and g["verdict"] == "not met"
+    # one of 20 positives settled in a small set: a gap of hundredths the set cannot resolve
+    src, split, y, thorough, name = _cascade_sets(20, 150, rng)
+    balanced = thorough.copy()
+    balanced[int(np.argmax(thorough[:20]))] = 0.0
+    g = cascade_gap(src, split, y, thorough, balanced)[name]
+    assert g["gap"] > 0.005 and g["ci"][0] <= 0.005 and g["verdict"] == "not met (the interval spans the bar)"

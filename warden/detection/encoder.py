@@ -14,7 +14,7 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-MAX_LEN = 128      # a post of up to 126 word pieces is one window
+MAX_LEN = 128      # by default a post of up to 126 word pieces is one window (meta.json's max_len decides)
 LONG_WINDOW = 64   # longer posts: overlapping windows of 64 pieces (stride 32), so a short threat
 STRIDE = 32        # inside a long text is not averaged away by the mean pooling
 DIM = 384
@@ -40,11 +40,12 @@ def cut_windows(tokenizer: Tokenizer, texts: list[str], max_len: int = MAX_LEN, 
             owner.append(i)
             spans.append((0, len(texts[i])))
             continue
+        offsets = e.offsets  # each read of the attribute builds the whole list anew
         start = 0
         while True:
             wins.append([cls_id, *ids[start:start + long_body], sep_id])
             owner.append(i)
-            spans.append((e.offsets[start][0], e.offsets[min(start + long_body, len(ids)) - 1][1]))
+            spans.append((offsets[start][0], offsets[min(start + long_body, len(ids)) - 1][1]))
             if start + long_body >= len(ids):
                 break
             start += stride

@@ -256,6 +256,33 @@ class Components:
         return settled, np.where(settled[:, None], self.p_lin, self.read_probabilities(cascade))
 
 
+#: the cascade bar: `balanced` within this much AUPRC of `thorough` on every violence set
+CASCADE_GAP_BAR = 0.005
+
+
+def cascade_gap(src: np.ndarray, split: np.ndarray, y: np.ndarray, p_thorough: np.ndarray,
+                p_balanced: np.ndarray) -> dict:
+    """Per violence set, how much AUPRC `balanced` gives up against `thorough` (thorough - balanced),
+    with a stratified paired bootstrap interval, and whether that meets ``CASCADE_GAP_BAR``. A set
+    with few positives cannot tell a gap of 0.005 from none: one positive settled at stage 1 moves
+    ETHOS's AUPRC by several hundredths. The verdict says so where the interval spans the bar."""
+    out = {}
+    for source, sp in EVAL_SETS["violence"]:
+        m = (src == source) & (split == sp) & ~np.isnan(y)
+        if not (y[m] == 1).any():
+            continue
+        c = compare(y[m], p_thorough[m], p_balanced[m])
+        gap, (lo, hi) = c["diff"], c["diff_ci"]
+        if gap <= CASCADE_GAP_BAR:
+            verdict = "met"
+        elif lo <= CASCADE_GAP_BAR:
+            verdict = "not met (the interval spans the bar)"
+        else:
+            verdict = "not met"
+        out[f"{source}/{sp}"] = {"gap": gap, "ci": [lo, hi], "positives": int((y[m] == 1).sum()), "verdict": verdict}
+    return out
+
+
 def profile_scores(det, comp: Components) -> tuple[np.ndarray, np.ndarray]:
     """(settled by stage 1, probabilities) as the model scores under its own profile: what `warden eval`
     reports and the held-out check of `warden train --with-decisions` compares."""
@@ -436,9 +463,10 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
     prof_res = {}
     options = {name: pr for name, pr in det.meta.get("profiles", {}).items()}
     options["encoder-only"] = None
+    scored = {}
     for name, pr in options.items():
         st, p = comp.cascade(None if pr is None else pr["cascade"])
-        p = p[:, jv]
+        p = scored[name] = p[:, jv]
         thr_r = None if pr is None else pr["thresholds"]["violence"]["review"]
         row = {"settled_stream": float(st[stream].mean()), "sets": {}}
         for source, sp in EVAL_SETS["violence"]:
@@ -455,6 +483,8 @@ def run_eval(data_dir: Path | None = None, model_dir: Path | None = None, out_js
             row["parler_review_rate"] = float((p[src == "parler"] >= thr_r).mean())
         prof_res[name] = row
     results["profiles"] = prof_res
+    if "balanced" in scored and "thorough" in scored:
+        results["cascade_gap"] = cascade_gap(src, split, yv, scored["thorough"], scored["balanced"])
 
     # robustness: obfuscated copies of violence positives
     rng = random.Random(5)
@@ -531,6 +561,17 @@ def definition_lines(d: dict) -> list[str]:
     return lines
 
 
+def cascade_gap_lines(gaps: dict) -> list[str]:
+    """The cascade bar's table: per set, thorough - balanced AUPRC with its interval and verdict."""
+    lines = [f"The cascade bar, `balanced` within {CASCADE_GAP_BAR} AUPRC of `thorough` (thorough - balanced, "
+             "95 % stratified paired bootstrap interval, 300 resamples):", "",
+             "| set | positives | thorough - balanced | interval | bar |", "|---|---|---|---|---|"]
+    for name, g in gaps.items():
+        lines.append(f"| {name} | {g['positives']} | {g['gap']:+.4f} | [{g['ci'][0]:+.4f}, {g['ci'][1]:+.4f}] | {g['verdict']} |")
+    lines.append("")
+    return lines
+
+
 def format_report(res: dict) -> str:
     lines = [f"# warden eval — {res['model']}", ""]
     for lab, lr in res["labels"].items():
@@ -590,12 +631,9 @@ def format_report(res: dict) -> str:
                 continue
             lines.append(f"| {name} | " + " | ".join(f"{row['sets'][s_]['settled_pos']} ({row['sets'][s_]['settled_pos_frac']:.0%})"
                                                     for s_ in sets) + " |")
-        if "balanced" in res["profiles"] and "thorough" in res["profiles"]:
-            gaps = {s_: res["profiles"]["thorough"]["sets"][s_]["auprc"] - res["profiles"]["balanced"]["sets"][s_]["auprc"]
-                    for s_ in sets}
-            lines.append("| thorough - balanced AUPRC | " + " | ".join(
-                f"{g:+.3f} ({'met' if g <= 0.005 else 'not met'})" for g in gaps.values()) + " |")
         lines.append("")
+        if "cascade_gap" in res:
+            lines.extend(cascade_gap_lines(res["cascade_gap"]))
     lines.append("## Robustness (violence positives, obfuscated copies): mean |score change|")
     lines.append("")
     for k, v in res["robustness"].items():

@@ -34,7 +34,7 @@ def average_precision(y: np.ndarray, p: np.ndarray) -> float:
 
 def compare(y: np.ndarray, p_a: np.ndarray, p_b: np.ndarray, n_boot: int = 300, seed: int = 0,
             level: float = 0.95) -> dict:
-    """AUPRC of systems a and b on one set, and a ÷ b, each with a stratified paired bootstrap
+    """AUPRC of systems a and b on one set, a ÷ b and a - b, each with a stratified paired bootstrap
     interval at ``level``."""
     y = np.asarray(y).astype(bool)
     pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
@@ -50,6 +50,7 @@ def compare(y: np.ndarray, p_a: np.ndarray, p_b: np.ndarray, n_boot: int = 300, 
             "b": ap_b, "b_ci": [float(x) for x in np.percentile(boot[:, 1], [lo, hi])],
             "ratio": ap_a / ap_b if ap_b > 0 else float("inf"),
             "ratio_ci": [float(x) for x in np.percentile(ratio, [lo, hi])],
+            "diff": ap_a - ap_b, "diff_ci": [float(x) for x in np.percentile(boot[:, 0] - boot[:, 1], [lo, hi])],
             "n_boot": n_boot}
 
 
