@@ -340,8 +340,12 @@ def test_version_names_the_shipped_weights_and_cascade(detector):
     from warden.detection.training.train import model_digest
 
     scoring = {"calibration": detector.meta["calibration"], "profiles": detector.meta["profiles"],
-               "encoder_reading": detector.meta["encoder_reading"]}
+               "encoder_reading": detector.meta["encoder_reading"],
+               "encoder_windows": [detector.meta["encoder"]["max_len"], detector.meta["encoder"]["stride"]]}
     assert detector.version.endswith("-" + model_digest(detector.model_dir, scoring))
+    # reading posts in other windows changes their scores: the version too
+    assert model_digest(detector.model_dir, {**scoring, "encoder_windows": [128, 32]}) != \
+        model_digest(detector.model_dir, {**scoring, "encoder_windows": [64, 32]})
     # another cut in a profile changes final scores, so it must change the version too, and so
     # must another reading of the post by the encoder
     moved = json.loads(json.dumps(scoring))

@@ -29,7 +29,12 @@ def recut(model_dir: Path = MODEL_DIR, data_dir: Path | None = None, cfg: dict =
 
     model_dir = Path(model_dir)
     meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
+    # the profiles are cut on the reading the config asks of run time (posts over read_max_len - 2
+    # word pieces in windows), which the model then records
+    same_reading = meta["encoder"]["max_len"] == cfg.get("read_max_len", meta["encoder"]["max_len"])
+    meta["encoder"]["max_len"] = cfg.get("read_max_len", meta["encoder"]["max_len"])
     det = Detector.load(model_dir, profile="thorough")
+    det.meta["encoder"]["max_len"] = meta["encoder"]["max_len"]
     examples = [e for e in ds.load_all(data_dir, include_eval=False) if e.source in TRAIN_SOURCES and e.split == "val"]
     log(f"{len(examples)} validation rows")
     comp = component_scores(det, [normalize_text(e.text) for e in examples], log=log)
@@ -37,11 +42,14 @@ def recut(model_dir: Path = MODEL_DIR, data_dir: Path | None = None, cfg: dict =
     val = np.ones(len(examples), dtype=bool)
     profiles = cascade_profiles(comp.gate, comp.veto, val, Y, M, comp.p_lin, comp.p_enc, comp.read_probabilities, cfg)
     for name, old in meta["profiles"].items():
-        if name in profiles and old["cascade"].get("gate_below") is None and profiles[name]["cascade"]["gate_below"] is None:
+        if (same_reading and name in profiles and old["cascade"].get("gate_below") is None
+                and profiles[name]["cascade"]["gate_below"] is None):
             # a profile without a cut scores every post as before: its thresholds stay (the encoder's
-            # outputs differ a little between CPU kinds, which would move them for no other reason)
+            # outputs differ a little between CPU kinds, which would move them for no other reason);
+            # under another reading of the posts they are refitted with the rest
             profiles[name] = old
-    scoring = {"calibration": meta["calibration"], "profiles": profiles, "encoder_reading": meta.get("encoder_reading")}
+    scoring = {"calibration": meta["calibration"], "profiles": profiles, "encoder_reading": meta.get("encoder_reading"),
+               "encoder_windows": [meta["encoder"]["max_len"], meta["encoder"]["stride"]]}
     meta["version"] = f"warden-violence-{date.today().isoformat().replace('-', '.')}-{model_digest(model_dir, scoring)}"
     meta["profiles"] = profiles
     meta["thresholds"] = profiles[meta["default_profile"]]["thresholds"]
