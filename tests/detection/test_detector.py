@@ -337,11 +337,9 @@ def test_score_many_shortens_the_switch_interval_while_it_runs_and_restores_it(d
 
 
 def test_version_names_the_shipped_weights_and_cascade(detector):
-    from warden.detection.training.train import model_digest
+    from warden.detection.training.train import model_digest, scoring_of
 
-    scoring = {"calibration": detector.meta["calibration"], "profiles": detector.meta["profiles"],
-               "encoder_reading": detector.meta["encoder_reading"],
-               "encoder_windows": [detector.meta["encoder"]["max_len"], detector.meta["encoder"]["stride"]]}
+    scoring = scoring_of(detector.meta)
     assert detector.version.endswith("-" + model_digest(detector.model_dir, scoring))
     # reading posts in other windows changes their scores: the version too
     assert model_digest(detector.model_dir, {**scoring, "encoder_windows": [128, 32]}) != \

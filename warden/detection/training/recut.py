@@ -21,7 +21,7 @@ import numpy as np
 from . import datasets as ds
 from ..normalize import normalize_text
 from .evaluate import component_scores
-from .train import CONFIG, MODEL_DIR, TRAIN_SOURCES, cascade_profiles, labels_matrix, log, model_digest
+from .train import CONFIG, MODEL_DIR, TRAIN_SOURCES, cascade_profiles, labels_matrix, log, model_digest, scoring_of
 
 
 def recut(model_dir: Path = MODEL_DIR, data_dir: Path | None = None, cfg: dict = CONFIG) -> dict:
@@ -31,10 +31,10 @@ def recut(model_dir: Path = MODEL_DIR, data_dir: Path | None = None, cfg: dict =
     meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
     # the profiles are cut on the reading the config asks of run time (posts over read_max_len - 2
     # word pieces in windows), which the model then records
-    same_reading = meta["encoder"]["max_len"] == cfg.get("read_max_len", meta["encoder"]["max_len"])
-    meta["encoder"]["max_len"] = cfg.get("read_max_len", meta["encoder"]["max_len"])
+    read_max_len = cfg.get("read_max_len", meta["encoder"]["max_len"])
+    same_reading = read_max_len == meta["encoder"]["max_len"]
     det = Detector.load(model_dir, profile="thorough")
-    det.meta["encoder"]["max_len"] = meta["encoder"]["max_len"]
+    meta["encoder"]["max_len"] = det.meta["encoder"]["max_len"] = read_max_len
     examples = [e for e in ds.load_all(data_dir, include_eval=False) if e.source in TRAIN_SOURCES and e.split == "val"]
     log(f"{len(examples)} validation rows")
     comp = component_scores(det, [normalize_text(e.text) for e in examples], log=log)
@@ -48,10 +48,8 @@ def recut(model_dir: Path = MODEL_DIR, data_dir: Path | None = None, cfg: dict =
             # outputs differ a little between CPU kinds, which would move them for no other reason);
             # under another reading of the posts they are refitted with the rest
             profiles[name] = old
-    scoring = {"calibration": meta["calibration"], "profiles": profiles, "encoder_reading": meta.get("encoder_reading"),
-               "encoder_windows": [meta["encoder"]["max_len"], meta["encoder"]["stride"]]}
-    meta["version"] = f"warden-violence-{date.today().isoformat().replace('-', '.')}-{model_digest(model_dir, scoring)}"
     meta["profiles"] = profiles
+    meta["version"] = f"warden-violence-{date.today().isoformat().replace('-', '.')}-{model_digest(model_dir, scoring_of(meta))}"
     meta["thresholds"] = profiles[meta["default_profile"]]["thresholds"]
     meta["cascade"] = profiles[meta["default_profile"]]["cascade"]
     meta["config"]["profiles"] = cfg["profiles"]

@@ -398,11 +398,18 @@ def fit_gate(X, z_target: np.ndarray, rows: np.ndarray, cfg=CONFIG) -> tuple[np.
     return r.coef_.astype(np.float32), float(r.intercept_)
 
 
+def scoring_of(meta: dict) -> dict:
+    """What of a model's meta.json decides its final scores besides the arrays (``model_digest``'s
+    ``scoring``): calibration, cascade profiles, the encoder's reading of a post and its windows."""
+    return {"calibration": meta["calibration"], "profiles": meta["profiles"], "encoder_reading": meta.get("encoder_reading"),
+            "encoder_windows": [meta["encoder"]["max_len"], meta["encoder"]["stride"]]}
+
+
 def model_digest(model_dir: Path, scoring: dict | None = None) -> str:
     """Eight hex digits identifying a model's scores: the encoder file, the arrays of the linear
     stage and the head (array contents, not the npz files, whose zip headers hold times) and
-    ``scoring`` (calibration, cascade profiles, the encoder's reading and its windows, which decide
-    the final score too)."""
+    ``scoring`` (``scoring_of``: calibration, cascade profiles, the encoder's reading and its
+    windows, which decide the final score too)."""
     import hashlib
 
     h = hashlib.sha1((Path(model_dir) / "encoder.int8.onnx").read_bytes())
@@ -578,10 +585,11 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
         log(f"stage 2: embedding as read at run time, posts over {run_enc.max_len - 2} word pieces in windows (cached)")
         run_cache.ensure(texts, log=log)
         Xw, owner = build_arrays(examples, run_cache, texts)
-        p_enc = cal.stage2(window_max(head_logits(head, Xw), owner, len(examples)), zlin)
     _, win_owner, spans = run_enc.windows_with_spans(texts)
     assert np.array_equal(win_owner, owner)
     zw = head_logits(head, Xw)
+    if run_enc is not enc:
+        p_enc = cal.stage2(window_max(zw, owner, len(examples)), zlin)
 
     def read(cascade: dict) -> np.ndarray:
         keep = suspicious_windows(W, b, texts, owner, spans, cascade["read_windows"], cascade)
@@ -595,13 +603,9 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
     np.savez_compressed(out_dir / "head.npz", **{k: v.astype(np.float32) for k, v in head.items()})
     # how the encoder reads a post at run time (slurs.py); the fine-tune and the head above read the
     # normalised text as it is
-    reading = encoder_reading()
-    scoring = {"calibration": calib, "profiles": profiles, "encoder_reading": reading,
-               "encoder_windows": [run_enc.max_len, run_enc.stride]}
-    version = f"warden-violence-{date.today().isoformat().replace('-', '.')}-{model_digest(out_dir, scoring)}"
     meta = {
-        "version": version,
-        "encoder_reading": reading,
+        "version": None,  # named below, from what the rest decides
+        "encoder_reading": encoder_reading(),
         "labels": list(LABELS),
         "calibration": calib,
         "default_profile": cfg["default_profile"],
@@ -623,6 +627,7 @@ def train(data_dir: Path | None = None, out_dir: Path = MODEL_DIR, cache_dir: Pa
         "config": cfg,
         "train_seconds": round(time.time() - t0, 1),
     }
+    meta["version"] = f"warden-violence-{date.today().isoformat().replace('-', '.')}-{model_digest(out_dir, scoring_of(meta))}"
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    log(f"wrote {out_dir} ({version}) in {time.time() - t0:.0f}s")
+    log(f"wrote {out_dir} ({meta['version']}) in {time.time() - t0:.0f}s")
     return meta
